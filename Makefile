@@ -1,0 +1,73 @@
+# redis-instance-manager: every task a newcomer needs, each installing what it needs first.
+#   make run    the manager on defaults with a local redis-server (:8080, Redis on :6379)
+#   make test   the whole test suite (installs npm packages, redis-server and prometheus)
+SHELL := /bin/bash
+NPM_BIN := node_modules/.bin
+NODE := $(NPM_BIN)/node
+export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
+
+SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk
+RUN_DIR := .run
+
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench clean
+
+deps: system-deps npm-deps
+
+# Debian packages the tests and the run target use, installed only when missing.
+system-deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  for s in redis-server prometheus prometheus-redis-exporter redis-sentinel; do $$SUDO service $$s stop >/dev/null 2>&1 || true; done; \
+	fi
+
+# npm ci when node_modules is missing or older than the lockfile. Node 24 comes in as the
+# `node` dev dependency, so every script below runs on it.
+npm-deps: node_modules/.installed
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+generate: npm-deps
+	$(NODE) scripts/generate.mjs
+
+# CI fails when generated/ is not what openapi.yaml produces.
+check-generated: generate
+	@git diff --exit-code --stat -- generated/ || { echo "generated/ is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated/)" || { git status --porcelain -- generated/; echo "generated/ has untracked files: run 'make generate' and commit"; exit 1; }
+
+build: npm-deps
+	$(NODE) scripts/build.mjs
+
+# The published client package, compiled (generated/client/dist).
+client: npm-deps
+	$(NPM_BIN)/tsc -p generated/client/tsconfig.json
+
+typecheck: npm-deps
+	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
+
+lint: npm-deps
+	$(NPM_BIN)/redocly lint openapi.yaml
+	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
+	$(NPM_BIN)/eslint .
+
+test: deps check-generated lint build client
+	$(NPM_BIN)/mocha
+
+# The manager on defaults: listens on :8080, runs redis-server on :6379 with its data in
+# ./data, as a primary (single node). The operator token is generated into .run/token.
+run: deps build
+	@mkdir -p $(RUN_DIR) && chmod 700 $(RUN_DIR)
+	@[ -s $(RUN_DIR)/token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > $(RUN_DIR)/token; chmod 600 $(RUN_DIR)/token; }
+	@echo "operator token: $(RUN_DIR)/token   (curl -H \"Authorization: Bearer \$$(cat $(RUN_DIR)/token)\" ...)"
+	$(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
+	  --token-file $(RUN_DIR)/token --initial-role primary
+
+bench: deps build
+	$(NPM_BIN)/tsx bench/probes.ts
+
+clean:
+	rm -rf dist generated/client/dist .tmp

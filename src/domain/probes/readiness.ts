@@ -1,0 +1,72 @@
+// Readiness: may this pod receive traffic? The rules are a pure function of what PING and
+// INFO replication said, so they are tested with tables; checkReadiness gathers the inputs
+// with both commands in flight at once, so the probe answers within one timeout.
+import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
+import { numberField, parseInfo, field, type Info } from '../../redis/info.js';
+import type { Role } from '../../config/config.js';
+
+export type PingOutcome = { ok: true } | { ok: false; code: string; message: string };
+
+export interface ReadinessInput {
+  ping: PingOutcome;
+  /** INFO replication, or null when it could not be read. */
+  replication: Info | null;
+  /** The role the operator last gave this node (state file). */
+  desiredRole: Role;
+  maxLagSeconds: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
+const REPLY_REASONS: Record<string, string> = {
+  LOADING: 'loading: Redis is loading the dataset into memory',
+  BUSY: 'busy: Redis is busy running a script or function',
+  MASTERDOWN: 'master-down: the link to the primary is down and stale reads are disabled',
+};
+
+export function readinessRules(input: ReadinessInput): Readiness {
+  const reasons: string[] = [];
+  if (!input.ping.ok) {
+    reasons.push(REPLY_REASONS[input.ping.code] ?? `unreachable: ${input.ping.message}`);
+    return { ready: false, reasons };
+  }
+  const info = input.replication;
+  if (info === null) return { ready: false, reasons: ['unreachable: INFO replication did not answer'] };
+  const role = field(info, 'role');
+  if (role === 'slave') {
+    const link = field(info, 'master_link_status');
+    if (link !== 'up') reasons.push(`link-down: the link to the primary ${field(info, 'master_host') ?? '?'}:${field(info, 'master_port') ?? '?'} is ${link ?? 'unknown'}`);
+    // master_sync_in_progress drops to 0 between attempts, hence the link check above too.
+    if (field(info, 'master_sync_in_progress') === '1') reasons.push('syncing: a full synchronisation with the primary is in progress');
+    const lastIo = numberField(info, 'master_last_io_seconds_ago');
+    if (link === 'up' && lastIo !== undefined && lastIo > input.maxLagSeconds) {
+      reasons.push(`lagging: last I/O with the primary was ${lastIo} s ago (limit ${input.maxLagSeconds} s)`);
+    }
+  } else if (input.desiredRole === 'replica') {
+    // A node meant to be a replica that runs as a primary has no primary assigned yet
+    // (fresh node) or lost it: it must not take traffic until the operator decides.
+    reasons.push('no-primary: this node is meant to be a replica but has no primary assigned');
+  }
+  return { ready: reasons.length === 0, reasons };
+}
+
+export async function checkReadiness(
+  redis: RedisAdapter,
+  desiredRole: Role,
+  maxLagSeconds: number,
+): Promise<Readiness> {
+  const [ping, replication] = await Promise.all([
+    redis.ping().then(
+      (): PingOutcome => ({ ok: true }),
+      (err: unknown): PingOutcome =>
+        err instanceof RedisReplyError
+          ? { ok: false, code: err.code, message: err.message }
+          : { ok: false, code: 'UNREACHABLE', message: err instanceof Error ? err.message : 'no answer' },
+    ),
+    redis.info('replication').then(parseInfo, () => null),
+  ]);
+  return readinessRules({ ping, replication, desiredRole, maxLagSeconds });
+}

@@ -1,0 +1,96 @@
+// The small state file in the data directory: the role this node should have, its
+// primary, and the highest epoch accepted. It outlives both redis-server and the manager,
+// so a restarted node comes back in the role the operator last gave it.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Role } from '../../config/config.js';
+
+export interface PrimaryAddress {
+  host: string;
+  port: number;
+}
+
+export interface PersistedState {
+  role: Role;
+  primary: PrimaryAddress | null;
+  epoch: number | null;
+  updatedAt: string;
+}
+
+export const STATE_FILE_NAME = 'instance-manager-state.json';
+
+export function stateFilePath(dataDir: string): string {
+  return join(dataDir, STATE_FILE_NAME);
+}
+
+/** Reads the state file; null when there is none yet (a fresh node). */
+export async function readState(dataDir: string): Promise<PersistedState | null> {
+  let text: string;
+  try {
+    text = await readFile(stateFilePath(dataDir), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return validateState(JSON.parse(text) as unknown);
+}
+
+function validateState(value: unknown): PersistedState {
+  const v = value as Partial<PersistedState> | null;
+  if (!v || (v.role !== 'primary' && v.role !== 'replica')) throw new Error('state file: role must be primary or replica');
+  const primary = v.primary ?? null;
+  if (primary !== null && (typeof primary.host !== 'string' || !Number.isInteger(primary.port))) {
+    throw new Error('state file: primary must be { host, port } or null');
+  }
+  const epoch = v.epoch ?? null;
+  if (epoch !== null && (!Number.isSafeInteger(epoch) || epoch < 0)) throw new Error('state file: epoch must be a non-negative integer');
+  return { role: v.role, primary, epoch, updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : new Date(0).toISOString() };
+}
+
+/** Writes the state atomically: a crash leaves the old file or the new one, never half. */
+export async function writeState(dataDir: string, state: PersistedState): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const target = stateFilePath(dataDir);
+  const temp = `${target}.${randomUUID()}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, target);
+}
+
+/** The state in memory, backed by the file: every change is written before it is visible. */
+export class StateStore {
+  private constructor(
+    private readonly dataDir: string,
+    private state: PersistedState,
+  ) {}
+
+  /** The state file wins; a fresh node starts in `initialRole` and records it. */
+  static async open(dataDir: string, initialRole: Role): Promise<StateStore> {
+    const existing = await readState(dataDir);
+    if (existing) return new StateStore(dataDir, existing);
+    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, updatedAt: new Date().toISOString() };
+    await writeState(dataDir, fresh);
+    return new StateStore(dataDir, fresh);
+  }
+
+  get current(): Readonly<PersistedState> {
+    return this.state;
+  }
+
+  /** Where redis-server should replicate from when (re)started; null for a primary. */
+  replicaOf(): PrimaryAddress | null {
+    return this.state.role === 'replica' ? this.state.primary : null;
+  }
+
+  async update(change: Partial<Omit<PersistedState, 'updatedAt'>>): Promise<void> {
+    const next: PersistedState = { ...this.state, ...change, updatedAt: new Date().toISOString() };
+    await writeState(this.dataDir, next);
+    this.state = next;
+  }
+}

@@ -1,0 +1,68 @@
+// /v1/status: what this instance is, read from INFO at the moment of the request. A field
+// that cannot be known is null; nothing is served from a cache.
+import type { Schemas, Status } from '../../contract.js';
+import { connectedReplicas, field, numberField, parseInfo, type Info } from '../../redis/info.js';
+import type { RedisAdapter } from '../../redis/adapter.js';
+import type { Role } from '../../config/config.js';
+
+export interface StatusContext {
+  manager: Schemas['ManagerInfo'];
+  restarts: number;
+  desiredRole: Role;
+  epoch: number | null;
+  now: Date;
+}
+
+function integer(info: Info, name: string): number {
+  return Math.max(0, Math.trunc(numberField(info, name) ?? 0));
+}
+
+/** Builds the status document from one INFO reply. Pure. */
+export function statusFromInfo(info: Info, context: StatusContext): Status {
+  const isReplica = field(info, 'role') === 'slave';
+  const lastIo = numberField(info, 'master_last_io_seconds_ago');
+  const primary: Status['primary'] = isReplica
+    ? {
+        host: field(info, 'master_host') ?? '',
+        port: integer(info, 'master_port'),
+        linkStatus: field(info, 'master_link_status') === 'up' ? 'up' : 'down',
+        syncInProgress: field(info, 'master_sync_in_progress') === '1',
+        // -1 means "never": no I/O with this primary yet.
+        lastIoSecondsAgo: lastIo === undefined || lastIo < 0 ? null : lastIo,
+      }
+    : null;
+  return {
+    role: isReplica ? 'replica' : 'primary',
+    replicationId: field(info, 'master_replid') ?? '',
+    replicationOffset: integer(info, isReplica ? 'slave_repl_offset' : 'master_repl_offset'),
+    connectedReplicas: integer(info, 'connected_slaves'),
+    replicas: connectedReplicas(info).map((r) => ({
+      host: r.host,
+      port: r.port,
+      state: r.state,
+      offset: r.offset,
+      lagSeconds: r.lag === undefined ? null : r.lag,
+    })),
+    // A replica whose link is down has no meaningful lag: say we do not know.
+    lagSeconds: primary && primary.linkStatus === 'up' ? (primary.lastIoSecondsAgo ?? null) : null,
+    primary,
+    desiredRole: context.desiredRole,
+    epoch: context.epoch,
+    redis: {
+      version: field(info, 'valkey_version') ?? field(info, 'redis_version') ?? 'unknown',
+      pid: integer(info, 'process_id'),
+      runId: field(info, 'run_id') ?? '',
+      uptimeSeconds: integer(info, 'uptime_in_seconds'),
+      loading: field(info, 'loading') === '1',
+      restarts: context.restarts,
+    },
+    manager: context.manager,
+    observedAt: context.now.toISOString(),
+  };
+}
+
+/** Reads INFO now; throws UnavailableError (503) when Redis cannot answer. */
+export async function readStatus(redis: RedisAdapter, context: () => StatusContext): Promise<Status> {
+  const text = await redis.info('default');
+  return statusFromInfo(parseInfo(text), context());
+}

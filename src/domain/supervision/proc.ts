@@ -1,0 +1,43 @@
+// Reading the process table. Node cannot waitpid() a process it did not spawn (an adopted
+// redis-server, or any child after an in-place exec), and kill(pid, 0) succeeds on a zombie,
+// so liveness is read from /proc/<pid>/stat.
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+
+export type ProcessState = 'running' | 'zombie' | 'gone';
+
+/** Parses the state letter out of /proc/<pid>/stat text ("1234 (redis-server) S …"). */
+export function stateFromStat(stat: string): ProcessState {
+  // comm may contain spaces and parentheses: the state follows the last ") ".
+  const close = stat.lastIndexOf(') ');
+  const letter = close >= 0 ? stat.charAt(close + 2) : '';
+  if (letter === '') return 'gone';
+  if (letter === 'Z' || letter === 'X' || letter === 'x') return 'zombie';
+  return 'running';
+}
+
+export function processState(pid: number): ProcessState {
+  try {
+    return stateFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return 'gone';
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  return processState(pid) === 'running';
+}
+
+/**
+ * True when pid is a live redis-server working in dataDir: a pidfile can outlive its
+ * process and the PID be reused, so the name and working directory are both checked.
+ */
+export function isRedisServerIn(pid: number, dataDir: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    if (!comm.startsWith('redis-server') && !comm.startsWith('valkey-server')) return false;
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dataDir);
+  } catch {
+    return false;
+  }
+}

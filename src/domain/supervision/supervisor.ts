@@ -1,0 +1,216 @@
+// Runs redis-server and keeps it running: writes its configuration, starts it (or adopts
+// the one already running in this data directory), learns of its exit within a second,
+// restarts it with backoff, and shuts it down cleanly on request.
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { RedisAdapter } from '../../redis/adapter.js';
+import { DEFAULT_BACKOFF, nextAttempt, restartDelay, type BackoffPolicy } from './backoff.js';
+import { isAlive, isRedisServerIn } from './proc.js';
+import { renderRedisConf, renderSecretsConf } from './redis-conf.js';
+import type { PrimaryAddress } from '../state/state-file.js';
+
+/** How often the process table is read: exits are noticed within this (< 1 s). */
+export const WATCH_INTERVAL_MS = 200;
+
+export const REDIS_CONF_NAME = 'redis.conf';
+export const SECRETS_CONF_NAME = 'redis-secrets.conf';
+export const PID_FILE_NAME = 'redis.pid';
+
+export interface SupervisorOptions {
+  binary: string;
+  port: number;
+  dataDir: string;
+  password: string | undefined;
+  userConfig: string | undefined;
+  stdio: 'inherit' | 'ignore';
+  /** Read at every (re)start: where the node should replicate from, or null for a primary. */
+  replicaOf: () => PrimaryAddress | null;
+  backoff?: BackoffPolicy;
+}
+
+export interface SupervisorEvents {
+  started: [pid: number, adopted: boolean];
+  exited: [pid: number];
+}
+
+export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
+  private currentPid: number | null = null;
+  private startedAt = 0;
+  private attempt = 0;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  /** How many times redis-server was restarted after it exited. */
+  restarts = 0;
+
+  constructor(
+    private readonly options: SupervisorOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get pid(): number | null {
+    return this.currentPid;
+  }
+
+  /** Liveness without a Redis round trip: is the process we run still a live process? */
+  alive(): boolean {
+    return this.currentPid !== null && isAlive(this.currentPid);
+  }
+
+  get pidFile(): string {
+    return join(this.options.dataDir, PID_FILE_NAME);
+  }
+
+  /** Adopts a redis-server already running in the data directory, or starts one. */
+  async start(): Promise<void> {
+    await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
+    const adoptable = await this.runningPid();
+    if (adoptable !== null) {
+      this.track(adoptable, true);
+    } else {
+      await this.spawnRedis();
+    }
+    this.watchTimer = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
+    this.watchTimer.unref();
+  }
+
+  /** The PID in the pidfile, when it is a live redis-server of this data directory. */
+  private async runningPid(): Promise<number | null> {
+    let text: string;
+    try {
+      text = await readFile(this.pidFile, 'utf8');
+    } catch {
+      return null;
+    }
+    const pid = Number(text.trim());
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    return isRedisServerIn(pid, this.options.dataDir) ? pid : null;
+  }
+
+  private async writeConfig(): Promise<string> {
+    const { dataDir, password } = this.options;
+    let secretsFile: string | null = null;
+    if (password !== undefined) {
+      secretsFile = join(dataDir, SECRETS_CONF_NAME);
+      await writeFile(secretsFile, renderSecretsConf(password), { mode: 0o600 });
+      await chmod(secretsFile, 0o600);
+    }
+    const confFile = join(dataDir, REDIS_CONF_NAME);
+    const conf = renderRedisConf({
+      port: this.options.port,
+      dataDir,
+      pidFile: this.pidFile,
+      replicaOf: this.options.replicaOf(),
+      secretsFile,
+      userConfig: this.options.userConfig ?? null,
+    });
+    await writeFile(confFile, conf, { mode: 0o600 });
+    return confFile;
+  }
+
+  /**
+   * Starts redis-server through a shell that backgrounds it and exits, so redis-server is
+   * never our child: it survives an exec of the manager unchanged, and is reaped by PID 1
+   * (tini in the image) rather than left a zombie of ours. Its output goes to our stdout.
+   */
+  private async spawnRedis(): Promise<void> {
+    const confFile = await this.writeConfig();
+    const redirect = this.options.stdio === 'inherit' ? '>&3 2>&3' : '>/dev/null 2>&1';
+    const script = `"$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
+    const shell = spawn('/bin/sh', ['-c', script, this.options.binary, confFile], {
+      stdio: ['ignore', 'pipe', 'inherit', this.options.stdio === 'inherit' ? 1 : 'ignore'],
+      detached: true,
+      cwd: this.options.dataDir,
+    });
+    let out = '';
+    shell.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      shell.once('error', reject);
+      shell.once('close', resolve);
+    });
+    const pid = Number(out.trim());
+    if (code !== 0 || !Number.isInteger(pid) || pid <= 0) {
+      throw new Error(`could not start ${this.options.binary} (shell exited ${code})`);
+    }
+    this.track(pid, false);
+  }
+
+  private track(pid: number, adopted: boolean): void {
+    this.currentPid = pid;
+    this.startedAt = Date.now();
+    this.log.info({ pid, adopted }, adopted ? 'adopted running redis-server' : 'started redis-server');
+    this.emit('started', pid, adopted);
+  }
+
+  private watch(): void {
+    const pid = this.currentPid;
+    if (pid === null || this.stopping || isAlive(pid)) return;
+    this.currentPid = null;
+    const ranForMs = Date.now() - this.startedAt;
+    this.attempt = nextAttempt(this.options.backoff ?? DEFAULT_BACKOFF, this.attempt, ranForMs);
+    const delay = restartDelay(this.options.backoff ?? DEFAULT_BACKOFF, this.attempt);
+    this.log.warn({ pid, ranForMs, restartInMs: delay }, 'redis-server exited');
+    this.emit('exited', pid);
+    this.restartTimer = setTimeout(() => this.restart(), delay);
+  }
+
+  private restart(): void {
+    if (this.stopping) return;
+    this.restarts++;
+    this.spawnRedis().catch((err: unknown) => {
+      this.log.error({ err }, 'restart of redis-server failed');
+      this.restartTimer = setTimeout(() => this.restart(), restartDelay(this.options.backoff ?? DEFAULT_BACKOFF, ++this.attempt));
+    });
+  }
+
+  /**
+   * Stops watching and shuts redis-server down: SHUTDOWN (Redis saves if persistence is
+   * configured), then SIGTERM, then SIGKILL at the end of the grace period.
+   */
+  async shutdown(admin: RedisAdapter, graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.watchTimer);
+    clearTimeout(this.restartTimer);
+    const pid = this.currentPid;
+    if (pid === null || !isAlive(pid)) return;
+    const deadline = Date.now() + graceMs;
+    // SHUTDOWN closes the connection instead of answering when it succeeds.
+    admin.command('SHUTDOWN').catch(() => {});
+    if (await waitForExit(pid, Math.max(0, deadline - Date.now() - 1000))) return;
+    this.log.warn({ pid }, 'redis-server did not shut down in time; sending SIGTERM');
+    signal(pid, 'SIGTERM');
+    if (await waitForExit(pid, Math.max(0, deadline - Date.now()))) return;
+    this.log.error({ pid }, 'redis-server still running at the end of the grace period; sending SIGKILL');
+    signal(pid, 'SIGKILL');
+    await waitForExit(pid, 2000);
+  }
+
+  /** Stops watching without touching redis-server (tests, and the exec of an upgrade). */
+  detach(): void {
+    this.stopping = true;
+    clearInterval(this.watchTimer);
+    clearTimeout(this.restartTimer);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}

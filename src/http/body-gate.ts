@@ -1,0 +1,43 @@
+// Runs before openapi-backend for every request that matches an operation, in the order a
+// careful server needs: authenticate first (an unauthenticated caller learns nothing and
+// uploads nothing), then check the body's media type (415), then parse JSON within the
+// size limit (413). Binary bodies (the upgrade) are left unread for their handler to stream.
+import express, { type RequestHandler } from 'express';
+import type { OpenAPIBackend, Operation } from 'openapi-backend';
+import type { TokenStore } from '../auth/token.js';
+import { UnsupportedMediaTypeError } from '../errors.js';
+import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
+
+function requiresOperatorToken(operation: Operation): boolean {
+  return (operation.security ?? []).some((requirement) => OPERATOR_SCHEME in requirement);
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return headers['transfer-encoding'] !== undefined;
+}
+
+export function bodyGate(api: OpenAPIBackend, tokens: TokenStore, jsonLimitBytes: number): RequestHandler {
+  const parseJson = express.json({ limit: jsonLimitBytes, type: () => true, strict: false });
+  return (req, res, next) => {
+    const operation = api.matchOperation(toBackendRequest(req));
+    if (!operation) return next();
+    res.locals.operationId = operation.operationId;
+    if (requiresOperatorToken(operation)) {
+      tokens.verify(req.get('authorization'));
+      res.locals.authenticated = true;
+    }
+    if (!hasBody(req.headers)) return next();
+    const accepted = Object.keys(operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {});
+    const mediaType = (req.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (accepted.length === 0) throw new UnsupportedMediaTypeError(`${operation.operationId} takes no request body`);
+    if (!accepted.includes(mediaType)) {
+      throw new UnsupportedMediaTypeError(
+        `${operation.operationId} takes ${accepted.join(' or ')}, not ${mediaType === '' ? 'a body without Content-Type' : mediaType}`,
+      );
+    }
+    if (mediaType === 'application/json') return parseJson(req, res, next);
+    next();
+  };
+}

@@ -1,0 +1,102 @@
+// openapi-backend, set up for an OpenAPI 3.1 document: Ajv 2020 with formats (the default
+// Ajv misreads 3.1 keywords), and every failure path registered so that no invalid,
+// unrouted or unauthorised request can reach an operation handler.
+import type { Request, Response } from 'express';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { OpenAPIBackend, type Context, type Document, type Request as BackendRequest } from 'openapi-backend';
+import { contract } from '../contract.js';
+import {
+  MethodNotAllowedError,
+  NotFoundError,
+  NotImplementedError,
+  UnauthorizedError,
+  ValidationError,
+  type FieldError,
+} from '../errors.js';
+
+/** The bearer scheme that protects writes (components.securitySchemes). */
+export const OPERATOR_SCHEME = 'operatorToken';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export type OperationHandler = (context: Context, req: Request, res: Response) => Promise<void> | void;
+
+export function toBackendRequest(req: Request): BackendRequest {
+  return {
+    method: req.method,
+    path: req.path,
+    headers: req.headers as BackendRequest['headers'],
+    query: req.query as BackendRequest['query'],
+    body: req.body as unknown,
+  };
+}
+
+function fieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+  return (errors ?? []).map((e) => {
+    const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+        : '';
+    return { path: path === '' ? 'request' : path, message: `${e.message ?? 'is invalid'}${extra}` };
+  });
+}
+
+/** The methods the contract allows on a path, for the Allow header of a 405. */
+function allowedMethods(api: OpenAPIBackend, path: string): string[] {
+  return ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'].filter((method) =>
+    api.matchOperation({ method, path, headers: {} }),
+  );
+}
+
+/**
+ * openapi-backend's own definition check only knows OpenAPI 3.0 and rejects valid 3.1
+ * (`info.summary`, `type: [x, 'null']`); the contract is linted with @redocly/cli instead.
+ * Everything else stays strict: a broken document or handler map still fails at start.
+ */
+class OpenAPI31Backend extends OpenAPIBackend {
+  override validateDefinition(): Document {
+    return this.document;
+  }
+}
+
+export function createBackend(handlers: Record<string, OperationHandler>): OpenAPIBackend {
+  const api = new OpenAPI31Backend({
+    definition: contract as unknown as Document,
+    strict: true,
+    validate: true,
+    ignoreTrailingSlashes: false,
+    customizeAjv: (_original, ajvOptions) => {
+      const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true });
+      addFormats(ajv);
+      return ajv as never;
+    },
+    handlers: {
+      ...handlers,
+      validationFail: (c: Context) => {
+        const errors = fieldErrors(c.validation.errors);
+        throw new ValidationError(errors.map((e) => `${e.path} ${e.message}`).join('; ') || 'the request is invalid', errors);
+      },
+      // The body gate has already verified the token; this runs only if it did not.
+      unauthorizedHandler: () => {
+        throw new UnauthorizedError('this operation needs the operator token as a bearer token', false);
+      },
+      notFound: (c: Context) => {
+        throw new NotFoundError(`no operation at ${c.request.method.toUpperCase()} ${c.request.path}`);
+      },
+      methodNotAllowed: (c: Context) => {
+        const allow = allowedMethods(api, c.request.path);
+        throw new MethodNotAllowedError(`${c.request.method.toUpperCase()} is not allowed on ${c.request.path}; use ${allow.join(' or ')}`, allow);
+      },
+      notImplemented: (c: Context) => {
+        throw new NotImplementedError(`${c.operation.operationId ?? 'this operation'} is in the contract but not available in this build yet`);
+      },
+    },
+  });
+  // Authentication happens in the body gate, before the body is read; this reports its verdict.
+  api.registerSecurityHandler(OPERATOR_SCHEME, (_c: Context, _req: Request, res: Response) => res.locals.authenticated === true);
+  return api;
+}

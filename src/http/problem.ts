@@ -1,0 +1,74 @@
+// The one place where errors become responses: typed ProblemErrors map to their status,
+// body-parser's errors to 400/413/415, and anything else to a 500 whose detail says
+// nothing about internals (the log line, found by the request id, has the rest).
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Problem } from '../contract.js';
+import {
+  PayloadTooLargeError,
+  ProblemError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** Errors thrown by express.json() carry a `type` and a `status`. */
+interface BodyParserError extends Error {
+  type: string;
+  status: number;
+  limit?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && typeof (err as Partial<BodyParserError>).status === 'number';
+}
+
+/** Turns what body-parser throws into our typed errors. */
+function fromBodyParser(err: BodyParserError): ProblemError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new PayloadTooLargeError(`the body is larger than the limit of ${err.limit ?? '?'} bytes`);
+    case 'entity.parse.failed':
+      return new ValidationError('the body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new UnsupportedMediaTypeError('the body\'s charset or content encoding is not supported');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new ValidationError('the body was cut short or does not match Content-Length');
+    default:
+      return undefined;
+  }
+}
+
+export function toProblemError(err: unknown): ProblemError | undefined {
+  if (err instanceof ProblemError) return err;
+  if (isBodyParserError(err)) return fromBodyParser(err);
+  return undefined;
+}
+
+export function sendProblem(res: Response, error: ProblemError, requestId: string | undefined): void {
+  const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message };
+  if (requestId) body.instance = requestId;
+  if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;
+  res.status(error.status).set(error.headers()).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(body));
+}
+
+export function problemMiddleware(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const requestId = res.locals.requestId as string | undefined;
+    const problem = toProblemError(err);
+    if (problem) return sendProblem(res, problem, requestId);
+    log.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
+    const body: Problem = {
+      type: 'https://redis-instance-manager.dev/problems/internal',
+      title: 'Internal server error',
+      status: 500,
+      detail: 'the manager failed to handle this request; its log has the details under this request id',
+      instance: requestId,
+    };
+    res.status(500).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(body));
+  };
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// The command line: `instance-manager run …`, `instance-manager restore …`,
+// `instance-manager --version`. Bad configuration is reported before anything starts.
+import { buildConfig, parseArgs } from './config/config.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './log.js';
+import { run } from './server.js';
+import { MANAGER_VERSION } from './version.js';
+
+const USAGE = `usage:
+  instance-manager run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 --token-file FILE
+      [--initial-role replica|primary] [--max-lag-seconds 10] [--redis-url redis://host:port]
+      [--redis-password-file FILE] [--redis-config extra.conf] [--redis-server BINARY]
+      [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
+      [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
+  instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
+  instance-manager --version
+Every flag also reads an IM_* environment variable (--data-dir: IM_DATA_DIR).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === 'version') {
+    process.stdout.write(`${MANAGER_VERSION}\n`);
+    return 0;
+  }
+  if (command === '--help' || command === '-h' || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'run') {
+    const config = buildConfig(parseArgs(rest, process.env));
+    const log = createLogger(config.logLevel);
+    await run(config, log);
+    return -1; // keep running
+  }
+  if (command === 'restore') {
+    process.stderr.write('instance-manager restore: not available in this build yet\n');
+    return 3;
+  }
+  process.stderr.write(`instance-manager: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`instance-manager: invalid configuration: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`instance-manager: ${err instanceof Error ? err.stack : String(err)}\n`);
+    // Timers and sockets opened before the failure would keep a half-started manager alive.
+    process.exit(1);
+  },
+);

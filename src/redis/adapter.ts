@@ -1,0 +1,125 @@
+// The one place that talks to Redis. Every call is bounded by a timeout so that a hung
+// (SIGSTOPped, BUSY) Redis turns into a quick, truthful error instead of a hanging request.
+import { Redis, type RedisOptions } from 'ioredis';
+import { UnavailableError } from '../errors.js';
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+}
+
+/** Redis answered with an error reply (LOADING, BUSY, MASTERDOWN, NOAUTH, …). */
+export class RedisReplyError extends Error {
+  override name = 'RedisReplyError';
+  /** The first word of the reply, e.g. "LOADING". */
+  readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.code = message.split(' ', 1)[0] ?? '';
+  }
+}
+
+/** Redis did not answer: refused, reset, or no reply within the timeout. */
+export class RedisUnreachableError extends UnavailableError {
+  constructor(
+    detail: string,
+    readonly reason: 'timeout' | 'connection',
+  ) {
+    super(detail);
+  }
+}
+
+export function endpointFromUrl(url: string, password: string | undefined): RedisEndpoint {
+  const u = new URL(url);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 6379,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password,
+    tls: u.protocol === 'rediss:',
+  };
+}
+
+export class RedisAdapter {
+  private readonly client: Redis;
+
+  constructor(
+    endpoint: RedisEndpoint,
+    readonly timeoutMs: number,
+    connectionName = 'instance-manager',
+  ) {
+    const options: RedisOptions = {
+      host: endpoint.host,
+      port: endpoint.port,
+      username: endpoint.username,
+      password: endpoint.password,
+      tls: endpoint.tls ? {} : undefined,
+      connectionName,
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      // Fail fast while disconnected instead of queueing: probes must answer now.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // The ready check waits for LOADING to finish; we want to see LOADING.
+      enableReadyCheck: false,
+      lazyConnect: true,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+    };
+    this.client = new Redis(options);
+    // Connection errors surface through the commands; do not crash on the emitter.
+    this.client.on('error', () => {});
+    this.client.connect().catch(() => {});
+  }
+
+  /** Runs one command; rejects with RedisReplyError or RedisUnreachableError, within timeoutMs. */
+  async command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisUnreachableError(`${name} did not answer within ${this.timeoutMs} ms`, 'timeout')),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.client.call(name, ...args), timeout]);
+    } catch (err) {
+      throw classify(err, name, this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async info(section = 'default'): Promise<string> {
+    const reply = await this.command('INFO', section);
+    return String(reply);
+  }
+
+  async ping(): Promise<void> {
+    await this.command('PING');
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect(false);
+  }
+}
+
+function classify(err: unknown, command: string, timeoutMs: number): Error {
+  if (err instanceof RedisUnreachableError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'ReplyError') return new RedisReplyError(message);
+  if (/timed? ?out/i.test(message)) {
+    return new RedisUnreachableError(`${command} did not answer within ${timeoutMs} ms`, 'timeout');
+  }
+  return new RedisUnreachableError(`${command} failed: Redis is not reachable (${connectionReason(message)})`, 'connection');
+}
+
+/** A short, secret-free reason for a connection failure. */
+function connectionReason(message: string): string {
+  if (/ECONNREFUSED/.test(message)) return 'connection refused';
+  if (/ECONNRESET|EPIPE/.test(message)) return 'connection reset';
+  if (/writeable|closed|Connection is closed/i.test(message)) return 'not connected';
+  return 'connection error';
+}

@@ -1,0 +1,88 @@
+// Parsing of the INFO reply. Pure functions; fields are always looked up by name, never by
+// position, so versions that add fields (Redis 7.4 `subexpiry`, Valkey) parse the same way.
+
+/** INFO as sections of name → raw value. Section names are lower-case ("replication"). */
+export interface Info {
+  sections: Map<string, Map<string, string>>;
+  /** Every field of every section, for look-ups that do not care about the section. */
+  fields: Map<string, string>;
+}
+
+export function parseInfo(text: string): Info {
+  const sections = new Map<string, Map<string, string>>();
+  const fields = new Map<string, string>();
+  let current = new Map<string, string>();
+  sections.set('', current);
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const name = line.slice(1).trim().toLowerCase();
+      current = sections.get(name) ?? new Map<string, string>();
+      sections.set(name, current);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1);
+    current.set(key, value);
+    fields.set(key, value);
+  }
+  return { sections, fields };
+}
+
+/** Parses `k1=v1,k2=v2` values (slaveN, dbN, cmdstat_*, errorstat_*, latency percentiles). */
+export function parseKeyValues(value: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return out;
+}
+
+export function field(info: Info, name: string): string | undefined {
+  return info.fields.get(name);
+}
+
+/** A numeric field, or undefined when absent or not a finite number. */
+export function numberField(info: Info, name: string): number | undefined {
+  return toNumber(info.fields.get(name));
+}
+
+export function toNumber(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export interface ConnectedReplica {
+  index: number;
+  host: string;
+  port: number;
+  state: string;
+  offset: number;
+  /** Seconds since the replica's last ACK; undefined when Redis does not say. */
+  lag: number | undefined;
+}
+
+/** The `slaveN:ip=…,port=…,state=…,offset=…,lag=…` lines of INFO replication. */
+export function connectedReplicas(info: Info): ConnectedReplica[] {
+  const replication = info.sections.get('replication') ?? info.fields;
+  const replicas: ConnectedReplica[] = [];
+  for (const [key, value] of replication) {
+    const m = /^slave(\d+)$/.exec(key);
+    if (!m) continue;
+    const kv = parseKeyValues(value);
+    replicas.push({
+      index: Number(m[1]),
+      host: kv.get('ip') ?? '',
+      port: toNumber(kv.get('port')) ?? 0,
+      state: kv.get('state') ?? 'unknown',
+      offset: toNumber(kv.get('offset')) ?? 0,
+      lag: toNumber(kv.get('lag')),
+    });
+  }
+  return replicas.sort((a, b) => a.index - b.index);
+}
