@@ -55,7 +55,7 @@ lint: npm-deps
 	$(NPM_BIN)/eslint .
 
 test: deps check-generated lint build client
-	$(NPM_BIN)/mocha
+	$(NPM_BIN)/mocha 'test/**/*.test.ts'
 
 # The manager on defaults: listens on :8080, runs redis-server on :6379 with its data in
 # ./data, as a primary (single node). The operator token is generated into .run/token.
