@@ -1,0 +1,124 @@
+// The published client as the operator gets it: packed with `npm pack`, installed from the
+// tarball into a scratch TypeScript project, type-checked, and run against a live manager.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startTestManager, TEST_TOKEN, type TestManager } from '../helpers/manager.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../..');
+const tsc = join(root, 'node_modules/.bin/tsc');
+
+const PROGRAM = `
+import { createClient, ProblemError, TimeoutError, type Schemas } from 'redis-instance-manager-client';
+declare const process: { argv: string[] };
+
+const [baseUrl, token, hungUrl] = process.argv.slice(2) as [string, string, string];
+const im = createClient({ baseUrl, token: () => token, timeoutMs: 5000 });
+const anonymous = createClient({ baseUrl });
+
+const status: Schemas['Status'] = await im.getStatus();
+const health = await im.getHealthz();
+const ready = await im.getReadyz();
+let unauthenticated: { status: number; title: string; type: string } | null = null;
+try {
+  await anonymous.demote({ body: { primaryHost: '127.0.0.1', primaryPort: 7000 } });
+} catch (err) {
+  if (err instanceof ProblemError) unauthenticated = { status: err.status, title: err.problem.title, type: err.problem.type };
+}
+let notFound: number | null = null;
+try {
+  await im.getBackup({ path: { id: 'no-such-backup' } });
+} catch (err) {
+  if (err instanceof ProblemError) notFound = err.status;
+}
+let timedOut = false;
+try {
+  await createClient({ baseUrl: hungUrl, timeoutMs: 200 }).getStatus();
+} catch (err) {
+  timedOut = err instanceof TimeoutError;
+}
+console.log(JSON.stringify({ role: status.role, runId: status.redis.runId, alive: health.alive, ready: ready.ready, unauthenticated, notFound, timedOut }));
+`;
+
+// A call the contract does not allow must not compile.
+const MISTAKE = `
+import { createClient } from 'redis-instance-manager-client';
+const im = createClient({ baseUrl: 'http://127.0.0.1:1' });
+await im.demote({ body: { primaryHost: 'h', primaryPort: '6379' } });
+`;
+
+describe('the client package', function () {
+  this.timeout(180_000);
+  let m: TestManager;
+  let scratch: string;
+  let hung: Server;
+
+  before(async () => {
+    m = await startTestManager();
+    // A server that accepts connections and never answers.
+    hung = createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((r) => hung.once('listening', r));
+    await run(tsc, ['-p', join(root, 'generated/client/tsconfig.json')]);
+    scratch = await tempDir('im-client-');
+    await run('npm', ['pack', join(root, 'generated/client'), '--pack-destination', scratch], { cwd: scratch });
+    const tarball = (await readdir(scratch)).find((f) => f.endsWith('.tgz'));
+    assert.ok(tarball, 'npm pack produced no tarball');
+    await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'operator-example', private: true, type: 'module' }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`], { cwd: scratch });
+    await mkdir(join(scratch, 'src'));
+    await writeFile(join(scratch, 'src/operator.ts'), PROGRAM);
+    await writeFile(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, lib: ['ES2022', 'DOM'], types: [], outDir: 'out', skipLibCheck: false },
+        include: ['src'],
+      }),
+    );
+  });
+  after(async () => {
+    hung.close();
+    await m.stop();
+  });
+
+  it('installs from the tarball with only its runtime dependency', async () => {
+    const installed = await readdir(join(scratch, 'node_modules'));
+    assert.ok(installed.includes('redis-instance-manager-client'));
+    assert.ok(installed.includes('openapi-fetch'));
+  });
+
+  it('type-checks an operator-style program, and rejects a call the contract forbids', async () => {
+    await run(tsc, ['-p', join(scratch, 'tsconfig.json')], { cwd: scratch }).catch((err: { stdout: string }) => assert.fail(err.stdout));
+    await writeFile(join(scratch, 'src/mistake.ts'), MISTAKE);
+    try {
+      await assert.rejects(run(tsc, ['-p', join(scratch, 'tsconfig.json'), '--noEmit'], { cwd: scratch }), (err: { stdout: string }) =>
+        /mistake\.ts.*Type 'string' is not assignable to type 'number'/s.test(err.stdout),
+      );
+    } finally {
+      const { rm } = await import('node:fs/promises');
+      await rm(join(scratch, 'src/mistake.ts'));
+    }
+  });
+
+  it('runs against a live manager: typed results, problems as ProblemError, timeouts as TimeoutError', async () => {
+    const address = hung.address() as { port: number };
+    const { stdout } = await run(process.execPath, [join(scratch, 'out/operator.js'), m.url, TEST_TOKEN, `http://127.0.0.1:${address.port}`], { cwd: scratch });
+    const result = JSON.parse(stdout.trim()) as Record<string, unknown>;
+    const status = await fetch(`${m.url}/v1/status`).then((r) => r.json() as Promise<{ redis: { runId: string } }>);
+    assert.deepEqual(result, {
+      role: 'primary',
+      runId: status.redis.runId,
+      alive: true,
+      ready: true,
+      unauthenticated: { status: 401, title: 'Unauthorized', type: 'https://redis-instance-manager.dev/problems/unauthorized' },
+      notFound: result.notFound,
+      timedOut: true,
+    });
+    // Backups are not implemented yet (501) or the id is unknown (404): either way a ProblemError.
+    assert.ok(result.notFound === 404 || result.notFound === 501, String(result.notFound));
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { connectedReplicas, numberField, parseInfo, parseKeyValues } from '../../src/redis/info.js';
+
+describe('INFO parser', () => {
+  const text = [
+    '# Server', 'redis_version:7.0.15', 'run_id:abc', '', '# Replication', 'role:master', 'connected_slaves:2',
+    'slave0:ip=10.0.0.2,port=6379,state=online,offset=100,lag=0',
+    'slave1:ip=10.0.0.3,port=6380,state=wait_bgsave,offset=0,lag=1',
+    'master_repl_offset:100', '', '# Keyspace', 'db0:keys=3,expires=1,avg_ttl=100,subexpiry=0', '',
+  ].join('\r\n');
+
+  it('groups fields by section, case-insensitively', () => {
+    const info = parseInfo(text);
+    assert.equal(info.sections.get('server')?.get('redis_version'), '7.0.15');
+    assert.equal(info.sections.get('replication')?.get('role'), 'master');
+    assert.equal(numberField(info, 'master_repl_offset'), 100);
+    assert.equal(numberField(info, 'missing'), undefined);
+  });
+
+  it('reads connected replicas by field name', () => {
+    assert.deepEqual(connectedReplicas(parseInfo(text)), [
+      { index: 0, host: '10.0.0.2', port: 6379, state: 'online', offset: 100, lag: 0 },
+      { index: 1, host: '10.0.0.3', port: 6380, state: 'wait_bgsave', offset: 0, lag: 1 },
+    ]);
+  });
+
+  it('tolerates replicas without lag (Redis 2.8 style) and fields in another order', () => {
+    const info = parseInfo('# Replication\nrole:master\nslave0:state=online,offset=5,port=1,ip=h\n');
+    assert.deepEqual(connectedReplicas(info), [{ index: 0, host: 'h', port: 1, state: 'online', offset: 5, lag: undefined }]);
+  });
+
+  it('parses k=v lists whatever fields they carry (Redis 7.4 subexpiry, Valkey)', () => {
+    const kv = parseKeyValues('keys=3,expires=1,avg_ttl=100,subexpiry=0');
+    assert.equal(kv.get('keys'), '3');
+    assert.equal(kv.get('subexpiry'), '0');
+  });
+
+  it('keeps values that contain colons (IPv6 addresses, executable paths)', () => {
+    const info = parseInfo('# Server\nexecutable:/usr/bin/redis-server\nmaster_host:fe80::1\n');
+    assert.equal(info.fields.get('master_host'), 'fe80::1');
+  });
+});
