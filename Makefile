@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes clean
 
 deps: system-deps npm-deps
 
@@ -66,7 +66,10 @@ run: deps build
 	$(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
 	  --token-file $(RUN_DIR)/token --initial-role primary
 
-bench: deps build
+bench: bench-probes
+
+# Probe/status latency and throughput vs a bare Node server, and the manager's RSS.
+bench-probes: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
 
 clean:

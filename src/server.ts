@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
-import { createApp } from './http/app.js';
+import { createRequestListener } from './http/app.js';
 
 export interface RunningManager {
   instance: Instance;
@@ -18,8 +18,7 @@ export interface RunningManager {
 
 export async function startManager(config: Config, log: Logger): Promise<RunningManager> {
   const instance = await Instance.open(config, log);
-  const app = await createApp(instance);
-  const server = createServer(app);
+  const server = createServer(await createRequestListener(instance));
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;

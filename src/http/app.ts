@@ -1,31 +1,43 @@
-// The HTTP application: request context, the body gate, openapi-backend routing to the
-// operation handlers, and problem+json for every error. Operations without a handler
-// answer 501 until their issue lands.
-import express, { type Express } from 'express';
+// The HTTP entry point. Every request gets a request id and a log line; plain reads
+// (probes, status, metrics) take the fast path; everything else goes through express: the
+// body gate, openapi-backend routing and validation, the operation handlers, and
+// problem+json for every error. Operations without a handler answer 501 until they land.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express from 'express';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
-import { probeHandlers } from './handlers/probes.js';
-import { statusHandlers } from './handlers/status.js';
-import { createBackend, toBackendRequest } from './openapi.js';
-import { problemMiddleware } from './problem.js';
-import { requestContext } from './request-context.js';
+import { createFastPath } from './fast-path.js';
+import { probeReads } from './handlers/probes.js';
+import { statusReads } from './handlers/status.js';
+import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
+import { answerError, problemMiddleware } from './problem.js';
+import { beginRequest } from './request-context.js';
 
-export async function createApp(instance: Instance): Promise<Express> {
+export async function createRequestListener(instance: Instance): Promise<RequestListener> {
   const log = instance.log.child({ module: 'http' });
+  const plainReads: Record<string, PlainRead> = {
+    ...probeReads(instance),
+    ...statusReads(instance),
+  };
   const api = createBackend({
-    ...probeHandlers(instance),
-    ...statusHandlers(instance),
+    ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
   });
   await api.init();
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestContext(log));
   app.use(bodyGate(api, instance.tokens, instance.config.jsonBodyLimitBytes));
   app.use(async (req, res) => {
     await api.handleRequest(toBackendRequest(req), req, res);
   });
   app.use(problemMiddleware(log));
-  return app;
+
+  const fastPath = createFastPath(plainReads);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    beginRequest(log, req, res);
+    const handled = fastPath(req, res);
+    if (handled) handled.catch((err: unknown) => answerError(log, err, res, req.method));
+    else app(req, res);
+  };
 }

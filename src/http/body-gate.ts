@@ -7,6 +7,7 @@ import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { TokenStore } from '../auth/token.js';
 import { UnsupportedMediaTypeError } from '../errors.js';
 import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
+import { contextOf } from './request-context.js';
 
 function requiresOperatorToken(operation: Operation): boolean {
   return (operation.security ?? []).some((requirement) => OPERATOR_SCHEME in requirement);
@@ -23,10 +24,11 @@ export function bodyGate(api: OpenAPIBackend, tokens: TokenStore, jsonLimitBytes
   return (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
     if (!operation) return next();
-    res.locals.operationId = operation.operationId;
+    const context = contextOf(res);
+    context.operationId = operation.operationId;
     if (requiresOperatorToken(operation)) {
       tokens.verify(req.get('authorization'));
-      res.locals.authenticated = true;
+      context.authenticated = true;
     }
     const accepted = Object.keys(operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {});
     // A body sent to an operation that takes none is ignored, never parsed.

@@ -1,12 +1,14 @@
 // openapi-backend, set up for an OpenAPI 3.1 document: Ajv 2020 with formats (the default
 // Ajv misreads 3.1 keywords), and every failure path registered so that no invalid,
 // unrouted or unauthorised request can reach an operation handler.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorObject } from 'ajv';
 import { OpenAPIBackend, type Context, type Document, type Request as BackendRequest } from 'openapi-backend';
 import { contract } from '../contract.js';
+import { contextOf } from './request-context.js';
 import {
   MethodNotAllowedError,
   NotFoundError,
@@ -23,6 +25,16 @@ export const OPERATOR_SCHEME = 'operatorToken';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
 export type OperationHandler = (context: Context, req: Request, res: Response) => Promise<void> | void;
+
+/**
+ * A read with no parameters and no body (probes, status, metrics). It needs nothing that
+ * routing or validation would give it, so the fast path can call it directly.
+ */
+export type PlainRead = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export function asOperationHandler(read: PlainRead): OperationHandler {
+  return (_c, req, res) => read(req, res);
+}
 
 export function toBackendRequest(req: Request): BackendRequest {
   return {
@@ -68,6 +80,10 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
     definition: contract as unknown as Document,
     strict: true,
     validate: true,
+    // Compile each operation's request validator on first use instead of compiling request
+    // and response validators for every operation at start: response validation is never
+    // used at run time (tests do it), and the eager compile costs ~40 MiB of heap.
+    quick: true,
     ignoreTrailingSlashes: false,
     customizeAjv: (_original, ajvOptions) => {
       const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true });
@@ -97,6 +113,6 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
     },
   });
   // Authentication happens in the body gate, before the body is read; this reports its verdict.
-  api.registerSecurityHandler(OPERATOR_SCHEME, (_c: Context, _req: Request, res: Response) => res.locals.authenticated === true);
+  api.registerSecurityHandler(OPERATOR_SCHEME, (_c: Context, _req: Request, res: Response) => contextOf(res).authenticated);
   return api;
 }

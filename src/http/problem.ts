@@ -1,9 +1,12 @@
 // The one place where errors become responses: typed ProblemErrors map to their status,
 // body-parser's errors to 400/413/415, and anything else to a 500 whose detail says
 // nothing about internals (the log line, found by the request id, has the rest).
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Problem } from '../contract.js';
+import { sendJson } from './reply.js';
+import { contextOf } from './request-context.js';
 import {
   PayloadTooLargeError,
   ProblemError,
@@ -48,27 +51,32 @@ export function toProblemError(err: unknown): ProblemError | undefined {
   return undefined;
 }
 
-export function sendProblem(res: Response, error: ProblemError, requestId: string | undefined): void {
-  const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message };
-  if (requestId) body.instance = requestId;
+export function sendProblem(res: ServerResponse, error: ProblemError): void {
+  const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message, instance: contextOf(res).requestId };
   if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;
-  res.status(error.status).set(error.headers()).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(body));
+  for (const [name, value] of Object.entries(error.headers())) res.setHeader(name, value);
+  sendJson(res, error.status, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
+}
+
+/** Answers any error: a typed one as its problem, anything else as a 500 that says nothing of internals. */
+export function answerError(log: Logger, err: unknown, res: ServerResponse, method: string | undefined): void {
+  const problem = toProblemError(err);
+  if (problem) return sendProblem(res, problem);
+  const requestId = contextOf(res).requestId;
+  log.error({ err, requestId, method }, 'unhandled error');
+  const body: Problem = {
+    type: 'https://redis-instance-manager.dev/problems/internal',
+    title: 'Internal server error',
+    status: 500,
+    detail: 'the manager failed to handle this request; its log has the details under this request id',
+    instance: requestId,
+  };
+  sendJson(res, 500, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
 }
 
 export function problemMiddleware(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    const requestId = res.locals.requestId as string | undefined;
-    const problem = toProblemError(err);
-    if (problem) return sendProblem(res, problem, requestId);
-    log.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
-    const body: Problem = {
-      type: 'https://redis-instance-manager.dev/problems/internal',
-      title: 'Internal server error',
-      status: 500,
-      detail: 'the manager failed to handle this request; its log has the details under this request id',
-      instance: requestId,
-    };
-    res.status(500).type(PROBLEM_MEDIA_TYPE).send(JSON.stringify(body));
+    answerError(log, err, res, req.method);
   };
 }

@@ -1,6 +1,7 @@
 // Typed responses: the body a handler sends must be the one the contract declares for that
-// operation and status, checked by the compiler against the generated types.
-import type { Response } from 'express';
+// operation and status, checked by the compiler against the generated types. Written with
+// the plain Node response API so the fast path and express handlers share it.
+import type { ServerResponse } from 'node:http';
 import type { operations } from '../../generated/client/src/schema.js';
 
 export type OperationId = keyof operations;
@@ -14,10 +15,17 @@ type JsonBody<Op extends OperationId, S extends keyof Responses<Op>> = Responses
   : never;
 
 export function reply<Op extends OperationId, S extends keyof Responses<Op> & number>(
-  res: Response,
+  res: ServerResponse,
   _operation: Op,
   status: S,
   body: JsonBody<Op, S>,
 ): void {
-  res.status(status).json(body);
+  sendJson(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+}
+
+export function sendJson(res: ServerResponse, status: number, contentType: string, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }

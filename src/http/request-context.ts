@@ -1,32 +1,50 @@
-// A request id for every request (taken from X-Request-Id when it is sane, so an operator
-// can follow one call across logs) and one structured log line when the response is done.
+// Per-request context: a request id for every request (taken from X-Request-Id when it is
+// sane, so an operator can follow one call across logs), the operation it matched, whether
+// it authenticated, and one structured log line when the response is done. Kept beside the
+// raw Node response so the fast path and express share it.
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 
-const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+export interface RequestContext {
+  requestId: string;
+  operationId?: string;
+  /** Set by the body gate once the bearer token checked out. */
+  authenticated: boolean;
+}
 
-export function requestContext(log: Logger): RequestHandler {
-  return (req, res, next) => {
-    const given = req.get('x-request-id');
-    const requestId = given && SANE_ID.test(given) ? given : randomUUID();
-    res.locals.requestId = requestId;
-    res.set('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = {
-        requestId,
-        method: req.method,
-        // The path only: query strings are not part of this API, and never secrets.
-        path: req.path,
-        operation: res.locals.operationId as string | undefined,
-        status: res.statusCode,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-      };
-      if (res.statusCode >= 500) log.warn(line, 'request');
-      else log.info(line, 'request');
-    });
-    next();
-  };
+const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const contexts = new WeakMap<ServerResponse, RequestContext>();
+
+export function contextOf(res: ServerResponse): RequestContext {
+  let context = contexts.get(res);
+  if (!context) {
+    context = { requestId: randomUUID(), authenticated: false };
+    contexts.set(res, context);
+  }
+  return context;
+}
+
+export function beginRequest(log: Logger, req: IncomingMessage, res: ServerResponse): RequestContext {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+  const context: RequestContext = { requestId, authenticated: false };
+  contexts.set(res, context);
+  res.setHeader('X-Request-Id', requestId);
+  const started = process.hrtime.bigint();
+  res.once('finish', () => {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const line = {
+      requestId,
+      method: req.method,
+      // The path only: query strings are not part of this API.
+      path: (req.url ?? '').split('?', 1)[0],
+      operation: context.operationId,
+      status: res.statusCode,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    };
+    if (res.statusCode >= 500) log.warn(line, 'request');
+    else log.info(line, 'request');
+  });
+  return context;
 }

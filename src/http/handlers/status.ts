@@ -1,11 +1,11 @@
 // GET /v1/status: the operator's status loop.
 import type { Instance } from '../../domain/instance.js';
+import type { PlainRead } from '../openapi.js';
 import { reply } from '../reply.js';
-import type { OperationHandler } from '../openapi.js';
 
-export function statusHandlers(instance: Instance): Record<'getStatus', OperationHandler> {
+export function statusReads(instance: Instance): Record<'getStatus', PlainRead> {
   return {
-    async getStatus(_c, _req, res) {
+    async getStatus(_req, res) {
       reply(res, 'getStatus', 200, await instance.status());
     },
   };

@@ -1,0 +1,100 @@
+// Shared pieces for benchmarks: processes on free ports, wrk runs, RSS readings, tables.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../test/helpers/ports.js';
+import { waitFor } from '../test/helpers/wait.js';
+
+export const run = promisify(execFile);
+export const root = join(import.meta.dirname, '..');
+export const bundle = join(root, 'dist/instance-manager.mjs');
+
+export async function scratchDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export interface Proc {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startProcess(command: string, args: string[], port: number, readyPath = '/'): Promise<Proc> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${command} on ${port}`, async () => (await fetch(url + readyPath).catch(() => undefined)) !== undefined || undefined, 20_000);
+  return {
+    child,
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The manager from the bundle, with its own redis-server in a temp dir. */
+export async function startManagerBundle(extra: string[] = []): Promise<Proc & { redisPort: number; dataDir: string }> {
+  const port = await freePort();
+  const redisPort = await freePort();
+  const dataDir = join(await scratchDir('im-bench-'), 'data');
+  const proc = await startProcess(
+    process.execPath,
+    [bundle, 'run', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--redis-port', String(redisPort), '--initial-role', 'primary', '--log-level', 'warn', ...extra],
+    port,
+    '/healthz',
+  );
+  return { ...proc, redisPort, dataDir };
+}
+
+export interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+export async function wrk(url: string, connections: number, seconds: number, headers: string[] = []): Promise<WrkResult> {
+  const threads = Math.min(connections, 2);
+  const args = ['--latency', `-t${threads}`, `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url];
+  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
+  const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '');
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50ms: pct('50'), p99ms: pct('99'), errors };
+}
+
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  const line = (r: (string | number)[]) => '| ' + r.map((c, i) => String(c).padEnd(widths[i]!)).join(' | ') + ' |';
+  return [line(cells[0]!), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n');
+}
+
+function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 1) return n.toFixed(2);
+  return n.toFixed(3);
+}
+
+export { freePort };
