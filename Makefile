@@ -6,10 +6,10 @@ NPM_BIN := node_modules/.bin
 NODE := $(NPM_BIN)/node
 export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 
-SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk
+SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes docs clean
 
 deps: system-deps npm-deps
 
@@ -65,6 +65,10 @@ run: deps build
 	@echo "operator token: $(RUN_DIR)/token   (curl -H \"Authorization: Bearer \$$(cat $(RUN_DIR)/token)\" ...)"
 	$(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
 	  --token-file $(RUN_DIR)/token --initial-role primary
+
+# The API reference: openapi.yaml rendered into one self-contained page, dist/api.html.
+docs: npm-deps
+	$(NODE) scripts/docs.mjs
 
 bench: bench-probes
 

@@ -1,0 +1,154 @@
+// The Kubernetes manifests and the Dockerfile, checked as far as this machine can: every
+// object validates against the Kubernetes (and prometheus-operator) schemas, the container
+// runs with flags the manager accepts, the probes hit operations of the contract, and the
+// kustomization ties every file together.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Service, Secret } from 'kubernetes-models/v1';
+import { StatefulSet } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { buildConfig, parseArgs } from '../../src/config/config.js';
+import { templateFor, openapiDocument } from '../helpers/contract.js';
+
+const root = join(import.meta.dirname, '../..');
+const configDir = join(root, 'config');
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  [key: string]: unknown;
+}
+
+type Validator = (object: Manifest) => void;
+const validators: Record<string, Validator> = {
+  'v1/Service': (o) => new Service(o as never).validate(),
+  'v1/Secret': (o) => new Secret(o as never).validate(),
+  'apps/v1/StatefulSet': (o) => new StatefulSet(o as never).validate(),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never).validate(),
+};
+
+/** Registers more kinds (monitoring CRDs) from other test files. */
+export function registerValidator(apiVersionKind: string, validate: Validator): void {
+  validators[apiVersionKind] = validate;
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+async function manifests(): Promise<{ file: string; object: Manifest }[]> {
+  const out: { file: string; object: Manifest }[] = [];
+  for (const file of await yamlFiles(join(configDir, 'samples'))) {
+    for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      out.push({ file, object: doc.toJSON() as Manifest });
+    }
+  }
+  return out;
+}
+
+describe('Kubernetes samples (config/samples)', () => {
+  let all: { file: string; object: Manifest }[];
+  let statefulSet: StatefulSet;
+  before(async () => {
+    all = await manifests();
+    statefulSet = new StatefulSet(all.find((m) => m.object.kind === 'StatefulSet')!.object as never);
+  });
+
+  it('every object validates against its schema', () => {
+    assert.ok(all.length >= 6);
+    for (const { file, object } of all) {
+      const validate = validators[`${object.apiVersion}/${object.kind}`];
+      assert.ok(validate, `${relative(root, file)}: no validator for ${object.apiVersion} ${object.kind}`);
+      validate(object);
+    }
+  });
+
+  it('the kustomization lists every manifest file', async () => {
+    const kustomization = parseAllDocuments(await readFile(join(configDir, 'kustomization.yaml'), 'utf8'))[0]!.toJSON() as { resources: string[] };
+    const files = (await yamlFiles(configDir)).map((f) => relative(configDir, f)).filter((f) => !f.endsWith('.json'));
+    assert.deepEqual([...kustomization.resources].sort(), files.sort());
+  });
+
+  it('runs the manager with flags it accepts', () => {
+    const container = statefulSet.spec!.template.spec!.containers.find((c) => c.name === 'redis')!;
+    const [bundle, command, ...flags] = container.args!;
+    assert.equal(bundle, '/var/lib/instance-manager/instance-manager.mjs');
+    assert.equal(command, 'run');
+    const config = buildConfig(parseArgs(flags, {}));
+    assert.equal(config.listen.port, 8080);
+    assert.equal(config.initialRole, 'replica');
+    assert.equal(config.tokenFile, '/etc/instance-manager/token/token');
+    // Secrets come from mounted files, never from argv or the environment.
+    assert.ok(!JSON.stringify(container).match(/REPLACE-WITH/));
+    const mounts = container.volumeMounts!.map((m) => m.mountPath);
+    assert.ok(mounts.includes('/etc/instance-manager/token') && mounts.includes('/etc/instance-manager/redis'));
+  });
+
+  it('probes the contract: startup and liveness on /healthz, readiness on /readyz, port 8080', () => {
+    const container = statefulSet.spec!.template.spec!.containers[0]!;
+    const http = container.ports!.find((p) => p.name === 'http')!;
+    assert.equal(http.containerPort, 8080);
+    const paths = openapiDocument.paths as Record<string, { get?: { operationId: string } }>;
+    const probe = (p: typeof container.livenessProbe) => paths[templateFor(p!.httpGet!.path!)!]!.get!.operationId;
+    assert.equal(probe(container.startupProbe), 'getHealthz');
+    assert.equal(probe(container.livenessProbe), 'getHealthz');
+    assert.equal(probe(container.readinessProbe), 'getReadyz');
+    assert.ok(container.resources?.requests?.cpu && container.resources.requests.memory);
+  });
+
+  it('runs as non-root with a read-only root filesystem; the bundle lives on a writable volume', () => {
+    const pod = statefulSet.spec!.template.spec!;
+    assert.equal(pod.securityContext!.runAsNonRoot, true);
+    for (const c of [...pod.initContainers!, ...pod.containers]) {
+      assert.equal(c.securityContext!.readOnlyRootFilesystem, true, c.name);
+      assert.equal(c.securityContext!.allowPrivilegeEscalation, false, c.name);
+    }
+    const manager = pod.volumes!.find((v) => v.name === 'manager')!;
+    assert.ok(manager.emptyDir);
+    assert.match(pod.initContainers![0]!.command!.join(' '), /cp .*instance-manager\.mjs \/var\/lib\/instance-manager\//);
+  });
+
+  it('admits the API port only from the operator and monitoring namespaces', () => {
+    const policy = all.find((m) => m.object.kind === 'NetworkPolicy')!.object as unknown as NetworkPolicy;
+    const api = policy.spec!.ingress!.find((rule) => rule.ports!.some((p) => p.port === 8080))!;
+    const namespaces = api.from!.map((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name']).sort();
+    assert.deepEqual(namespaces, ['monitoring', 'redis-operator-system']);
+    assert.ok(api.from!.every((f) => f.podSelector === undefined && f.ipBlock === undefined));
+  });
+
+  it('keeps at most one pod down in a voluntary disruption', () => {
+    const pdb = all.find((m) => m.object.kind === 'PodDisruptionBudget')!.object as unknown as PodDisruptionBudget;
+    assert.equal(pdb.spec!.maxUnavailable, 1);
+  });
+});
+
+describe('Dockerfile', () => {
+  let dockerfile: string;
+  before(async () => {
+    dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
+  });
+
+  it('builds on Node 24 slim with Debian redis-server and tini as PID 1', () => {
+    assert.match(dockerfile, /^FROM node:24-[a-z]+-slim$/m);
+    assert.match(dockerfile, /apt-get install -y --no-install-recommends redis-server tini/);
+    assert.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node"\]$/m);
+  });
+
+  it('copies the bundle as the only application file and runs as a non-root user with data on a volume', async () => {
+    const copies = dockerfile.match(/^(COPY|ADD) .*/gm) ?? [];
+    assert.deepEqual(copies.map((c) => c.split(' ').at(-2)), ['dist/instance-manager.mjs']);
+    assert.match(dockerfile, /^USER 10001:10001$/m);
+    assert.match(dockerfile, /^VOLUME \["\/data"\]$/m);
+    assert.equal((await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')).join(' '), '* !dist/instance-manager.mjs');
+  });
+});
