@@ -4,6 +4,7 @@
 import express, { type Express } from 'express';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
+import { backupHandlers } from './handlers/backup.js';
 import { probeHandlers } from './handlers/probes.js';
 import { statusHandlers } from './handlers/status.js';
 import { createBackend, toBackendRequest } from './openapi.js';
@@ -15,6 +16,7 @@ export async function createApp(instance: Instance): Promise<Express> {
   const api = createBackend({
     ...probeHandlers(instance),
     ...statusHandlers(instance),
+    ...backupHandlers(instance),
   });
   await api.init();
 
