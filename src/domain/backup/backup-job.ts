@@ -8,7 +8,7 @@ import { BackupFailure, type BackupRecord, type FailureCode } from './backup-rec
 import { buildMetadata, METADATA_NAME } from './metadata.js';
 import { runSave, type SaveOptions } from './save.js';
 import { openSnapshot, redisFiles, type Snapshot } from './snapshot.js';
-import { backupPrefix, createS3Client, deleteObject, putSmallObject, s3Url, uploadObject } from './storage.js';
+import { backupPrefix, createS3Client, deleteObject, putSmallObject, s3Url, uploadObject, type PendingAborts } from './storage.js';
 
 export interface BackupTimings {
   pollMs: number;
@@ -31,6 +31,7 @@ export interface JobContext {
   timings: BackupTimings;
   log: Logger;
   signal: AbortSignal;
+  pendingAborts: PendingAborts;
 }
 
 function asFailure(err: unknown, fallback: FailureCode): BackupFailure {
@@ -79,6 +80,10 @@ async function upload(
   const prefix = backupPrefix(s3.prefix, record.id);
   const dataKey = prefix + snapshot.objectName;
   try {
+    if (context.pendingAborts.pending.length > 0) {
+      await context.pendingAborts.retry(client);
+      if (context.pendingAborts.pending.length > 0) context.log.warn({ uploads: context.pendingAborts.pending }, 'multipart uploads of failed backups still not aborted');
+    }
     const sha256 = await uploadObject({
       client,
       bucket: s3.bucket,
@@ -87,6 +92,7 @@ async function upload(
       size: snapshot.size,
       onProgress: (bytes) => (record.bytesUploaded = Math.min(bytes, snapshot.size)),
       signal: context.signal,
+      pendingAborts: context.pendingAborts,
     });
     record.bytesUploaded = snapshot.size;
     const metadata = buildMetadata({

@@ -7,6 +7,7 @@ import type { RedisAdapter } from '../../redis/adapter.js';
 import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
 import { BackupStats } from './backup-stats.js';
 import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
+import { PendingAborts } from './storage.js';
 
 /** How many backups GET /v1/backups lists (the contract's maxItems). */
 export const HISTORY_LIMIT = 100;
@@ -29,6 +30,7 @@ export class Backups {
   readonly stats = new BackupStats();
   /** Most recent first. */
   private readonly history: BackupRecord[] = [];
+  private readonly pendingAborts = new PendingAborts();
   private running: { record: BackupRecord; abort: AbortController; done: Promise<void> } | null = null;
 
   constructor(private readonly options: BackupsOptions) {}
@@ -70,6 +72,7 @@ export class Backups {
         timings: { ...DEFAULT_TIMINGS, ...this.options.timings },
         log,
         signal,
+        pendingAborts: this.pendingAborts,
       });
       record.finishedAt = new Date();
       record.state = 'completed';

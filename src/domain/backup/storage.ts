@@ -3,7 +3,7 @@
 // multipart uploads, and storage errors turned into a short, secret-free reason.
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../../config/config.js';
 import { BackupFailure } from './backup-record.js';
@@ -83,6 +83,45 @@ function hashing(): { transform: Transform; digest: () => string } {
   return { transform, digest: () => hash.digest('hex') };
 }
 
+export interface MultipartUpload {
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
+
+/** True when the upload is gone (aborted now, or already: NoSuchUpload). */
+async function abortMultipart(client: S3Client, upload: MultipartUpload): Promise<boolean> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
+    return true;
+  } catch (err) {
+    return (err as SdkError).name === 'NoSuchUpload';
+  }
+}
+
+/**
+ * Multipart uploads that failed and could not be aborted (the storage was down): their parts
+ * would stay in the bucket, billed and invisible. They are aborted again before the next
+ * upload. (On AWS, also set a lifecycle rule AbortIncompleteMultipartUpload as a backstop.)
+ */
+export class PendingAborts {
+  private readonly uploads: MultipartUpload[] = [];
+
+  add(upload: MultipartUpload): void {
+    this.uploads.push(upload);
+  }
+
+  get pending(): readonly MultipartUpload[] {
+    return this.uploads;
+  }
+
+  async retry(client: S3Client): Promise<void> {
+    for (const upload of [...this.uploads]) {
+      if (await abortMultipart(client, upload)) this.uploads.splice(this.uploads.indexOf(upload), 1);
+    }
+  }
+}
+
 export interface UploadRequest {
   client: S3Client;
   bucket: string;
@@ -91,6 +130,8 @@ export interface UploadRequest {
   size: number;
   onProgress: (bytesUploaded: number) => void;
   signal: AbortSignal;
+  /** Where an upload that cannot be aborted now is left for a later attempt. */
+  pendingAborts: PendingAborts;
 }
 
 /**
@@ -118,6 +159,11 @@ export async function uploadObject(request: UploadRequest): Promise<string> {
     await upload.done();
     return digest();
   } catch (err) {
+    // lib-storage aborts on failure, but not when the abort itself fails; make sure.
+    if (upload.uploadId) {
+      const started = { bucket: request.bucket, key: request.key, uploadId: upload.uploadId };
+      if (!(await abortMultipart(request.client, started))) request.pendingAborts.add(started);
+    }
     if (request.signal.aborted) throw new BackupFailure('shutdown', 'the manager shut down during the upload; the upload was aborted');
     throw storageFailure(err, `upload of ${request.key}`, request.bucket);
   } finally {
