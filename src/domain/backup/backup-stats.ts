@@ -76,8 +76,9 @@ export const BACKUP_METRIC_NAMES = {
 } as const;
 
 /**
- * Registers the backup metrics on `registry`. Gauges without a successful backup yet are
- * left out of the exposition rather than reported as 0 (a 0 timestamp would read as 1970).
+ * Registers the backup metrics on `registry`. Before the first successful backup the
+ * last-success gauges are 0, so that `time() - instance_manager_backup_last_success_timestamp_seconds`
+ * is huge and a "no recent backup" alert fires for a node that never had one.
  */
 export function registerBackupMetrics(registry: Registry, stats: BackupStats): void {
   const gauge = (name: string, help: string, read: () => number | null) =>
@@ -86,9 +87,7 @@ export function registerBackupMetrics(registry: Registry, stats: BackupStats): v
       help,
       registers: [registry],
       collect() {
-        this.reset();
-        const value = read();
-        if (value !== null) this.set(value);
+        this.set(read() ?? 0);
       },
     });
   gauge(BACKUP_METRIC_NAMES.lastSuccess, 'Unix time when the last successful backup finished', () => stats.lastSuccessTimestampSeconds);

@@ -56,7 +56,11 @@ export async function restoreCommand(
     out(JSON.stringify({ restored: true, from: options.from, dataDir: options.dataDir, ...result }));
     return RESTORE_EXIT.restored;
   } catch (e) {
-    if (!(e instanceof RestoreError)) throw e;
+    if (!(e instanceof RestoreError)) {
+      // Disk full, permissions…: still a failed restore, and nothing was installed.
+      err(`instance-manager restore: ${e instanceof Error ? e.message : String(e)}`);
+      return RESTORE_EXIT.failed;
+    }
     err(`instance-manager restore: ${e.message}`);
     if (e.kind === 'usage') return RESTORE_EXIT.usage;
     return e.kind === 'existing-data' ? RESTORE_EXIT.existingData : RESTORE_EXIT.failed;

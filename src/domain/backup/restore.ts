@@ -162,6 +162,8 @@ async function unpackAof(archive: string, target: string, metadata: BackupMetada
     }
     if (!manifest) throw new RestoreError('integrity', 'the AOF archive has no manifest');
     return dir;
+  } catch (err) {
+    throw err instanceof RestoreError ? err : new RestoreError('integrity', `the AOF archive cannot be unpacked: ${(err as Error).message}`);
   } finally {
     await handle.close();
   }
