@@ -21,7 +21,7 @@ describe('backup: storage faults', function () {
     storage = await TestStorage.start();
     m = await startBackupManager({ raw: storage.raw(PREFIX) });
     const redis = redisClient(m.redisPort);
-    // About 12 MB of RDB, uncompressed: at least two 8 MiB parts, so a real multipart upload.
+    // About 12 MB of RDB, uncompressed: at least two 5 MiB parts, so a real multipart upload.
     await redis.config('SET', 'rdbcompression', 'no');
     await redis.call('DEBUG', 'POPULATE', '110000', 'big', '100');
   });
