@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-backup clean
 
 deps: system-deps npm-deps
 
@@ -68,6 +68,10 @@ run: deps build
 
 bench: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
+
+# Backup of ~1 GiB to s3rver vs a plain lib-storage upload (BENCH_SIZE_MB=256 for a quick run).
+bench-backup: deps
+	$(NPM_BIN)/tsx bench/backup.ts
 
 clean:
 	rm -rf dist generated/client/dist .tmp
