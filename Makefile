@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes docs clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes bench-backup docs clean
 
 deps: system-deps npm-deps
 
@@ -75,6 +75,10 @@ bench: bench-probes
 # Probe/status latency and throughput vs a bare Node server, and the manager's RSS.
 bench-probes: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
+
+# Backup of ~1 GiB to s3rver vs a plain lib-storage upload (BENCH_SIZE_MB=256 for a quick run).
+bench-backup: deps
+	$(NPM_BIN)/tsx bench/backup.ts
 
 clean:
 	rm -rf dist generated/client/dist .tmp

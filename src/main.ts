@@ -2,6 +2,7 @@
 // The command line: `instance-manager run …`, `instance-manager restore …`,
 // `instance-manager --version`. Bad configuration is reported before anything starts.
 import { buildConfig, parseArgs } from './config/config.js';
+import { restoreCommand } from './domain/backup/restore-cli.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './log.js';
 import { run } from './server.js';
@@ -14,6 +15,7 @@ const USAGE = `usage:
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
+      exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
   instance-manager --version
 Every flag also reads an IM_* environment variable (--data-dir: IM_DATA_DIR).`;
 
@@ -33,10 +35,7 @@ async function main(argv: string[]): Promise<number> {
     await run(config, log);
     return -1; // keep running
   }
-  if (command === 'restore') {
-    process.stderr.write('instance-manager restore: not available in this build yet\n');
-    return 3;
-  }
+  if (command === 'restore') return restoreCommand(rest, process.env);
   process.stderr.write(`instance-manager: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
   return 2;
 }

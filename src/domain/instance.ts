@@ -9,6 +9,7 @@ import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
+import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { StateStore } from './state/state-file.js';
@@ -18,6 +19,8 @@ import { RedisSupervisor } from './supervision/supervisor.js';
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
+  /** BGSAVE/AOF backups, their upload, progress and figures (src/domain/backup). */
+  readonly backups: Backups;
 
   private constructor(
     readonly config: Config,
@@ -27,7 +30,15 @@ export class Instance {
     readonly supervisor: RedisSupervisor | null,
     readonly tokens: TokenStore,
     readonly state: StateStore,
-  ) {}
+  ) {
+    this.backups = new Backups({
+      redis,
+      dataDir: config.dataDir,
+      s3: config.s3,
+      managerVersion: identity.version,
+      log: log.child({ module: 'backup' }),
+    });
+  }
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
   static async open(config: Config, log: Logger): Promise<Instance> {
@@ -77,7 +88,7 @@ export class Instance {
   }
 
   async status(): Promise<Status> {
-    return readStatus(this.redis, () => ({
+    const status = await readStatus(this.redis, () => ({
       manager: {
         version: this.identity.version,
         executableHash: this.identity.executableHash,
@@ -90,6 +101,7 @@ export class Instance {
       epoch: this.state.current.epoch,
       now: new Date(),
     }));
+    return { ...status, lastBackup: this.backups.last() };
   }
 
   /** Guards a write: refused once shutdown has begun. */
@@ -100,6 +112,7 @@ export class Instance {
   /** SIGTERM: stop taking writes, SHUTDOWN Redis within the grace period. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    await this.backups.stop();
     if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
     await this.redis.close();
   }

@@ -7,6 +7,7 @@ import express from 'express';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
 import { createFastPath } from './fast-path.js';
+import { backupHandlers } from './handlers/backup.js';
 import { probeReads } from './handlers/probes.js';
 import { statusReads } from './handlers/status.js';
 import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
@@ -21,6 +22,7 @@ export async function createRequestListener(instance: Instance): Promise<Request
   };
   const api = createBackend({
     ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
+    ...backupHandlers(instance),
   });
   await api.init();
 

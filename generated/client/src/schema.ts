@@ -153,7 +153,13 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Start a backup (BGSAVE or AOF rewrite), optionally uploaded */
+        /**
+         * Start a backup (BGSAVE or AOF rewrite), optionally uploaded
+         * @description One backup at a time: a second request while one is saving or uploading is 409.
+         *     `upload` defaults to true when object storage is configured (`--s3-bucket`); asking for
+         *     an upload with no storage configured is 400. A `BGSAVE` already running in Redis is
+         *     waited for and used; one that Redis schedules behind an AOF rewrite is waited for too.
+         */
         post: operations["startBackup"];
         delete?: never;
         options?: never;
@@ -357,6 +363,8 @@ export type components = {
             manager: components["schemas"]["ManagerInfo"];
             /** Format: date-time */
             observedAt?: string;
+            /** @description the most recent backup this manager process ran (running or finished); null when none */
+            lastBackup?: null | components["schemas"]["Backup"];
         };
         /** @description fencing token the operator increases at every topology change */
         Epoch: number;
@@ -408,23 +416,54 @@ export type components = {
             /** @description defaults to true when object storage is configured */
             upload?: boolean;
         };
+        /**
+         * @description One backup. `saving` runs `BGSAVE` (or `BGREWRITEAOF`) until Redis reports it finished
+         *     (`LASTSAVE` advanced with `rdb_last_bgsave_status:ok`, or the AOF rewrite done with
+         *     `aof_last_bgrewrite_status:ok`); `uploading` streams the file from disk to object
+         *     storage. An RDB backup is stored as `<prefix><id>/dump.rdb`, an AOF backup as
+         *     `<prefix><id>/appendonly.tar` (a POSIX tar of the append-only directory: manifest and
+         *     every file it names); `<prefix><id>/metadata.json` is written last and only when the
+         *     data object is complete, so a backup without metadata is not a backup.
+         */
         Backup: {
             id: components["schemas"]["BackupId"];
             /** @enum {string} */
             type: "rdb" | "aof";
             /** @enum {string} */
             state: "saving" | "uploading" | "completed" | "failed";
+            /** @description whether the backup is uploaded to object storage */
+            upload?: boolean;
             /** Format: date-time */
             startedAt: string;
             /** Format: date-time */
             finishedAt?: string | null;
+            /** @description time from the request to Redis reporting the save done */
             saveSeconds?: number | null;
+            /** @description time spent uploading data and metadata */
             uploadSeconds?: number | null;
+            /** @description size of the data object (known once the save is done) */
             bytesTotal?: number | null;
             bytesUploaded?: number | null;
-            /** @description s3://bucket/key of the uploaded backup */
+            /** @description sha256 (hex) of the data object, as recorded in metadata.json */
+            sha256?: string | null;
+            /** @description s3://bucket/<prefix><id>/ of the uploaded backup, the argument for `instance-manager restore --from` */
             location?: string | null;
+            /** @description what went wrong, in words; null unless failed */
             error?: string | null;
+            /**
+             * @description the failure's kind, also the `reason` label of the backup failure metric
+             * @example save_failed
+             * @example redis_restarted
+             * @example redis_unavailable
+             * @example save_timeout
+             * @example snapshot_failed
+             * @example storage_unreachable
+             * @example storage_denied
+             * @example storage_no_bucket
+             * @example storage_error
+             * @example shutdown
+             */
+            errorCode?: string | null;
         };
         BackupList: {
             items: components["schemas"]["Backup"][];
