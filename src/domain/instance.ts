@@ -8,6 +8,7 @@ import type { Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
+import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
@@ -18,6 +19,8 @@ import { RedisSupervisor } from './supervision/supervisor.js';
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
+  /** /metrics: its own kept-open Redis connection, apart from the probes'. Set by open(). */
+  metrics!: Metrics;
 
   private constructor(
     readonly config: Config,
@@ -55,6 +58,7 @@ export class Instance {
       await supervisor.start();
     }
     const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state);
+    instance.metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0);
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },
@@ -102,12 +106,14 @@ export class Instance {
     this.shuttingDown = true;
     if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
     await this.redis.close();
+    await this.metrics.close();
   }
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
     this.supervisor?.detach();
     await this.redis.close();
+    await this.metrics.close();
   }
 }
 

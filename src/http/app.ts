@@ -4,17 +4,20 @@
 import express, { type Express } from 'express';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
+import { metricsHandlers } from './handlers/metrics.js';
 import { probeHandlers } from './handlers/probes.js';
 import { statusHandlers } from './handlers/status.js';
 import { createBackend, toBackendRequest } from './openapi.js';
 import { problemMiddleware } from './problem.js';
 import { requestContext } from './request-context.js';
+import { requestMetrics } from './request-metrics.js';
 
 export async function createApp(instance: Instance): Promise<Express> {
   const log = instance.log.child({ module: 'http' });
   const api = createBackend({
     ...probeHandlers(instance),
     ...statusHandlers(instance),
+    ...metricsHandlers(instance),
   });
   await api.init();
 
@@ -22,6 +25,7 @@ export async function createApp(instance: Instance): Promise<Express> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(log));
+  app.use(requestMetrics(api, instance.metrics.process));
   app.use(bodyGate(api, instance.tokens, instance.config.jsonBodyLimitBytes));
   app.use(async (req, res) => {
     await api.handleRequest(toBackendRequest(req), req, res);

@@ -660,7 +660,6 @@ export interface operations {
                     "application/openmetrics-text": string;
                 };
             };
-            501: components["responses"]["NotImplemented"];
         };
     };
     getStatus: {
