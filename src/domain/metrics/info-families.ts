@@ -169,7 +169,8 @@ function commandFamilies(info: Info, out: Family[]): void {
       const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
       const v = toNumber(usec);
       if (p === undefined || v === undefined) continue;
-      latency.samples.push({ labels: { cmd, quantile: String(p / 100) }, value: v / 1e6 });
+      // p99.9 → 0.999 (plain p / 100 would say 0.9990000000000001).
+      latency.samples.push({ labels: { cmd, quantile: String(Number((p / 100).toPrecision(12))) }, value: v / 1e6 });
     }
     const sum = sums.get(cmd);
     if (sum) {
