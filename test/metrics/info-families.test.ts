@@ -136,6 +136,8 @@ describe('INFO → metric families', () => {
         }
         for (const m of text.matchAll(/^# HELP (\S+) (.*)$/gm)) assert.ok(m[2]!.length > 10, `${m[1]} has a real HELP`);
         assert.equal([...text.matchAll(/^# HELP /gm)].length, types.size);
+        // ASCII only: a single non-ASCII HELP character makes the whole body a two-byte string.
+        assert.doesNotMatch(text, /[^\x00-\x7f]/);
       });
     });
   }

@@ -105,7 +105,7 @@ describe('GET /metrics on a primary with two replicas', function () {
     // Four scrapes begun in the same tick (over HTTP they might not overlap at all).
     const results = await Promise.all([0, 1, 2, 3].map(() => m.instance.metrics.exposition('prometheus')));
     const c = await commandCalls(admin, 'info');
-    for (const r of results) assert.match(r.body, /^redis_up 1$/m);
+    for (const r of results) assert.match(r.body.toString(), /^redis_up 1$/m);
     assert.equal(c - b - baseline, 1);
   });
 

@@ -63,14 +63,30 @@ function renderLabels(labels: Labels | undefined): string {
  */
 export function renderFamily(out: string[], family: Family, format: Format): void {
   if (family.samples.length === 0) return;
-  const header =
-    format === 'openmetrics' && family.type === 'counter' && family.name.endsWith('_total')
-      ? family.name.slice(0, -'_total'.length)
-      : family.name;
-  out.push(`# HELP ${header} ${escapeHelp(family.help)}\n# TYPE ${header} ${family.type}\n`);
+  out.push(header(family, format));
+  const name = family.name;
   for (const sample of family.samples) {
-    out.push(`${family.name}${sample.suffix ?? ''}${renderLabels(sample.labels)} ${renderValue(sample.value)}\n`);
+    out.push(`${name}${sample.suffix ?? ''}${renderLabels(sample.labels)} ${renderValue(sample.value)}\n`);
   }
+}
+
+// HELP and TYPE lines are the same at every scrape: built once per family name and format
+// (a name always has the same type and HELP: they come from the code's tables).
+const headers: Record<Format, Map<string, string>> = { prometheus: new Map(), openmetrics: new Map() };
+
+function header(family: Family, format: Format): string {
+  const cache = headers[format];
+  let text = cache.get(family.name);
+  if (text === undefined) {
+    const name =
+      format === 'openmetrics' && family.type === 'counter' && family.name.endsWith('_total')
+        ? family.name.slice(0, -'_total'.length)
+        : family.name;
+    text = `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`;
+    // Bounded: family names come from the code's tables, not from Redis.
+    if (cache.size < 10_000) cache.set(family.name, text);
+  }
+  return text;
 }
 
 /** Renders whole families; the caller joins parts from several sources and then calls `finish`. */

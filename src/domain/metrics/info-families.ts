@@ -143,7 +143,7 @@ function push(target: Family, labels: Labels, value: number | undefined, suffix?
 function commandFamilies(info: Info, out: Family[]): void {
   const calls = family('redis_commands_total', 'counter', 'Calls of a command (cmd label; subcommands as container|sub).');
   const duration = family('redis_commands_duration_seconds_total', 'counter', 'Time spent in a command, in seconds.');
-  const rejected = family('redis_commands_rejected_calls_total', 'counter', 'Calls of a command refused before running (unknown, ACL, OOM, …).');
+  const rejected = family('redis_commands_rejected_calls_total', 'counter', 'Calls of a command refused before running (unknown, ACL, OOM, ...).');
   const failed = family('redis_commands_failed_calls_total', 'counter', 'Calls of a command that ran and failed.');
   const sums = new Map<string, { calls: number; seconds: number }>();
   for (const [key, value] of info.sections.get('commandstats') ?? []) {

@@ -54,7 +54,7 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
 
   // Clients
   gauge('connected_clients', 'redis_connected_clients', 'Client connections, replicas excluded.'), // pinned
-  gauge('blocked_clients', 'redis_blocked_clients', 'Clients blocked in a blocking call (BLPOP, XREAD, WAIT, …).'), // pinned
+  gauge('blocked_clients', 'redis_blocked_clients', 'Clients blocked in a blocking call (BLPOP, XREAD, WAIT, ...).'), // pinned
   gauge('maxclients', 'redis_max_clients', 'The maxclients setting: most client connections Redis accepts.'),
   gauge('cluster_connections', 'redis_cluster_connections', 'Connections used by the cluster bus.'),
   gauge('tracking_clients', 'redis_tracking_clients', 'Clients with client-side caching (tracking) on.'),
@@ -84,7 +84,7 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
   gauge('total_system_memory', 'redis_total_system_memory_bytes', 'Total memory of the host, in bytes.'),
   gauge('maxmemory', 'redis_maxmemory_bytes', 'The maxmemory setting in bytes; 0 means no limit.'),
   gauge('allocator_allocated', 'redis_allocator_allocated_bytes', 'Bytes allocated by the allocator, internal fragmentation included.'),
-  gauge('allocator_active', 'redis_allocator_active_bytes', 'Bytes in the allocator’s active pages, external fragmentation included.'),
+  gauge('allocator_active', 'redis_allocator_active_bytes', 'Bytes in active allocator pages, external fragmentation included.'),
   gauge('allocator_resident', 'redis_allocator_resident_bytes', 'Bytes resident in the allocator, releasable pages included.'),
   gauge('allocator_frag_ratio', 'redis_allocator_frag_ratio', 'allocator_active / allocator_allocated.'),
   gauge('allocator_frag_bytes', 'redis_allocator_frag_bytes', 'allocator_active minus allocator_allocated, in bytes.'),
@@ -114,11 +114,11 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
   gauge('loading_start_time', 'redis_loading_start_timestamp_seconds', 'When the current load started, in Unix seconds.'),
   gauge('loading_total_bytes', 'redis_loading_total_bytes', 'Size of the file being loaded, in bytes.'),
   gauge('loading_loaded_bytes', 'redis_loading_loaded_bytes', 'Bytes loaded so far.'),
-  gauge('loading_loaded_perc', 'redis_loading_loaded_ratio', 'Fraction of the file loaded so far (0–1).', fromPercent),
+  gauge('loading_loaded_perc', 'redis_loading_loaded_ratio', 'Fraction of the file loaded so far (0-1).', fromPercent),
   gauge('loading_eta_seconds', 'redis_loading_eta_seconds', 'Estimated seconds until the load completes.'),
   gauge('current_cow_peak', 'redis_current_cow_peak_bytes', 'Peak copy-on-write size of the running fork child, in bytes.'),
   gauge('current_cow_size', 'redis_current_cow_size_bytes', 'Copy-on-write size of the running fork child, in bytes.'),
-  gauge('current_fork_perc', 'redis_current_fork_ratio', 'Progress of the running fork child (0–1).', fromPercent),
+  gauge('current_fork_perc', 'redis_current_fork_ratio', 'Progress of the running fork child (0-1).', fromPercent),
   gauge('current_save_keys_processed', 'redis_current_save_keys_processed', 'Keys processed by the running save.'),
   gauge('current_save_keys_total', 'redis_current_save_keys', 'Keys at the start of the running save.'),
   gauge('rdb_changes_since_last_save', 'redis_rdb_changes_since_last_save', 'Writes since the last RDB save.'),
@@ -163,7 +163,7 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
   counter('sync_partial_err', 'redis_replica_partial_resync_denied_total', 'Partial resynchronisation requests denied.'),
   counter('expired_keys', 'redis_expired_keys_total', 'Keys expired.'),
   counter('expired_subkeys', 'redis_expired_subkeys_total', 'Hash fields expired.'),
-  gauge('expired_stale_perc', 'redis_expired_stale_ratio', 'Estimated fraction of keys that are expired but not yet deleted (0–1).', fromPercent),
+  gauge('expired_stale_perc', 'redis_expired_stale_ratio', 'Estimated fraction of keys that are expired but not yet deleted (0-1).', fromPercent),
   counter('expired_time_cap_reached_count', 'redis_expired_time_cap_reached_total', 'Active expire cycles stopped early by their time limit.'),
   counter('expire_cycle_cpu_milliseconds', 'redis_expire_cycle_cpu_seconds_total', 'CPU time spent in active expiry, in seconds.', fromMillis),
   counter('evicted_keys', 'redis_evicted_keys_total', 'Keys evicted because of maxmemory.'),
@@ -187,7 +187,7 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
   counter('total_active_defrag_time', 'redis_active_defrag_seconds_total', 'Time memory fragmentation was over the limit, in seconds.', fromMillis),
   gauge('current_active_defrag_time', 'redis_current_active_defrag_seconds', 'How long memory fragmentation has been over the limit, in seconds.', fromMillis),
   gauge('tracking_total_keys', 'redis_tracking_keys', 'Keys tracked for client-side caching.'),
-  gauge('tracking_total_items', 'redis_tracking_items', 'Items (client × key) tracked for client-side caching.'),
+  gauge('tracking_total_items', 'redis_tracking_items', 'Items (client x key) tracked for client-side caching.'),
   gauge('tracking_total_prefixes', 'redis_tracking_prefixes', 'Prefixes tracked for client-side caching (broadcast mode).'),
   counter('unexpected_error_replies', 'redis_unexpected_error_replies_total', 'Unexpected error replies (AOF load, replication).'),
   counter('total_error_replies', 'redis_error_replies_total', 'Error replies sent, rejected and failed commands included.'),
@@ -224,7 +224,7 @@ export const SCALAR_METRICS: readonly ScalarMetric[] = [
   gauge('master_sync_total_bytes', 'redis_master_sync_total_bytes', 'Bytes of the dataset being transferred from the primary; -1 if unknown.'),
   gauge('master_sync_read_bytes', 'redis_master_sync_read_bytes', 'Bytes transferred so far from the primary.'),
   gauge('master_sync_left_bytes', 'redis_master_sync_left_bytes', 'Bytes left to transfer from the primary.'),
-  gauge('master_sync_perc', 'redis_master_sync_ratio', 'Fraction of the sync transfer completed (0–1).', fromPercent),
+  gauge('master_sync_perc', 'redis_master_sync_ratio', 'Fraction of the sync transfer completed (0-1).', fromPercent),
   gauge('master_sync_last_io_seconds_ago', 'redis_master_sync_last_io_seconds_ago', 'Seconds since the last I/O of the running sync transfer.'),
 
   // CPU

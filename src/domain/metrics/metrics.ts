@@ -15,7 +15,8 @@ import { FAILURE_KINDS, RedisScraper, type ScrapeOutcome } from './scraper.js';
 
 export interface Exposition {
   contentType: string;
-  body: string;
+  /** Encoded once here: sending a string would scan it twice more (length, then encoding). */
+  body: Buffer;
 }
 
 export class Metrics {
@@ -38,11 +39,20 @@ export class Metrics {
   }
 
   async exposition(format: Format): Promise<Exposition> {
-    const [outcome, processFamilies] = await Promise.all([this.scraper.scrape(), this.process.families()]);
+    const [outcome, processText] = await Promise.all([this.scraper.scrape(), this.process.render(format)]);
     const out = render(this.healthFamilies(outcome), format);
-    if (outcome.families) render(outcome.families, format, out);
-    render(processFamilies, format, out);
-    return { contentType: CONTENT_TYPES[format], body: finish(out, format) };
+    if (outcome.families) out.push(this.renderRedis(outcome, format));
+    out.push(processText);
+    return { contentType: CONTENT_TYPES[format], body: Buffer.from(finish(out, format), 'utf8') };
+  }
+
+  // Scrapes that shared one INFO call share its rendering too.
+  private readonly rendered = new WeakMap<ScrapeOutcome, Partial<Record<Format, string>>>();
+
+  private renderRedis(outcome: ScrapeOutcome, format: Format): string {
+    let byFormat = this.rendered.get(outcome);
+    if (byFormat === undefined) this.rendered.set(outcome, (byFormat = {}));
+    return (byFormat[format] ??= render(outcome.families ?? [], format).join(''));
   }
 
   private healthFamilies(outcome: ScrapeOutcome): Family[] {
@@ -50,13 +60,13 @@ export class Metrics {
       {
         name: 'redis_up',
         type: 'gauge',
-        help: '1 if this scrape’s INFO call to Redis succeeded, 0 otherwise.',
+        help: '1 if the INFO call of this scrape to Redis succeeded, 0 otherwise.',
         samples: [{ value: outcome.families ? 1 : 0 }],
       },
       {
         name: 'redis_scrape_duration_seconds',
         type: 'gauge',
-        help: 'Duration of this scrape’s INFO call and its parsing, in seconds.',
+        help: 'Duration of the INFO call of this scrape and its parsing, in seconds.',
         samples: [{ value: outcome.durationSeconds }],
       },
       {
