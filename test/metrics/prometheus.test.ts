@@ -92,22 +92,23 @@ describe('a real Prometheus scraping /metrics', function () {
   it('returns every metric of the specification with the values INFO gives', async () => {
     const p = (name: string) => `${name}{job="primary"}`;
     const before = await primary.info('all');
-    const got = {
-      role: await one(p('redis_replication_role')),
-      replicas: await one(p('redis_connected_replicas')),
-      clients: await one(p('redis_connected_clients')),
-      blocked: await one(p('redis_blocked_clients')),
-      used: await one(p('redis_used_memory_bytes')),
-      peak: await one(p('redis_used_memory_peak_bytes')),
-      lastSave: await one(p('redis_rdb_last_save_timestamp')),
-      aof: await one(p('redis_aof_enabled')),
-      offset: await one(p('redis_replication_offset')),
-      hits: await one(p('redis_keyspace_hits_total')),
-      misses: await one(p('redis_keyspace_misses_total')),
-      commands: await one(p('redis_commands_processed_total')),
-      uptime: await one(p('redis_uptime_seconds')),
-      replicaLag: await one('redis_replica_lag_seconds{job="replica"}'),
+    const queries = {
+      role: p('redis_replication_role'),
+      replicas: p('redis_connected_replicas'),
+      clients: p('redis_connected_clients'),
+      blocked: p('redis_blocked_clients'),
+      used: p('redis_used_memory_bytes'),
+      peak: p('redis_used_memory_peak_bytes'),
+      lastSave: p('redis_rdb_last_save_timestamp'),
+      aof: p('redis_aof_enabled'),
+      offset: p('redis_replication_offset'),
+      hits: p('redis_keyspace_hits_total'),
+      misses: p('redis_keyspace_misses_total'),
+      commands: p('redis_commands_processed_total'),
+      uptime: p('redis_uptime_seconds'),
+      replicaLag: 'redis_replica_lag_seconds{job="replica"}',
     };
+    const got = Object.fromEntries(await Promise.all(Object.entries(queries).map(async ([k, q]) => [k, await one(q)] as const))) as Record<keyof typeof queries, number>;
     const after = await primary.info('all');
     const n = (info: string, f: string) => Number(infoField(info, f));
     assert.equal(got.role, 1);
