@@ -233,6 +233,9 @@ async function main(): Promise<void> {
       runs.push([name, c, fmt(r.rps, 0), fmt(r.p50ms, 2), fmt(r.p99ms, 2), fmt(median(list.map((x) => x.cpuMs)), 3), list.map((x) => fmt(x.rps, 0)).join('/')]);
     }
   }
+  // The floor of this HTTP stack: GET /healthz in attach mode (express, openapi-backend, one PING).
+  const floor = wrk(ours.replace('/metrics', '/healthz'), 1);
+  runs.push(['(floor: manager GET /healthz)', 1, fmt(floor.rps, 0), fmt(floor.p50ms, 2), fmt(floor.p99ms, 2), '', '']);
   table(`Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`, ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'], runs);
   for (const c of [1, 4]) {
     const a = results[`instance-manager/${c}`]!;

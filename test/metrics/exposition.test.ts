@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { escapeLabelValue, finish, negotiateFormat, render, renderValue, type Family } from '../../src/domain/metrics/exposition.js';
 import { classify } from '../../src/domain/metrics/scraper.js';
+import { encode } from '../../src/domain/metrics/metrics.js';
 import { RedisReplyError, RedisUnreachableError } from '../../src/redis/adapter.js';
 
 describe('exposition', () => {
@@ -58,5 +59,9 @@ describe('exposition', () => {
   ];
   for (const [err, kind] of failures) {
     it(`classifies ${(err as Error).message} as ${kind}`, () => assert.equal(classify(err), kind));
+  }
+
+  for (const text of ['redis_up 1\n', 'redis_errors_total{err="\u00c4RR"} 1\n', 'x{v="\u{1f600}"} 1\n', '']) {
+    it(`encodes ${JSON.stringify(text)} as UTF-8`, () => assert.deepEqual(encode(text), Buffer.from(text, 'utf8')));
   }
 });

@@ -43,7 +43,7 @@ export class Metrics {
     const out = render(this.healthFamilies(outcome), format);
     if (outcome.families) out.push(this.renderRedis(outcome, format));
     out.push(processText);
-    return { contentType: CONTENT_TYPES[format], body: Buffer.from(finish(out, format), 'utf8') };
+    return { contentType: CONTENT_TYPES[format], body: encode(finish(out, format)) };
   }
 
   // Scrapes that shared one INFO call share its rendering too.
@@ -93,4 +93,13 @@ export class Metrics {
   async close(): Promise<void> {
     await this.redis.close();
   }
+}
+
+/**
+ * UTF-8 bytes of the exposition. It is ASCII unless Redis put other characters in a label
+ * (an error prefix from a script): ASCII encodes as latin1, a plain copy, about five times
+ * faster than the UTF-8 encoder. A UTF-8 length equal to the character count means ASCII.
+ */
+export function encode(text: string): Buffer {
+  return Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf8');
 }
