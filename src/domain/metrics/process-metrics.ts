@@ -27,13 +27,10 @@ export class ProcessMetrics {
     this.httpDuration.observe({ route, method, status: String(status) }, seconds);
   }
 
-  /** Runtime metrics (at most a second old, see `runtimeFamilies`), then the HTTP histogram (now). */
-  async families(now = Date.now()): Promise<Family[]> {
-    const [runtime, http] = await Promise.all([this.runtimeFamilies(now), collect(this.http)]);
-    return [...runtime, ...http];
-  }
-
-  /** The same, rendered; the runtime part is rendered once per snapshot and format. */
+  /**
+   * Runtime metrics (at most a second old, see `runtimeFamilies`), then the HTTP histogram
+   * (now), rendered; the runtime part is rendered once per snapshot and format.
+   */
   async render(format: Format, now = Date.now()): Promise<string> {
     const [runtime, http] = await Promise.all([this.runtimeFamilies(now), collect(this.http)]);
     const text = this.snapshot!.text;
