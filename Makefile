@@ -82,3 +82,9 @@ bench-backup: deps
 
 clean:
 	rm -rf dist generated/client/dist .tmp
+
+# /metrics against prometheus-redis-exporter 1.45 on the same redis-server: scrapes/s,
+# latency, Redis CPU per scrape, RSS, families, cost as Redis grows. Prints a table.
+.PHONY: bench-metrics
+bench-metrics: deps build
+	$(NPM_BIN)/tsx bench/metrics.ts

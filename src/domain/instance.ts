@@ -8,6 +8,7 @@ import type { Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
+import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
@@ -30,6 +31,8 @@ export class Instance {
     readonly supervisor: RedisSupervisor | null,
     readonly tokens: TokenStore,
     readonly state: StateStore,
+    /** /metrics: its own kept-open Redis connection, apart from the probes'. */
+    readonly metrics: Metrics,
   ) {
     this.backups = new Backups({
       redis,
@@ -65,7 +68,8 @@ export class Instance {
       );
       await supervisor.start();
     }
-    const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state);
+    const metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0);
+    const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state, metrics);
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },
@@ -115,12 +119,14 @@ export class Instance {
     await this.backups.stop();
     if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
     await this.redis.close();
+    await this.metrics.close();
   }
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
     this.supervisor?.detach();
     await this.redis.close();
+    await this.metrics.close();
   }
 }
 

@@ -8,17 +8,20 @@ import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
 import { createFastPath } from './fast-path.js';
 import { backupHandlers } from './handlers/backup.js';
+import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
 import { statusReads } from './handlers/status.js';
 import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
 import { answerError, problemMiddleware } from './problem.js';
 import { beginRequest } from './request-context.js';
+import { requestMetrics } from './request-metrics.js';
 
 export async function createRequestListener(instance: Instance): Promise<RequestListener> {
   const log = instance.log.child({ module: 'http' });
   const plainReads: Record<string, PlainRead> = {
     ...probeReads(instance),
     ...statusReads(instance),
+    ...metricsReads(instance),
   };
   const api = createBackend({
     ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
@@ -36,8 +39,9 @@ export async function createRequestListener(instance: Instance): Promise<Request
   app.use(problemMiddleware(log));
 
   const fastPath = createFastPath(plainReads);
+  const observe = requestMetrics(instance.metrics.process);
   return (req: IncomingMessage, res: ServerResponse) => {
-    beginRequest(log, req, res);
+    beginRequest(log, req, res, observe);
     const handled = fastPath(req, res);
     if (handled) handled.catch((err: unknown) => answerError(log, err, res, req.method));
     else app(req, res);

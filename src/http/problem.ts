@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Problem } from '../contract.js';
-import { sendJson } from './reply.js';
+import { sendBody } from './reply.js';
 import { contextOf } from './request-context.js';
 import {
   PayloadTooLargeError,
@@ -55,7 +55,7 @@ export function sendProblem(res: ServerResponse, error: ProblemError): void {
   const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message, instance: contextOf(res).requestId };
   if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;
   for (const [name, value] of Object.entries(error.headers())) res.setHeader(name, value);
-  sendJson(res, error.status, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
+  sendBody(res, error.status, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
 }
 
 /** Answers any error: a typed one as its problem, anything else as a 500 that says nothing of internals. */
@@ -71,7 +71,7 @@ export function answerError(log: Logger, err: unknown, res: ServerResponse, meth
     detail: 'the manager failed to handle this request; its log has the details under this request id',
     instance: requestId,
   };
-  sendJson(res, 500, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
+  sendBody(res, 500, PROBLEM_MEDIA_TYPE, JSON.stringify(body));
 }
 
 export function problemMiddleware(log: Logger): ErrorRequestHandler {

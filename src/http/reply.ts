@@ -20,12 +20,13 @@ export function reply<Op extends OperationId, S extends keyof Responses<Op> & nu
   status: S,
   body: JsonBody<Op, S>,
 ): void {
-  sendJson(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
-export function sendJson(res: ServerResponse, status: number, contentType: string, text: string): void {
+/** Sends a finished body of any media type (JSON, problem+json, Prometheus text). */
+export function sendBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

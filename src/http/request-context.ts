@@ -13,6 +13,9 @@ export interface RequestContext {
   authenticated: boolean;
 }
 
+/** Told about every finished request (the HTTP duration histogram). */
+export type RequestObserver = (context: RequestContext, method: string, status: number, seconds: number) => void;
+
 const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const contexts = new WeakMap<ServerResponse, RequestContext>();
 
@@ -25,7 +28,7 @@ export function contextOf(res: ServerResponse): RequestContext {
   return context;
 }
 
-export function beginRequest(log: Logger, req: IncomingMessage, res: ServerResponse): RequestContext {
+export function beginRequest(log: Logger, req: IncomingMessage, res: ServerResponse, observe?: RequestObserver): RequestContext {
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
   const context: RequestContext = { requestId, authenticated: false };
@@ -34,6 +37,7 @@ export function beginRequest(log: Logger, req: IncomingMessage, res: ServerRespo
   const started = process.hrtime.bigint();
   res.once('finish', () => {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    observe?.(context, req.method ?? 'OTHER', res.statusCode, durationMs / 1000);
     const line = {
       requestId,
       method: req.method,

@@ -699,7 +699,6 @@ export interface operations {
                     "application/openmetrics-text": string;
                 };
             };
-            501: components["responses"]["NotImplemented"];
         };
     };
     getStatus: {

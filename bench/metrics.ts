@@ -1,0 +1,312 @@
+// GET /metrics against prometheus-redis-exporter 1.45, side by side in one run against the
+// same redis-server:
+//   - scrapes/s and p50/p99 latency at 1 and 4 concurrent scrapers (wrk);
+//   - Redis CPU per scrape: commandstats usec delta of the commands each one sends (and
+//     redis-server's used_cpu delta, which also sees connection set-up);
+//   - RSS of the manager and the exporter;
+//   - metric families, and whether ours covers every INFO-derived family of the exporter;
+//   - scrape cost as Redis grows: 1/100/200 distinct commands used, 1 and 16 dbs, 0 and 10
+//     replicas.
+// Prints a table. Run: make bench-metrics  (or: tsx bench/metrics.ts [--seconds 5])
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { coverage, familiesOf } from './exporter-families.js';
+
+const root = join(import.meta.dirname, '..');
+const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
+const work = mkdtempSync(join(tmpdir(), 'im-bench-metrics-'));
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    if (port !== 6379) return port;
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function start(cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+async function startRedis(extra: string[] = []): Promise<{ port: number; client: Redis; child: ChildProcess }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(work, 'redis-'));
+  const child = start('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', ...extra]);
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => {});
+  await until(`redis on ${port}`, async () => {
+    if (client.status !== 'ready') await client.connect();
+    return (await client.ping()) === 'PONG' || undefined;
+  });
+  return { port, client, child };
+}
+
+async function httpUp(url: string): Promise<void> {
+  await until(url, async () => ((await fetch(url)).ok ? true : undefined));
+}
+
+function rssKiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url: string, connections: number): WrkResult {
+  const r = spawnSync('wrk', [`-t${connections}`, `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const out = r.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return { rps, requests, p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''), p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '') };
+}
+
+type CommandStats = Map<string, { calls: number; usec: number }>;
+
+async function commandStats(client: Redis): Promise<{ stats: CommandStats; cpu: number }> {
+  const text = await client.info('all');
+  const stats: CommandStats = new Map();
+  for (const m of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  const cpu = Number(/^used_cpu_sys:([\d.]+)/m.exec(text)![1]) + Number(/^used_cpu_user:([\d.]+)/m.exec(text)![1]);
+  return { stats, cpu };
+}
+
+interface Cost {
+  usecPerScrape: number;
+  cpuUsecPerScrape: number;
+  commands: string;
+  p50ms: number;
+}
+
+/** N sequential scrapes: Redis time per scrape from commandstats, and the commands sent. */
+async function scrapeCost(client: Redis, url: string, n: number): Promise<Cost> {
+  // Reading INFO is itself an INFO call: the (info, calls+1) of the reading is removed below.
+  const before = await commandStats(client);
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await (await fetch(url)).text();
+    latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const after = await commandStats(client);
+  let usec = 0;
+  const perScrape: string[] = [];
+  for (const [cmd, a] of after.stats) {
+    const b = before.stats.get(cmd) ?? { calls: 0, usec: 0 };
+    let calls = a.calls - b.calls;
+    let du = a.usec - b.usec;
+    if (cmd === 'info') {
+      // One of those calls is our own first snapshot (INFO all): take its average cost out.
+      du -= calls > 0 ? du / calls : 0;
+      calls -= 1;
+    }
+    if (calls <= 0) continue;
+    if (cmd === 'replconf' || cmd === 'ping') continue; // replication chatter, not a scraper's
+    usec += du;
+    perScrape.push(`${cmd}×${+(calls / n).toFixed(2)}`);
+  }
+  latencies.sort((x, y) => x - y);
+  return {
+    usecPerScrape: usec / n,
+    cpuUsecPerScrape: ((after.cpu - before.cpu) * 1e6) / n,
+    commands: perScrape.join(' '),
+    p50ms: latencies[Math.floor(n / 2)]!,
+  };
+}
+
+/** Uses `count` distinct commands (each with no arguments where that is an arity error: safe). */
+async function useDistinctCommands(client: Redis, count: number): Promise<number> {
+  const docs = (await client.call('COMMAND', 'INFO')) as unknown[][];
+  const names: string[] = [];
+  for (const c of docs) {
+    const [name, arity] = [String(c[0]), Number(c[1])];
+    if (arity > 1 || arity < -1) names.push(name);
+  }
+  let used = 0;
+  for (const name of names.sort()) {
+    if (used >= count) break;
+    await client.call(name).catch(() => {});
+    used++;
+  }
+  return used;
+}
+
+const ROUNDS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+
+function table(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  console.log(`\n${title}`);
+  for (const [i, r] of cells.entries()) {
+    console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+async function main(): Promise<void> {
+  const bundle = join(root, 'dist', 'instance-manager.mjs');
+  if (!existsSync(bundle)) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const version = spawnSync('prometheus-redis-exporter', ['--version'], { encoding: 'utf8' });
+  console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores`);
+  console.log(`node ${process.version}; ${`${version.stdout}${version.stderr}`.match(/Exporter (\S+)/)?.[0] ?? 'exporter ?'}; redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1]}; wrk ${seconds}s per run`);
+
+  const redis = await startRedis();
+  const managerPort = await freePort();
+  const exporterPort = await freePort();
+  const manager = start(process.execPath, [bundle, 'run', '--listen', `127.0.0.1:${managerPort}`, '--data-dir', join(work, 'mgr'), '--redis-url', `redis://127.0.0.1:${redis.port}`, '--log-level', 'warn']);
+  const exporter = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${redis.port}`, '--web.listen-address', `127.0.0.1:${exporterPort}`]);
+  const ours = `http://127.0.0.1:${managerPort}/metrics`;
+  const theirs = `http://127.0.0.1:${exporterPort}/metrics`;
+  await httpUp(ours);
+  await httpUp(theirs);
+  // A little realistic state: keys, a few commands, an error.
+  await redis.client.set('k', 'v');
+  await redis.client.get('k');
+  await redis.client.hset('k', 'f', 'v').catch(() => {});
+
+  // Throughput and latency (warm both first). The machine is shared: runs alternate between
+  // the two scrapers, ROUNDS times, and the median of each figure is reported, with the CPU
+  // time each process spent per scrape (less sensitive to other load than wall-clock figures).
+  wrk(ours, 1);
+  wrk(theirs, 1);
+  const runs: (string | number)[][] = [];
+  const results: Record<string, WrkResult> = {};
+  const pids = { 'instance-manager': manager.pid!, redis_exporter: exporter.pid! };
+  for (const c of [1, 4]) {
+    const samples: Record<string, (WrkResult & { cpuMs: number })[]> = { 'instance-manager': [], redis_exporter: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of [['instance-manager', ours], ['redis_exporter', theirs]] as const) {
+        const cpu0 = cpuMs(pids[name]);
+        const r = wrk(url, c);
+        samples[name]!.push({ ...r, cpuMs: (cpuMs(pids[name]) - cpu0) / r.requests });
+      }
+    }
+    for (const name of ['instance-manager', 'redis_exporter'] as const) {
+      const list = samples[name]!;
+      const r = { rps: median(list.map((x) => x.rps)), p50ms: median(list.map((x) => x.p50ms)), p99ms: median(list.map((x) => x.p99ms)), requests: 0 };
+      results[`${name}/${c}`] = r;
+      runs.push([name, c, fmt(r.rps, 0), fmt(r.p50ms, 2), fmt(r.p99ms, 2), fmt(median(list.map((x) => x.cpuMs)), 3), list.map((x) => fmt(x.rps, 0)).join('/')]);
+    }
+  }
+  // The floor of this HTTP stack: GET /healthz in attach mode (express, openapi-backend, one PING).
+  const floor = wrk(ours.replace('/metrics', '/healthz'), 1);
+  runs.push(['(floor: manager GET /healthz)', 1, fmt(floor.rps, 0), fmt(floor.p50ms, 2), fmt(floor.p99ms, 2), '', '']);
+  table(`Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`, ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'], runs);
+  for (const c of [1, 4]) {
+    const a = results[`instance-manager/${c}`]!;
+    const b = results[`redis_exporter/${c}`]!;
+    console.log(`  ${c} conn: ours ${fmt(a.rps / b.rps, 1)}× the exporter's scrapes/s, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`);
+  }
+
+  // Redis cost per scrape, families and RSS.
+  const costOurs = await scrapeCost(redis.client, ours, 200);
+  const costTheirs = await scrapeCost(redis.client, theirs, 200);
+  const oursText = await (await fetch(ours)).text();
+  const theirsText = await (await fetch(theirs)).text();
+  const cov = coverage(theirsText, oursText);
+  table(
+    'Redis cost per scrape (200 sequential scrapes), memory and families',
+    ['scraper', 'Redis usec/scrape (cmdstats)', 'Redis CPU usec/scrape (used_cpu)', 'commands per scrape', 'RSS MiB', 'families', 'INFO-derived', 'bytes'],
+    [
+      ['instance-manager', fmt(costOurs.usecPerScrape), fmt(costOurs.cpuUsecPerScrape, 0), costOurs.commands, fmt(rssKiB(manager.pid!) / 1024), familiesOf(oursText).size, [...familiesOf(oursText)].filter((f) => f.startsWith('redis_')).length, oursText.length],
+      ['redis_exporter', fmt(costTheirs.usecPerScrape), fmt(costTheirs.cpuUsecPerScrape, 0), costTheirs.commands, fmt(rssKiB(exporter.pid!) / 1024), familiesOf(theirsText).size, cov.exporterInfoFamilies.length, theirsText.length],
+    ],
+  );
+  console.log(`  Redis usec per scrape: ours ${fmt(costOurs.usecPerScrape / costTheirs.usecPerScrape, 2)}× the exporter's`);
+  console.log(`  superset of the exporter's INFO-derived families: ${cov.missing.length === 0 && cov.unknown.length === 0 ? 'yes' : `NO (missing ${cov.missing.join(', ')}; unknown ${cov.unknown.join(', ')})`}`);
+
+  // Scrape cost as Redis grows. Each scenario on its own redis-server.
+  const scenarios: { name: string; commands: number; dbs: number; replicas: number }[] = [
+    { name: '1 command, 1 db, 0 replicas', commands: 1, dbs: 1, replicas: 0 },
+    { name: '100 commands', commands: 100, dbs: 1, replicas: 0 },
+    { name: '200 commands', commands: 200, dbs: 1, replicas: 0 },
+    { name: '16 dbs', commands: 1, dbs: 16, replicas: 0 },
+    { name: '10 replicas', commands: 1, dbs: 1, replicas: 10 },
+    { name: '200 commands, 16 dbs, 10 replicas', commands: 200, dbs: 16, replicas: 10 },
+  ];
+  const growth: (string | number)[][] = [];
+  for (const s of scenarios) {
+    const r = await startRedis();
+    const used = await useDistinctCommands(r.client, s.commands);
+    for (let db = 0; db < s.dbs; db++) {
+      await r.client.select(db);
+      await r.client.set(`key${db}`, 'v');
+    }
+    await r.client.select(0);
+    const replicas = await Promise.all(Array.from({ length: s.replicas }, () => startRedis(['--replicaof', '127.0.0.1', String(r.port)])));
+    if (s.replicas > 0) {
+      await until('replicas online', async () => ((await r.client.info('replication')).match(/state=online/g)?.length === s.replicas ? true : undefined), 60_000);
+    }
+    const mPort = await freePort();
+    const ePort = await freePort();
+    const m = start(process.execPath, [bundle, 'run', '--listen', `127.0.0.1:${mPort}`, '--data-dir', join(work, `mgr-${mPort}`), '--redis-url', `redis://127.0.0.1:${r.port}`, '--log-level', 'warn']);
+    const e = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${r.port}`, '--web.listen-address', `127.0.0.1:${ePort}`]);
+    const mu = `http://127.0.0.1:${mPort}/metrics`;
+    const eu = `http://127.0.0.1:${ePort}/metrics`;
+    await httpUp(mu);
+    await httpUp(eu);
+    const distinct = (await r.client.info('commandstats')).match(/^cmdstat_/gm)?.length ?? 0;
+    const co = await scrapeCost(r.client, mu, 100);
+    const ce = await scrapeCost(r.client, eu, 100);
+    const lines = (await (await fetch(mu)).text()).split('\n').filter((l) => l && !l.startsWith('#')).length;
+    growth.push([`${s.name} (${used}→${distinct} in cmdstats)`, lines, fmt(co.usecPerScrape), fmt(co.p50ms, 2), fmt(ce.usecPerScrape), fmt(ce.p50ms, 2)]);
+    for (const c of [m, e, ...replicas.map((x) => x.child), r.child]) c.kill('SIGKILL');
+    for (const x of [r, ...replicas]) x.client.disconnect();
+  }
+  table('Scrape cost as Redis grows (100 sequential scrapes each)', ['scenario', 'our series', 'ours Redis usec', 'ours p50 ms', 'exporter Redis usec', 'exporter p50 ms'], growth);
+  redis.client.disconnect();
+  console.log(`\nload average at end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,203 @@
+// INFO (parsed) → metric families. Pure: the same INFO text always gives the same families.
+// Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
+// command, per error, per replica) and the derived metrics are built here.
+import { parseKeyValues, toNumber, type Info } from '../../redis/info.js';
+import type { Family, Labels, Sample } from './exposition.js';
+import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
+
+/** INFO that is not INFO (a proxy's banner, a truncated reply): a parse failure. */
+export class InfoParseError extends Error {
+  override name = 'InfoParseError';
+}
+
+/** Scalar metrics grouped by name: Redis renamed some fields (slave_priority → replica_priority). */
+const SCALARS_BY_NAME: ReadonlyMap<string, readonly ScalarMetric[]> = (() => {
+  const byName = new Map<string, ScalarMetric[]>();
+  for (const metric of SCALAR_METRICS) {
+    const list = byName.get(metric.name) ?? [];
+    list.push(metric);
+    byName.set(metric.name, list);
+  }
+  return byName;
+})();
+
+const REPLICA_STATES = ['wait_bgsave', 'send_bulk', 'online'] as const;
+
+function family(name: string, type: Family['type'], help: string, samples: Sample[] = []): Family {
+  return { name, type, help, samples };
+}
+
+function scalarFamilies(info: Info, out: Family[]): void {
+  for (const [name, candidates] of SCALARS_BY_NAME) {
+    for (const metric of candidates) {
+      const raw = info.fields.get(metric.field);
+      if (raw === undefined) continue;
+      const value = metric.convert ? metric.convert(raw) : toNumber(raw);
+      if (value === undefined) continue;
+      out.push(family(name, metric.type, metric.help, [{ value }]));
+      break;
+    }
+  }
+}
+
+function isReplica(info: Info): boolean {
+  return info.fields.get('role') === 'slave';
+}
+
+function replicationFamilies(info: Info, out: Family[]): void {
+  const replica = isReplica(info);
+  const role = info.fields.get('role');
+  if (role === 'master' || role === 'slave') {
+    out.push(family('redis_replication_role', 'gauge', 'Replication role: 1 on a primary, 0 on a replica.', [{ value: replica ? 0 : 1 }]));
+  }
+  const offset = toNumber(replica ? (info.fields.get('slave_repl_offset') ?? info.fields.get('master_repl_offset')) : info.fields.get('master_repl_offset'));
+  if (offset !== undefined) {
+    out.push(family('redis_replication_offset', 'gauge', 'Replication offset of this node, in bytes (on a replica: processed from its primary).', [{ value: offset }]));
+  }
+  if (replica) {
+    const linkUp = info.fields.get('master_link_status') === 'up';
+    const labels = { primary_host: info.fields.get('master_host') ?? '', primary_port: info.fields.get('master_port') ?? '' };
+    out.push(family('redis_replica_info', 'gauge', 'Always 1 on a replica; labels name its primary.', [{ labels, value: 1 }]));
+    out.push(family('redis_master_link_up', 'gauge', '1 when the link to the primary is up.', [{ value: linkUp ? 1 : 0 }]));
+    const lastIo = toNumber(info.fields.get('master_last_io_seconds_ago'));
+    // Lag is only known while the link is up; a down link is its own alert.
+    if (linkUp && lastIo !== undefined && lastIo >= 0) {
+      out.push(family('redis_replica_lag_seconds', 'gauge', 'Seconds since this replica last heard from its primary (while the link is up).', [{ value: lastIo }]));
+    }
+    const replOffset = toNumber(info.fields.get('slave_repl_offset'));
+    if (replOffset !== undefined) {
+      out.push(family('redis_replica_repl_offset', 'gauge', 'Replication offset this replica has processed from its primary.', [{ value: replOffset }]));
+    }
+  }
+  connectedReplicaFamilies(info, out);
+}
+
+function connectedReplicaFamilies(info: Info, out: Family[]): void {
+  const section = info.sections.get('replication');
+  if (!section) return;
+  const primaryOffset = toNumber(info.fields.get('master_repl_offset'));
+  const offsets = family('redis_connected_replica_offset_bytes', 'gauge', 'Replication offset a connected replica has acknowledged.');
+  const lagBytes = family('redis_connected_replica_lag_bytes', 'gauge', 'Bytes a connected replica is behind this primary (master_repl_offset minus its offset).');
+  const ackLag = family('redis_connected_replica_ack_lag_seconds', 'gauge', 'Seconds since a connected replica last acknowledged.');
+  const state = family('redis_connected_replica_state', 'gauge', 'State of a connected replica: 1 for its current state, 0 for the others.');
+  for (const [key, value] of section) {
+    if (!key.startsWith('slave') || !/^slave\d+$/.test(key)) continue;
+    const kv = parseKeyValues(value);
+    const labels = { replica_ip: kv.get('ip') ?? '', replica_port: kv.get('port') ?? '' };
+    const offset = toNumber(kv.get('offset'));
+    if (offset !== undefined) {
+      offsets.samples.push({ labels, value: offset });
+      if (primaryOffset !== undefined) lagBytes.samples.push({ labels, value: Math.max(0, primaryOffset - offset) });
+    }
+    const lag = toNumber(kv.get('lag'));
+    if (lag !== undefined) ackLag.samples.push({ labels, value: lag });
+    const current = kv.get('state') ?? 'unknown';
+    const states: readonly string[] = (REPLICA_STATES as readonly string[]).includes(current) ? REPLICA_STATES : [...REPLICA_STATES, current];
+    for (const s of states) state.samples.push({ labels: { ...labels, state: s }, value: s === current ? 1 : 0 });
+  }
+  out.push(offsets, lagBytes, ackLag, state);
+}
+
+function serverFamilies(info: Info, out: Family[]): void {
+  const version = info.fields.get('redis_version');
+  const labels: Record<string, string> = {
+    role: isReplica(info) ? 'replica' : 'primary',
+    version: version ?? '',
+    mode: info.fields.get('redis_mode') ?? info.fields.get('server_mode') ?? '',
+    run_id: info.fields.get('run_id') ?? '',
+  };
+  const valkey = info.fields.get('valkey_version');
+  if (valkey !== undefined) labels.valkey_version = valkey;
+  out.push(family('redis_instance_info', 'gauge', 'Always 1; labels carry the role, version, mode and run id of redis-server.', [{ labels, value: 1 }]));
+  const uptime = toNumber(info.fields.get('uptime_in_seconds'));
+  const nowUsec = toNumber(info.fields.get('server_time_usec'));
+  if (uptime !== undefined && nowUsec !== undefined) {
+    out.push(family('redis_start_time_seconds', 'gauge', 'Unix time, in seconds, when redis-server started (server_time_usec minus uptime).', [{ value: Math.round(nowUsec / 1e6 - uptime) }]));
+  }
+}
+
+/** `db0:keys=1,expires=0,avg_ttl=0[,subexpiry=0]`, read by field name. */
+function keyspaceFamilies(info: Info, out: Family[]): void {
+  const keys = family('redis_db_keys', 'gauge', 'Keys in a database.');
+  const expiring = family('redis_db_keys_expiring', 'gauge', 'Keys with an expiry in a database.');
+  const ttl = family('redis_db_avg_ttl_seconds', 'gauge', 'Average time to live of the keys with an expiry in a database, in seconds (estimate).');
+  const subexpiry = family('redis_db_keys_with_expiring_fields', 'gauge', 'Keys with hash fields that expire, in a database (Redis 7.4+).');
+  for (const [key, value] of info.sections.get('keyspace') ?? []) {
+    if (!/^db\d+$/.test(key)) continue;
+    const kv = parseKeyValues(value);
+    const labels = { db: key };
+    push(keys, labels, toNumber(kv.get('keys')));
+    push(expiring, labels, toNumber(kv.get('expires')));
+    const avgTtl = toNumber(kv.get('avg_ttl'));
+    push(ttl, labels, avgTtl === undefined ? undefined : avgTtl / 1000);
+    push(subexpiry, labels, toNumber(kv.get('subexpiry')));
+  }
+  out.push(keys, expiring, ttl, subexpiry);
+}
+
+function push(target: Family, labels: Labels, value: number | undefined, suffix?: string): void {
+  if (value !== undefined) target.samples.push(suffix === undefined ? { labels, value } : { suffix, labels, value });
+}
+
+/** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
+function commandFamilies(info: Info, out: Family[]): void {
+  const calls = family('redis_commands_total', 'counter', 'Calls of a command (cmd label; subcommands as container|sub).');
+  const duration = family('redis_commands_duration_seconds_total', 'counter', 'Time spent in a command, in seconds.');
+  const rejected = family('redis_commands_rejected_calls_total', 'counter', 'Calls of a command refused before running (unknown, ACL, OOM, ...).');
+  const failed = family('redis_commands_failed_calls_total', 'counter', 'Calls of a command that ran and failed.');
+  const sums = new Map<string, { calls: number; seconds: number }>();
+  for (const [key, value] of info.sections.get('commandstats') ?? []) {
+    if (!key.startsWith('cmdstat_')) continue;
+    const cmd = key.slice('cmdstat_'.length);
+    const kv = parseKeyValues(value);
+    const labels = { cmd };
+    const n = toNumber(kv.get('calls'));
+    const usec = toNumber(kv.get('usec'));
+    push(calls, labels, n);
+    push(duration, labels, usec === undefined ? undefined : usec / 1e6);
+    push(rejected, labels, toNumber(kv.get('rejected_calls')));
+    push(failed, labels, toNumber(kv.get('failed_calls')));
+    if (n !== undefined && usec !== undefined) sums.set(cmd, { calls: n, seconds: usec / 1e6 });
+  }
+  out.push(calls, duration, rejected, failed);
+
+  const latency = family('redis_command_latency_seconds', 'summary', 'Latency percentiles of a command, in seconds, as Redis tracks them (latency-tracking).');
+  for (const [key, value] of info.sections.get('latencystats') ?? []) {
+    if (!key.startsWith('latency_percentiles_usec_')) continue;
+    const cmd = key.slice('latency_percentiles_usec_'.length);
+    for (const [percentile, usec] of parseKeyValues(value)) {
+      const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
+      const v = toNumber(usec);
+      if (p === undefined || v === undefined) continue;
+      // p99.9 → 0.999 (plain p / 100 would say 0.9990000000000001).
+      latency.samples.push({ labels: { cmd, quantile: String(Number((p / 100).toPrecision(12))) }, value: v / 1e6 });
+    }
+    const sum = sums.get(cmd);
+    if (sum) {
+      latency.samples.push({ suffix: '_sum', labels: { cmd }, value: sum.seconds });
+      latency.samples.push({ suffix: '_count', labels: { cmd }, value: sum.calls });
+    }
+  }
+  out.push(latency);
+
+  const errors = family('redis_errors_total', 'counter', 'Error replies by error prefix (err label, e.g. ERR, WRONGTYPE).');
+  for (const [key, value] of info.sections.get('errorstats') ?? []) {
+    if (!key.startsWith('errorstat_')) continue;
+    push(errors, { err: key.slice('errorstat_'.length) }, toNumber(parseKeyValues(value).get('count')));
+  }
+  out.push(errors);
+}
+
+/** Every Redis family INFO gives. Throws InfoParseError when the text is not INFO. */
+export function redisFamilies(info: Info): Family[] {
+  if (!info.fields.has('redis_version') && !info.fields.has('valkey_version')) {
+    throw new InfoParseError('the INFO reply has no redis_version field');
+  }
+  const out: Family[] = [];
+  serverFamilies(info, out);
+  scalarFamilies(info, out);
+  replicationFamilies(info, out);
+  keyspaceFamilies(info, out);
+  commandFamilies(info, out);
+  return out;
+}

@@ -1,0 +1,67 @@
+// The exposition renderer and content negotiation, and failure classification. Pure.
+import assert from 'node:assert/strict';
+import { escapeLabelValue, finish, negotiateFormat, render, renderValue, type Family } from '../../src/domain/metrics/exposition.js';
+import { classify } from '../../src/domain/metrics/scraper.js';
+import { encode } from '../../src/domain/metrics/metrics.js';
+import { RedisReplyError, RedisUnreachableError } from '../../src/redis/adapter.js';
+
+describe('exposition', () => {
+  const cases: [string | undefined, 'prometheus' | 'openmetrics'][] = [
+    [undefined, 'prometheus'],
+    ['*/*', 'prometheus'],
+    ['text/plain;version=0.0.4', 'prometheus'],
+    ['application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
+    ['Application/OpenMetrics-Text', 'openmetrics'],
+    ['application/json', 'prometheus'],
+  ];
+  for (const [accept, format] of cases) {
+    it(`Accept ${String(accept)} → ${format}`, () => assert.equal(negotiateFormat(accept), format));
+  }
+
+  for (const [input, expected] of [
+    ['plain', 'plain'],
+    ['a"b', 'a\\"b'],
+    ['back\\slash', 'back\\\\slash'],
+    ['two\nlines', 'two\\nlines'],
+  ]) {
+    it(`escapes label value ${JSON.stringify(input)}`, () => assert.equal(escapeLabelValue(input!), expected));
+  }
+
+  for (const [v, text] of [[1, '1'], [0.5, '0.5'], [1e-6, '0.000001'], [2.2e-7, '2.2e-7'], [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [-1, '-1']] as const) {
+    it(`renders ${String(v)} as ${text}`, () => assert.equal(renderValue(v), text));
+  }
+
+  const families: Family[] = [
+    { name: 'x_total', type: 'counter', help: 'A counter\nwith a newline.', samples: [{ labels: { cmd: 'config|get' }, value: 3 }] },
+    { name: 'empty', type: 'gauge', help: 'Nothing to say.', samples: [] },
+    { name: 'lat_seconds', type: 'summary', help: 'Latency.', samples: [{ labels: { quantile: '0.5' }, value: 0.1 }, { suffix: '_count', value: 2 }] },
+  ];
+
+  it('renders Prometheus text: HELP, TYPE, samples; empty families left out', () => {
+    assert.equal(
+      finish(render(families, 'prometheus'), 'prometheus'),
+      '# HELP x_total A counter\\nwith a newline.\n# TYPE x_total counter\nx_total{cmd="config|get"} 3\n' +
+        '# HELP lat_seconds Latency.\n# TYPE lat_seconds summary\nlat_seconds{quantile="0.5"} 0.1\nlat_seconds_count 2\n',
+    );
+  });
+
+  it('renders OpenMetrics: counter families without _total, samples with it, # EOF at the end', () => {
+    const text = finish(render(families, 'openmetrics'), 'openmetrics');
+    assert.match(text, /^# TYPE x counter\nx_total\{cmd="config\|get"\} 3$/m);
+    assert.ok(text.endsWith('lat_seconds_count 2\n# EOF\n'));
+  });
+
+  const failures: [unknown, string][] = [
+    [new RedisUnreachableError('INFO did not answer within 1000 ms', 'timeout'), 'timeout'],
+    [new RedisUnreachableError('INFO failed', 'connection'), 'connection'],
+    [new RedisReplyError('NOAUTH Authentication required.'), 'connection'],
+    [new Error('something else'), 'connection'],
+  ];
+  for (const [err, kind] of failures) {
+    it(`classifies ${(err as Error).message} as ${kind}`, () => assert.equal(classify(err), kind));
+  }
+
+  for (const text of ['redis_up 1\n', 'redis_errors_total{err="\u00c4RR"} 1\n', 'x{v="\u{1f600}"} 1\n', '']) {
+    it(`encodes ${JSON.stringify(text)} as UTF-8`, () => assert.deepEqual(encode(text), Buffer.from(text, 'utf8')));
+  }
+});
