@@ -13,6 +13,7 @@ const USAGE = `usage:
       [--redis-password-file FILE] [--redis-config extra.conf] [--redis-server BINARY]
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
+      [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
   instance-manager --version
 Every flag also reads an IM_* environment variable (--data-dir: IM_DATA_DIR).`;

@@ -20,6 +20,7 @@ export async function startManager(config: Config, log: Logger): Promise<Running
   const instance = await Instance.open(config, log);
   const app = await createApp(instance);
   const server = createServer(app);
+  instance.updater.serveOn(server);
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;

@@ -14,10 +14,15 @@ import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
+import { OperationGuard } from './upgrade/operation-guard.js';
+import { Updater } from './upgrade/updater.js';
 
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
+  /** Updates, backups and replication changes that must not overlap (409). */
+  readonly operations = new OperationGuard();
+  private updaterInstance: Updater | undefined;
 
   private constructor(
     readonly config: Config,
@@ -63,6 +68,11 @@ export class Instance {
     return instance;
   }
 
+  /** PUT /v1/update: install a new bundle and exec it, Redis untouched. */
+  get updater(): Updater {
+    return (this.updaterInstance ??= new Updater(this));
+  }
+
   get mode(): 'owned' | 'attached' {
     return this.supervisor ? 'owned' : 'attached';
   }
@@ -82,7 +92,7 @@ export class Instance {
         version: this.identity.version,
         executableHash: this.identity.executableHash,
         sessionId: this.identity.sessionId,
-        upgrading: false,
+        upgrading: this.updater.upgrading,
         mode: this.mode,
       },
       restarts: this.supervisor?.restarts ?? 0,

@@ -6,6 +6,7 @@ import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
 import { probeHandlers } from './handlers/probes.js';
 import { statusHandlers } from './handlers/status.js';
+import { updateHandlers } from './handlers/update.js';
 import { createBackend, toBackendRequest } from './openapi.js';
 import { problemMiddleware } from './problem.js';
 import { requestContext } from './request-context.js';
@@ -15,6 +16,7 @@ export async function createApp(instance: Instance): Promise<Express> {
   const api = createBackend({
     ...probeHandlers(instance),
     ...statusHandlers(instance),
+    ...updateHandlers(instance),
   });
   await api.init();
 
