@@ -2,7 +2,7 @@
 // requests finish (briefly), flush the log, let go of Redis without stopping it, and
 // replace this process image with the new bundle: same PID, same arguments, same
 // environment. redis-server is not our child (see the supervisor), so it never notices.
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
 
 /** In-flight requests get this long to finish before their connections are cut. */
@@ -26,28 +26,41 @@ export function execArgv(bundlePath: string): string[] {
   return [process.execPath, ...process.execArgv, bundlePath, ...process.argv.slice(2)];
 }
 
+/**
+ * Stops accepting, then lets each connection end after the request it is serving: new
+ * responses say `Connection: close`, and idle connections are closed as they appear.
+ * Whatever is still busy after DRAIN_MS is cut.
+ */
 async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const drained = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), DRAIN_MS).unref()),
-  ]);
-  if (!drained) server.closeAllConnections();
+  server.prependListener('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
+  const deadline = Date.now() + DRAIN_MS;
+  let done = false;
+  void closed.then(() => (done = true));
+  while (!done && Date.now() < deadline) {
+    server.closeIdleConnections();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (!done) server.closeAllConnections();
   await closed;
+}
+
+/** pino's default destination (sonic-boom), as far as flushing it goes. */
+interface LogDestination {
+  /** True while an asynchronous write is on its way to the fd. */
+  _writing?: boolean;
+  flushSync?: () => void;
 }
 
 /**
  * Writes out what the logger still holds. pino's default destination writes asynchronously
- * and exec discards pending writes (flush(cb) alone was seen to lose lines), so the
- * destination's flushSync is called when it has one.
+ * and its flush(cb) returns at once (minLength 0); an exec discards a pending write. So: wait
+ * (briefly) for the write in flight, then write the rest synchronously.
  */
 export async function flushLog(log: Logger): Promise<void> {
-  await new Promise<void>((resolve) => {
-    log.flush(() => resolve());
-    setTimeout(resolve, 500).unref();
-  });
-  const destination = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { flushSync?: () => void } | undefined;
+  const destination = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as LogDestination | undefined;
+  const deadline = Date.now() + 500;
+  while (destination?._writing === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
   try {
     destination?.flushSync?.();
   } catch {
