@@ -61,6 +61,19 @@ describe('PUT /v1/update and the running instance', function () {
       expectStatus(await put(Buffer.from('x'), digestHeader(Buffer.from('y'))), 422);
     });
 
+    it('while the manager shuts down: 503, nothing installed', async () => {
+      const files = await listing(binDir);
+      m.instance.shuttingDown = true;
+      try {
+        const res = expectStatus(await put(good, digestHeader(good)), 503);
+        assert.match(res.body.detail, /shutting down/);
+      } finally {
+        m.instance.shuttingDown = false;
+      }
+      assert.deepEqual(await listing(binDir), files);
+      assert.equal(await sha256Of(bundle), original);
+    });
+
     it('while an update is being received, a backup cannot start', async () => {
       const update = m.instance.operations.begin('update', 'an update');
       try {

@@ -214,7 +214,8 @@ export type paths = {
          *     `--update-max-bytes` (default 64 MiB), 422 digest mismatch or failed self-test (non-zero
          *     exit, crash, or no answer within `--update-self-test-timeout-ms`; its output is in
          *     `detail`), 409 while another update, a backup or a replication change is in progress,
-         *     501 when the manager does not run from its bundle or Node has no `process.execve`.
+         *     501 when the manager does not run from its bundle or Node has no `process.execve`, 503
+         *     once the manager is shutting down.
          *     After the 202 the manager closes its listeners and execs; `/v1/status` then reports the
          *     new `executableHash` and a new `sessionId`.
          */
@@ -953,6 +954,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -1,6 +1,6 @@
 // PUT /v1/update, the domain side. In order, so that a bad upload changes nothing:
-//   1. preconditions: this Node can exec, the manager runs from a bundle (501); no other
-//      update, backup or replication change is in progress (409);
+//   1. preconditions: not shutting down (503); this Node can exec, the manager runs from a
+//      bundle (501); no other update, backup or replication change is in progress (409);
 //   2. the body is streamed to a staging file beside the bundle, hashed, size-capped (413);
 //   3. its SHA-256 must equal the Content-Digest (422), then it must pass `--version` (422);
 //   4. it is renamed over the installed bundle (the path this process runs from, never one
@@ -25,6 +25,8 @@ export interface UpdateHost {
   readonly identity: ManagerIdentity;
   readonly log: Logger;
   readonly operations: OperationGuard;
+  /** 503 once SIGTERM has begun the shutdown. */
+  assertAcceptingWrites(): void;
   detach(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export class Updater {
 
   /** Steps 1 to 4. On any error nothing is installed and the staging file is gone. */
   async install(request: UpdateRequest): Promise<UpdateAccepted> {
+    this.host.assertAcceptingWrites();
     const bundlePath = this.bundlePath();
     const expected = parseSha256Digest(request.contentDigest);
     const lease = this.host.operations.begin('update', 'an update');
