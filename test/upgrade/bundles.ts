@@ -57,6 +57,8 @@ export async function startBundledManager(version: string, extra: string[] = [])
   const bundle = join(binDir, 'instance-manager.mjs');
   await copyFile(source, bundle);
   const manager = await spawnManager({ dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra }, bundle);
+  // spawnManager waits for an HTTP answer; the tests start once Redis answers too.
+  await waitFor('Redis behind the manager to answer', async () => (await fetch(`${manager.url}/v1/status`)).status === 200);
   return {
     ...manager,
     bundle,
