@@ -57,21 +57,27 @@ export async function startBundledManager(version: string, extra: string[] = [])
   const bundle = join(binDir, 'instance-manager.mjs');
   await copyFile(source, bundle);
   const manager = await spawnManager({ dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra }, bundle);
+  const stop = async () => {
+    if (manager.child.exitCode === null) {
+      killPid(manager.child.pid!, 'SIGTERM');
+      await waitFor('the manager to exit', () => manager.child.exitCode !== null, 15_000).catch(() => killPid(manager.child.pid!, 'SIGKILL'));
+    }
+    await killRedisIn(paths.dataDir);
+  };
   // spawnManager waits for an HTTP answer; the tests start once Redis answers too.
-  await waitFor('Redis behind the manager to answer', async () => (await fetch(`${manager.url}/v1/status`)).status === 200);
+  await waitFor('Redis behind the manager to answer', async () => (await fetch(`${manager.url}/v1/status`)).status === 200).catch(
+    async (err: unknown) => {
+      await stop();
+      throw err;
+    },
+  );
   return {
     ...manager,
     bundle,
     binDir,
     redisPort: paths.redisPort,
     tokenFile: paths.tokenFile,
-    async stop() {
-      if (manager.child.exitCode === null) {
-        killPid(manager.child.pid!, 'SIGTERM');
-        await waitFor('the manager to exit', () => manager.child.exitCode !== null, 15_000).catch(() => killPid(manager.child.pid!, 'SIGKILL'));
-      }
-      await killRedisIn(paths.dataDir);
-    },
+    stop,
   };
 }
 

@@ -16,9 +16,10 @@ describe('PUT /v1/update and the running instance', function () {
   let m: TestManager;
   let good: Buffer;
   before(async () => {
-    [m, good] = await Promise.all([startTestManager(), buildBundle('9.9.9').then((f) => readFile(f))]);
+    good = await readFile(await buildBundle('9.9.9'));
+    m = await startTestManager();
   });
-  after(() => m.stop());
+  after(() => m?.stop());
 
   const put = (body: Uint8Array, digest: string) => putFetch(m.url, { ...auth(), 'Content-Digest': digest }, body);
 

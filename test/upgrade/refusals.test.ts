@@ -19,10 +19,8 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   let initial: { listing: string[]; sha256: string; sessionId: string; pid: number };
 
   before(async () => {
-    [m, good] = await Promise.all([
-      startBundledManager('1.0.0-base', ['--update-max-bytes', String(MAX_BYTES), '--update-self-test-timeout-ms', '3000']),
-      buildBundle('9.9.9').then((file) => readFile(file)),
-    ]);
+    good = await readFile(await buildBundle('9.9.9'));
+    m = await startBundledManager('1.0.0-base', ['--update-max-bytes', String(MAX_BYTES), '--update-self-test-timeout-ms', '3000']);
     const status = (await api(m).get('/v1/status').expect(200)).body;
     initial = { listing: await listing(m.binDir), sha256: await sha256Of(m.bundle), sessionId: status.manager.sessionId, pid: status.redis.pid };
   });

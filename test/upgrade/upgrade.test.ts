@@ -16,7 +16,8 @@ describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
   let m: BundledManager;
   let newBundle: string;
   before(async () => {
-    [m, newBundle] = await Promise.all([startBundledManager('1.0.0-base'), buildBundle('9.9.9')]);
+    newBundle = await buildBundle('9.9.9');
+    m = await startBundledManager('1.0.0-base');
   });
   after(() => m?.stop());
 
