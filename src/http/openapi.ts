@@ -73,7 +73,9 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
     quick: true,
     ignoreTrailingSlashes: false,
     customizeAjv: (_original, ajvOptions) => {
-      const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true });
+      // validateSchema: false skips compiling the 2020-12 meta-schema at the first request
+      // (~50 ms of CPU right after an upgrade's exec); the contract is linted by redocly.
+      const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true, validateSchema: false });
       addFormats(ajv);
       return ajv as never;
     },
