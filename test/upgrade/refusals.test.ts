@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { isStagingName } from '../../src/domain/upgrade/receive-upload.js';
+import { ProblemError, update } from '../../generated/client/src/index.js';
 import { api } from '../helpers/api.js';
-import { auth } from '../helpers/manager.js';
+import { auth, TEST_TOKEN } from '../helpers/manager.js';
 import { waitFor } from '../helpers/wait.js';
 import { buildBundle, digestHeader, listing, sha256Of, startBundledManager, type BundledManager } from './bundles.js';
 import { expectStatus, putFetch, putRaw, startPut } from './raw-put.js';
@@ -107,6 +108,19 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
     const res = expectStatus(await put(hangs, digestHeader(hangs)), 422);
     assert.match(res.body.detail, /did not finish within 3000 ms.*starting/s);
+    await assertUnchanged();
+  });
+
+  it('the client’s update() surfaces a refusal as a ProblemError, without waiting', async () => {
+    const broken = Buffer.from("console.error('broken'); process.exit(1);\n");
+    await assert.rejects(
+      update({ baseUrl: m.url, token: TEST_TOKEN }, broken, { timeoutMs: 30_000 }),
+      (err: unknown) => err instanceof ProblemError && err.status === 422 && /broken/.test(err.problem.detail ?? ''),
+    );
+    await assert.rejects(
+      update({ baseUrl: m.url, token: 'wrong-token' }, good, { timeoutMs: 30_000 }),
+      (err: unknown) => err instanceof ProblemError && err.status === 401,
+    );
     await assertUnchanged();
   });
 

@@ -3,7 +3,7 @@
 // client connected to Redis throughout never notices.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { update } from '../../generated/client/src/index.js';
+import { createClient, update } from '../../generated/client/src/index.js';
 import { isAlive } from '../../src/domain/supervision/proc.js';
 import { api } from '../helpers/api.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
@@ -104,7 +104,9 @@ describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
   it('upgrades again from the upgraded build (the exec chain holds)', async () => {
     const before = (await api(m).get('/v1/status').expect(200)).body;
     const third = await buildBundle('9.9.10');
-    const outcome = await update({ baseUrl: m.url, token: TEST_TOKEN }, await readFile(third), { timeoutMs: 60_000 });
+    // This time through a client the caller made (the first upgrade passed client options).
+    const client = createClient({ baseUrl: m.url, token: () => TEST_TOKEN });
+    const outcome = await update(client, await readFile(third), { timeoutMs: 60_000 });
     assert.equal(outcome.version, '9.9.10');
     const after = (await api(m).get('/v1/status').expect(200)).body;
     assert.equal(after.manager.version, '9.9.10');
