@@ -116,7 +116,7 @@ export class Instance {
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
-    this.supervisor?.detach();
+    await this.supervisor?.detach();
     await this.redis.close();
   }
 }
