@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes bench-backup docs clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes bench-backup bench-upgrade docs clean
 
 deps: system-deps npm-deps
 
@@ -79,6 +79,10 @@ bench-probes: deps build
 # Backup of ~1 GiB to s3rver vs a plain lib-storage upload (BENCH_SIZE_MB=256 for a quick run).
 bench-backup: deps
 	$(NPM_BIN)/tsx bench/backup.ts
+
+# 10 in-place upgrades under wrk + redis-benchmark load (issue 5).
+bench-upgrade: deps build
+	$(NPM_BIN)/tsx bench/upgrade.ts
 
 clean:
 	rm -rf dist generated/client/dist .tmp

@@ -14,6 +14,7 @@ const USAGE = `usage:
       [--redis-password-file FILE] [--redis-config extra.conf] [--redis-server BINARY]
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
+      [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
       exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
   instance-manager --version

@@ -19,6 +19,7 @@ export interface RunningManager {
 export async function startManager(config: Config, log: Logger): Promise<RunningManager> {
   const instance = await Instance.open(config, log);
   const server = createServer(await createRequestListener(instance));
+  instance.updater.serveOn(server);
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;

@@ -8,6 +8,7 @@ import type { CallOptions } from './runtime.js';
 import type { components, paths } from './schema.js';
 
 export { ProblemError, TimeoutError, type CallOptions, type Problem } from './runtime.js';
+export { contentDigest, update, UpdateTimeoutError, type UpdateOptions, type UpdateOutcome } from './update.js';
 export type { components, paths } from './schema.js';
 export type * from './operations.js';
 export type Schemas = components['schemas'];

@@ -38,6 +38,10 @@ export interface Config {
   jsonBodyLimitBytes: number;
   /** Where redis-server writes its log: our stdout (the container log) or nowhere. */
   redisStdio: 'inherit' | 'ignore';
+  /** Largest bundle PUT /v1/update accepts (413 beyond). */
+  updateMaxBytes: number;
+  /** How long a new bundle's `--version` self-test may run. */
+  updateSelfTestTimeoutMs: number;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -66,6 +70,8 @@ const FLAGS = {
   logLevel: { flag: '--log-level', env: 'IM_LOG_LEVEL' },
   probeTimeoutMs: { flag: '--probe-timeout-ms', env: 'IM_PROBE_TIMEOUT_MS' },
   shutdownGraceSeconds: { flag: '--shutdown-grace-seconds', env: 'IM_SHUTDOWN_GRACE_SECONDS' },
+  updateMaxBytes: { flag: '--update-max-bytes', env: 'IM_UPDATE_MAX_BYTES' },
+  updateSelfTestTimeoutMs: { flag: '--update-self-test-timeout-ms', env: 'IM_UPDATE_SELF_TEST_TIMEOUT_MS' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -165,6 +171,8 @@ export function buildConfig(raw: RawOptions): Config {
     shutdownGraceMs: 1000 * integer('--shutdown-grace-seconds', raw.shutdownGraceSeconds ?? '25', 1, 3600),
     jsonBodyLimitBytes: 64 * 1024,
     redisStdio: 'inherit',
+    updateMaxBytes: integer('--update-max-bytes', raw.updateMaxBytes ?? String(64 * 1024 * 1024), 1, 2 ** 40),
+    updateSelfTestTimeoutMs: integer('--update-self-test-timeout-ms', raw.updateSelfTestTimeoutMs ?? '10000', 100, 600_000),
   };
 }
 

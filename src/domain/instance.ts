@@ -16,12 +16,17 @@ import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
+import { OperationGuard } from './operation-guard.js';
+import { Updater } from './upgrade/updater.js';
 
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
   /** BGSAVE/AOF backups, their upload, progress and figures (src/domain/backup). */
   readonly backups: Backups;
+  /** Updates, backups and replication changes that must not overlap (409). */
+  readonly operations = new OperationGuard();
+  private updaterInstance: Updater | undefined;
 
   private constructor(
     readonly config: Config,
@@ -40,6 +45,7 @@ export class Instance {
       s3: config.s3,
       managerVersion: identity.version,
       log: log.child({ module: 'backup' }),
+      operations: this.operations,
     });
   }
 
@@ -78,6 +84,11 @@ export class Instance {
     return instance;
   }
 
+  /** PUT /v1/update: install a new bundle and exec it, Redis untouched. */
+  get updater(): Updater {
+    return (this.updaterInstance ??= new Updater(this));
+  }
+
   get mode(): 'owned' | 'attached' {
     return this.supervisor ? 'owned' : 'attached';
   }
@@ -97,7 +108,7 @@ export class Instance {
         version: this.identity.version,
         executableHash: this.identity.executableHash,
         sessionId: this.identity.sessionId,
-        upgrading: false,
+        upgrading: this.updater.upgrading,
         mode: this.mode,
       },
       restarts: this.supervisor?.restarts ?? 0,
@@ -124,7 +135,7 @@ export class Instance {
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
-    this.supervisor?.detach();
+    await this.supervisor?.detach();
     await this.redis.close();
     await this.metrics.close();
   }

@@ -11,6 +11,7 @@ import { backupHandlers } from './handlers/backup.js';
 import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
 import { statusReads } from './handlers/status.js';
+import { updateHandlers } from './handlers/update.js';
 import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
 import { answerError, problemMiddleware } from './problem.js';
 import { beginRequest } from './request-context.js';
@@ -26,6 +27,7 @@ export async function createRequestListener(instance: Instance): Promise<Request
   const api = createBackend({
     ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
     ...backupHandlers(instance),
+    ...updateHandlers(instance),
   });
   await api.init();
 

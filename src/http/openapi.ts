@@ -82,11 +82,14 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
     validate: true,
     // Compile each operation's request validator on first use instead of compiling request
     // and response validators for every operation at start: response validation is never
-    // used at run time (tests do it), and the eager compile costs ~40 MiB of heap.
+    // used at run time (tests do it), the eager compile costs ~40 MiB of heap, and the
+    // manager listens again sooner after the exec of an upgrade (init ~850 ms → ~50 ms).
     quick: true,
     ignoreTrailingSlashes: false,
     customizeAjv: (_original, ajvOptions) => {
-      const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true });
+      // validateSchema: false skips compiling the 2020-12 meta-schema at the first request
+      // (~50 ms of CPU right after an upgrade's exec); the contract is linted by redocly.
+      const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true, validateSchema: false });
       addFormats(ajv);
       return ajv as never;
     },

@@ -214,6 +214,16 @@ export type paths = {
          * @description The body is the new `instance-manager.mjs` bundle. It is streamed to disk, checked against
          *     `Content-Digest`, self-tested with `--version`, renamed over the installed file and exec'd
          *     in place: same PID, Redis untouched.
+         *
+         *     The installed file is always the bundle the manager runs from, never a path from the
+         *     request. Refusals change nothing: 400 no or malformed `Content-Digest`, 413 over
+         *     `--update-max-bytes` (default 64 MiB), 422 digest mismatch or failed self-test (non-zero
+         *     exit, crash, or no answer within `--update-self-test-timeout-ms`; its output is in
+         *     `detail`), 409 while another update, a backup or a replication change is in progress,
+         *     501 when the manager does not run from its bundle or Node has no `process.execve`, 503
+         *     once the manager is shutting down.
+         *     After the 202 the manager closes its listeners and execs; `/v1/status` then reports the
+         *     new `executableHash` and a new `sessionId`.
          */
         put: operations["update"];
         post?: never;
@@ -298,6 +308,7 @@ export type components = {
             executableHash: string | null;
             /** @description new at every start of the manager */
             sessionId: string;
+            /** @description true from accepting an update (new build installed, 202 sent) until the exec */
             upgrading: boolean;
             /**
              * @description whether the manager runs redis-server itself
@@ -981,6 +992,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

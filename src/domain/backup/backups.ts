@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { S3Config } from '../../config/config.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
+import type { OperationGuard } from '../operation-guard.js';
 import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
 import { BackupStats } from './backup-stats.js';
 import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
@@ -18,6 +19,8 @@ export interface BackupsOptions {
   s3: S3Config | undefined;
   managerVersion: string;
   log: Logger;
+  /** Shared with updates: a backup and an update never overlap (409). */
+  operations: OperationGuard;
   timings?: Partial<BackupTimings>;
 }
 
@@ -49,11 +52,13 @@ export class Backups {
     }
     if (this.running) throw new ConflictError(`backup ${this.running.record.id} is still ${this.running.record.state}; one backup at a time`);
     const record = newRecord(request.type ?? 'rdb', upload, new Date());
+    const lease = this.options.operations.begin('backup', `backup ${record.id}`);
     this.history.unshift(record);
     this.history.splice(HISTORY_LIMIT);
     const abort = new AbortController();
     this.stats.recordStart();
     const done = this.run(record, abort.signal).finally(() => {
+      lease.release();
       this.running = null;
     });
     this.running = { record, abort, done };

@@ -43,6 +43,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   private watchTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** A start in progress (its shell not yet reaped), so detach can wait for it. */
+  private spawning: Promise<void> | null = null;
   /** How many times redis-server was restarted after it exited. */
   restarts = 0;
 
@@ -122,6 +124,16 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
    * (tini in the image) rather than left a zombie of ours. Its output goes to our stdout.
    */
   private async spawnRedis(): Promise<void> {
+    const run = this.spawnRedisOnce();
+    this.spawning = run;
+    try {
+      await run;
+    } finally {
+      this.spawning = null;
+    }
+  }
+
+  private async spawnRedisOnce(): Promise<void> {
     const confFile = await this.writeConfig();
     const redirect = this.options.stdio === 'inherit' ? '>&3 2>&3' : '>/dev/null 2>&1';
     const script = `"$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
@@ -193,11 +205,16 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     await waitForExit(pid, 2000);
   }
 
-  /** Stops watching without touching redis-server (tests, and the exec of an upgrade). */
-  detach(): void {
+  /**
+   * Stops watching without touching redis-server (tests, and the exec of an upgrade). A
+   * start in progress is waited for, so its shell is reaped before an exec (a child that
+   * exits after the exec would stay a zombie: the new image does not know it).
+   */
+  async detach(): Promise<void> {
     this.stopping = true;
     clearInterval(this.watchTimer);
     clearTimeout(this.restartTimer);
+    await this.spawning?.catch(() => {});
   }
 }
 

@@ -1,0 +1,26 @@
+// PUT /v1/update: install a new build, answer 202, then exec it once the answer is out.
+import type { Instance } from '../../domain/instance.js';
+import { reply } from '../reply.js';
+import type { OperationHandler } from '../openapi.js';
+
+export function updateHandlers(instance: Instance): Record<'update', OperationHandler> {
+  return {
+    async update(_c, req, res) {
+      let accepted;
+      try {
+        accepted = await instance.updater.install({
+          body: req,
+          contentDigest: req.get('content-digest'),
+          contentLength: req.get('content-length'),
+        });
+      } catch (err) {
+        // A refused upload is not read to its end: close the connection rather than drain it.
+        if (!req.complete) res.set('Connection', 'close');
+        throw err;
+      }
+      res.once('finish', () => void instance.updater.handOver());
+      res.set('Connection', 'close');
+      reply(res, 'update', 202, accepted);
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// Every way an update can be refused, against a manager running from a bundle: each gets
+// its status code and a problem document, and afterwards the installed file, the directory
+// it lives in and the running process (same PID, same session) are all unchanged.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { isStagingName } from '../../src/domain/upgrade/receive-upload.js';
+import { ProblemError, update } from '../../generated/client/src/index.js';
+import { api } from '../helpers/api.js';
+import { auth, TEST_TOKEN } from '../helpers/manager.js';
+import { waitFor } from '../helpers/wait.js';
+import { buildBundle, digestHeader, listing, sha256Of, startBundledManager, type BundledManager } from './bundles.js';
+import { expectStatus, putFetch, putRaw, startPut } from './raw-put.js';
+
+const MAX_BYTES = 4 * 1024 * 1024;
+
+describe('PUT /v1/update refusals (nothing installed, nothing changed)', function () {
+  this.timeout(60_000);
+  let m: BundledManager;
+  let good: Buffer;
+  let initial: { listing: string[]; sha256: string; sessionId: string; pid: number };
+
+  before(async () => {
+    good = await readFile(await buildBundle('9.9.9'));
+    m = await startBundledManager('1.0.0-base', ['--update-max-bytes', String(MAX_BYTES), '--update-self-test-timeout-ms', '3000']);
+    const status = (await api(m).get('/v1/status').expect(200)).body;
+    initial = { listing: await listing(m.binDir), sha256: await sha256Of(m.bundle), sessionId: status.manager.sessionId, pid: status.redis.pid };
+  });
+  after(() => m?.stop());
+
+  /** Nothing installed, no staging file left, the same manager session and Redis. */
+  async function assertUnchanged() {
+    // A refused upload's staging file is removed before the answer; an aborted one right after.
+    await waitFor('no staging file left', async () => !(await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0]!)), 5000);
+    assert.deepEqual(await listing(m.binDir), initial.listing);
+    assert.equal(await sha256Of(m.bundle), initial.sha256);
+    const status = (await api(m).get('/v1/status').expect(200)).body;
+    assert.equal(status.manager.sessionId, initial.sessionId, 'the manager did not restart');
+    assert.equal(status.manager.version, '1.0.0-base');
+    assert.equal(status.manager.upgrading, false);
+    assert.equal(status.redis.pid, initial.pid);
+    assert.equal(m.child.exitCode, null);
+  }
+
+  const put = (body: Uint8Array, digest?: string) => putFetch(m.url, { ...auth(), ...(digest === undefined ? {} : { 'Content-Digest': digest }) }, body);
+
+  it('no token or a wrong token: 401, nothing written to disk', async () => {
+    const digest = digestHeader(good);
+    const none = await putFetch(m.url, { 'Content-Digest': digest }, good);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer');
+    const wrong = await putFetch(m.url, { ...auth('not-the-token'), 'Content-Digest': digest }, good);
+    assert.equal(wrong.status, 401);
+    assert.match(String(wrong.headers['www-authenticate']), /^Bearer error="invalid_token"/);
+    assert.deepEqual(await listing(m.binDir), initial.listing, 'not even a staging file was made');
+    await assertUnchanged();
+  });
+
+  it('no Content-Digest: 400', async () => {
+    const res = expectStatus(await put(good), 400);
+    assert.match(res.body.detail, /content-digest/i);
+    await assertUnchanged();
+  });
+
+  it('a malformed Content-Digest: 400', async () => {
+    for (const digest of ['sha-256=abc', `sha-512=:${good.subarray(0, 64).toString('base64')}:`, 'sha-256=:c2hvcnQ=:']) {
+      expectStatus(await put(good, digest), 400);
+    }
+    await assertUnchanged();
+  });
+
+  it('a digest that does not match the body: 422', async () => {
+    const res = expectStatus(await put(good, digestHeader(Buffer.from('something else'))), 422);
+    assert.match(res.body.detail, /not the one in Content-Digest/);
+    await assertUnchanged();
+  });
+
+  it('a truncated build whose digest is of the whole file: 422', async () => {
+    expectStatus(await put(good.subarray(0, good.length / 2), digestHeader(good)), 422);
+    await assertUnchanged();
+  });
+
+  it('an upload cut off mid-body (connection dropped): nothing installed, the next update is not blocked', async () => {
+    const upload = startPut(m.url, { ...auth(), 'Content-Digest': digestHeader(good), 'Content-Length': good.length });
+    upload.req.write(good.subarray(0, 256 * 1024));
+    await waitFor('the staging file to appear', async () => (await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0]!)));
+    upload.req.destroy();
+    assert.equal(await upload.answer, null);
+    await assertUnchanged();
+    expectStatus(await put(Buffer.from('x'), digestHeader(Buffer.from('y'))), 422);
+  });
+
+  it('a file that is not JavaScript: 422 with Node’s complaint in the detail', async () => {
+    const junk = Buffer.from('\u0000\u0001 this is { not javascript ]]]');
+    const res = expectStatus(await put(junk, digestHeader(junk)), 422);
+    assert.match(res.body.detail, /self-test failed: the new build exited 1/);
+    assert.match(res.body.detail, /SyntaxError/);
+    await assertUnchanged();
+  });
+
+  it('a build that exits 1 on --version: 422 with its output in the detail', async () => {
+    const broken = Buffer.from("console.error('this build is broken'); process.exit(1);\n");
+    const res = expectStatus(await put(broken, digestHeader(broken)), 422);
+    assert.match(res.body.detail, /exited 1 running --version.*this build is broken/s);
+    await assertUnchanged();
+  });
+
+  it('a build that hangs on --version: 422 once the self-test times out', async () => {
+    const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
+    const res = expectStatus(await put(hangs, digestHeader(hangs)), 422);
+    assert.match(res.body.detail, /did not finish within 3000 ms.*starting/s);
+    await assertUnchanged();
+  });
+
+  it('the client’s update() surfaces a refusal as a ProblemError, without waiting', async () => {
+    const broken = Buffer.from("console.error('broken'); process.exit(1);\n");
+    await assert.rejects(
+      update({ baseUrl: m.url, token: TEST_TOKEN }, broken, { timeoutMs: 30_000 }),
+      (err: unknown) => err instanceof ProblemError && err.status === 422 && /broken/.test(err.problem.detail ?? ''),
+    );
+    await assert.rejects(
+      update({ baseUrl: m.url, token: 'wrong-token' }, good, { timeoutMs: 30_000 }),
+      (err: unknown) => err instanceof ProblemError && err.status === 401,
+    );
+    await assertUnchanged();
+  });
+
+  it('a build that prints no version: 422', async () => {
+    const silent = Buffer.from('process.exitCode = 0;\n');
+    const res = expectStatus(await put(silent, digestHeader(silent)), 422);
+    assert.match(res.body.detail, /printed no version/);
+    await assertUnchanged();
+  });
+
+  it('a body over --update-max-bytes with Content-Length: 413 before any of it is stored', async () => {
+    const big = Buffer.alloc(MAX_BYTES + 1, 0x61);
+    const answer = await putFetch(m.url, { ...auth(), 'Content-Digest': digestHeader(big) }, big);
+    assert.equal(answer.status, 413);
+    assert.match(answer.body.detail!, new RegExp(`limit of ${MAX_BYTES} bytes`));
+    await assertUnchanged();
+  });
+
+  it('a streamed body (no Content-Length) that grows past the limit: 413, reading stops, the staging file is removed', async () => {
+    const big = Buffer.alloc(MAX_BYTES + 512 * 1024, 0x61);
+    const answer = await putRaw(m.url, { ...auth(), 'Content-Digest': digestHeader(big), 'Transfer-Encoding': 'chunked' }, big);
+    assert.equal(answer?.status, 413);
+    assert.equal(answer.headers.connection, 'close');
+    await assertUnchanged();
+  });
+
+  it('a second update while one is being received: 409; the first still completes on its own merits', async () => {
+    // The first upload carries a digest that will not match, so even when it completes it installs nothing.
+    const first = startPut(m.url, { ...auth(), 'Content-Digest': digestHeader(Buffer.from('other')), 'Content-Length': good.length });
+    first.req.write(good.subarray(0, 128 * 1024));
+    // A probe that is harmless either way: 422 until the first holds the update, then 409.
+    const probe = Buffer.from('probe');
+    const conflict = await waitFor('the second update to be refused with 409', async () => {
+      const res = await put(probe, digestHeader(Buffer.from('no match')));
+      return res.status === 409 ? res : undefined;
+    });
+    assert.match(conflict.body.detail, /an update is in progress/);
+    first.req.end(good.subarray(128 * 1024));
+    const answer = await first.answer;
+    assert.equal(answer?.status, 422);
+    await assertUnchanged();
+  });
+
+  it('the wrong media type: 415', async () => {
+    await api(m).put('/v1/update').set(auth()).set('Content-Type', 'application/json').set('Content-Digest', digestHeader(good)).send('{}').expect(415);
+    await assertUnchanged();
+  });
+});
