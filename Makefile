@@ -63,7 +63,7 @@ run: deps build
 	@mkdir -p $(RUN_DIR) && chmod 700 $(RUN_DIR)
 	@[ -s $(RUN_DIR)/token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > $(RUN_DIR)/token; chmod 600 $(RUN_DIR)/token; }
 	@echo "operator token: $(RUN_DIR)/token   (curl -H \"Authorization: Bearer \$$(cat $(RUN_DIR)/token)\" ...)"
-	$(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
+	NODE_OPTIONS=--max-semi-space-size=4 $(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
 	  --token-file $(RUN_DIR)/token --initial-role primary
 
 # The API reference: openapi.yaml rendered into one self-contained page, dist/api.html.

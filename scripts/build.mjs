@@ -21,6 +21,8 @@ await build({
   target: 'node22',
   format: 'esm',
   minifySyntax: true,
+  // Whitespace only: identifiers stay readable in stack traces.
+  minifyWhitespace: true,
   sourcemap: false,
   legalComments: 'none',
   define: { __IM_VERSION__: JSON.stringify(version) },

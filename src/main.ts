@@ -2,11 +2,11 @@
 // The command line: `instance-manager run …`, `instance-manager restore …`,
 // `instance-manager --version`. Bad configuration is reported before anything starts.
 import { buildConfig, parseArgs } from './config/config.js';
-import { restoreCommand } from './domain/backup/restore-cli.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './log.js';
-import { run } from './server.js';
 import { MANAGER_VERSION } from './version.js';
+
+// The server and the restore command are loaded only when asked for: `--version` (which an
+// upgrade's self-test runs) then starts in a fraction of the time and memory.
 
 const USAGE = `usage:
   instance-manager run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 --token-file FILE
@@ -32,11 +32,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const config = buildConfig(parseArgs(rest, process.env));
-    const log = createLogger(config.logLevel);
-    await run(config, log);
+    const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
+    await run(config, createLogger(config.logLevel));
     return -1; // keep running
   }
-  if (command === 'restore') return restoreCommand(rest, process.env);
+  if (command === 'restore') {
+    const { restoreCommand } = await import('./domain/backup/restore-cli.js');
+    return restoreCommand(rest, process.env);
+  }
   process.stderr.write(`instance-manager: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
   return 2;
 }

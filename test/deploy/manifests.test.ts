@@ -40,7 +40,8 @@ export function registerValidator(apiVersionKind: string, validate: Validator): 
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
+    // kustomization.yaml itself and promtool's rule tests are not Kubernetes objects.
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml' && !e.name.endsWith('.test.yaml'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }

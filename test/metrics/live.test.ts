@@ -26,6 +26,11 @@ describe('GET /metrics on a primary with two replicas', function () {
     await primary.get('missing');
     await primary.hset('k', 'f', 'v').catch(() => {}); // WRONGTYPE
     await primary.call('CONFIG', 'GET', 'maxmemory');
+    // Replicas report their offset in an ACK once a second: wait until both have acked the writes.
+    await waitFor('replicas to ack the writes', async () => {
+      const offsets = [...(await primary.info('replication')).matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+      return (offsets.length === 2 && offsets.every((o) => o > 0)) || undefined;
+    });
     replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0]!.port}` } });
   });
   after(async () => {

@@ -11,7 +11,8 @@ import { waitFor } from '../helpers/wait.js';
 import { buildBundle, digestHeader, listing, sha256Of, startBundledManager, type BundledManager } from './bundles.js';
 import { expectStatus, putFetch, putRaw, startPut } from './raw-put.js';
 
-const MAX_BYTES = 4 * 1024 * 1024;
+// Well above the bundle (about 3 MiB) so valid uploads fit, small enough to send quickly.
+const MAX_BYTES = 16 * 1024 * 1024;
 
 describe('PUT /v1/update refusals (nothing installed, nothing changed)', function () {
   this.timeout(60_000);
