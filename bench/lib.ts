@@ -10,6 +10,8 @@ import { waitFor } from '../test/helpers/wait.js';
 export const run = promisify(execFile);
 export const root = join(import.meta.dirname, '..');
 export const bundle = join(root, 'dist/instance-manager.mjs');
+/** Node flags the manager is deployed with (Dockerfile NODE_OPTIONS, `make run`). */
+export const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 export async function scratchDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -44,7 +46,8 @@ export async function startManagerBundle(extra: string[] = []): Promise<Proc & {
   const dataDir = join(await scratchDir('im-bench-'), 'data');
   const proc = await startProcess(
     process.execPath,
-    [bundle, 'run', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--redis-port', String(redisPort), '--initial-role', 'primary', '--log-level', 'warn', ...extra],
+    // Default log level (info, one line per request) into /dev/null: what a pod pays.
+    [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--redis-port', String(redisPort), '--initial-role', 'primary', ...extra],
     port,
     '/healthz',
   );

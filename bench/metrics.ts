@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
+import { DEPLOYED_NODE_FLAGS } from './lib.js';
 
 const root = join(import.meta.dirname, '..');
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const managerPort = await freePort();
   const exporterPort = await freePort();
-  const manager = start(process.execPath, [bundle, 'run', '--listen', `127.0.0.1:${managerPort}`, '--data-dir', join(work, 'mgr'), '--redis-url', `redis://127.0.0.1:${redis.port}`, '--log-level', 'warn']);
+  const manager = start(process.execPath, [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${managerPort}`, '--data-dir', join(work, 'mgr'), '--redis-url', `redis://127.0.0.1:${redis.port}`, '--log-level', 'warn']);
   const exporter = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${redis.port}`, '--web.listen-address', `127.0.0.1:${exporterPort}`]);
   const ours = `http://127.0.0.1:${managerPort}/metrics`;
   const theirs = `http://127.0.0.1:${exporterPort}/metrics`;
@@ -284,7 +285,7 @@ async function main(): Promise<void> {
     }
     const mPort = await freePort();
     const ePort = await freePort();
-    const m = start(process.execPath, [bundle, 'run', '--listen', `127.0.0.1:${mPort}`, '--data-dir', join(work, `mgr-${mPort}`), '--redis-url', `redis://127.0.0.1:${r.port}`, '--log-level', 'warn']);
+    const m = start(process.execPath, [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${mPort}`, '--data-dir', join(work, `mgr-${mPort}`), '--redis-url', `redis://127.0.0.1:${r.port}`, '--log-level', 'warn']);
     const e = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${r.port}`, '--web.listen-address', `127.0.0.1:${ePort}`]);
     const mu = `http://127.0.0.1:${mPort}/metrics`;
     const eu = `http://127.0.0.1:${ePort}/metrics`;
