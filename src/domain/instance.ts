@@ -10,6 +10,7 @@ import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adap
 import { TokenStore } from '../auth/token.js';
 import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
+import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
@@ -22,10 +23,6 @@ import { Updater } from './upgrade/updater.js';
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
-  /** BGSAVE/AOF backups, their upload, progress and figures (src/domain/backup). */
-  readonly backups: Backups;
-  /** Updates, backups and replication changes that must not overlap (409). */
-  readonly operations = new OperationGuard();
   private updaterInstance: Updater | undefined;
 
   private constructor(
@@ -36,18 +33,13 @@ export class Instance {
     readonly supervisor: RedisSupervisor | null,
     readonly tokens: TokenStore,
     readonly state: StateStore,
+    /** Updates, backups and replication changes that must not overlap (409). */
+    readonly operations: OperationGuard,
+    /** BGSAVE/AOF backups, their upload, progress and figures (src/domain/backup). */
+    readonly backups: Backups,
     /** /metrics: its own kept-open Redis connection, apart from the probes'. */
     readonly metrics: Metrics,
-  ) {
-    this.backups = new Backups({
-      redis,
-      dataDir: config.dataDir,
-      s3: config.s3,
-      managerVersion: identity.version,
-      log: log.child({ module: 'backup' }),
-      operations: this.operations,
-    });
-  }
+  ) {}
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
   static async open(config: Config, log: Logger): Promise<Instance> {
@@ -74,8 +66,19 @@ export class Instance {
       );
       await supervisor.start();
     }
-    const metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0);
-    const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state, metrics);
+    const identity = await identifyManager();
+    const operations = new OperationGuard();
+    const backups = new Backups({
+      redis,
+      dataDir: config.dataDir,
+      s3: config.s3,
+      managerVersion: identity.version,
+      log: log.child({ module: 'backup' }),
+      operations,
+    });
+    const metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0, () => backupFamilies(backups.stats));
+    const tokens = new TokenStore(config.tokenFile);
+    const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics);
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },

@@ -6,14 +6,14 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { Registry } from 'prom-client';
 import { SaveTracker, classifySaveReply, type SaveObservation, type SaveStart } from '../../src/domain/backup/save-progress.js';
 import { listTar, tarSize, tarStream, tarHeader } from '../../src/domain/backup/tar.js';
 import { backupPrefix, parseS3Url, storageFailure } from '../../src/domain/backup/storage.js';
 import { metadataKey } from '../../src/domain/backup/restore.js';
 import { manifestFiles } from '../../src/domain/backup/snapshot.js';
 import { parseMetadata } from '../../src/domain/backup/metadata.js';
-import { BackupStats, registerBackupMetrics, BACKUP_METRIC_NAMES } from '../../src/domain/backup/backup-stats.js';
+import { BackupStats, backupFamilies, BACKUP_METRIC_NAMES } from '../../src/domain/backup/backup-stats.js';
+import { render } from '../../src/domain/metrics/exposition.js';
 import { newBackupId } from '../../src/domain/backup/backup-record.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -200,19 +200,18 @@ describe('backup units', () => {
   });
 
   describe('metrics', () => {
-    it('exposes the last success and failures by reason through a registry', async () => {
+    it('exposes the last success and failures by reason as metric families', async () => {
       const stats = new BackupStats();
-      const registry = new Registry();
-      registerBackupMetrics(registry, stats);
-      let text = await registry.metrics();
+      const exposition = () => render(backupFamilies(stats), 'prometheus').join('');
+      let text = exposition();
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSuccess} 0$`, 'm'), '0 before the first success');
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.failures}\\{reason="storage_denied"\\} 0$`, 'm'));
       stats.recordStart();
-      assert.match(await registry.metrics(), new RegExp(`^${BACKUP_METRIC_NAMES.inProgress} 1$`, 'm'));
+      assert.match(exposition(), new RegExp(`^${BACKUP_METRIC_NAMES.inProgress} 1$`, 'm'));
       stats.recordFailure('storage_denied');
       stats.recordStart();
       stats.recordSuccess(new Date(1_800_000_000_000), 12.5, 4096);
-      text = await registry.metrics();
+      text = exposition();
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSuccess} 1800000000$`, 'm'));
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastDuration} 12.5$`, 'm'));
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSize} 4096$`, 'm'));

@@ -76,7 +76,7 @@ async function upload(
   context: JobContext,
   s3: S3Config,
 ): Promise<void> {
-  const client = createS3Client(s3);
+  const client = await createS3Client(s3);
   const prefix = backupPrefix(s3.prefix, record.id);
   const dataKey = prefix + snapshot.objectName;
   try {

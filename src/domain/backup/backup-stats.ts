@@ -1,8 +1,8 @@
 // Backup figures for /metrics: the last successful backup (when, how long, how big) and
 // failures counted by reason. The domain keeps the figures (BackupStats); the metrics module
-// exposes them by calling registerBackupMetrics(registry, stats) once, and prom-client reads
-// them at every scrape through collect(), so nothing has to push values around.
-import { Counter, Gauge, type Registry } from 'prom-client';
+// exposes them through backupFamilies(stats), read at every scrape, so nothing has to push
+// values around.
+import type { Family } from '../metrics/exposition.js';
 import type { FailureCode } from './backup-record.js';
 
 export const FAILURE_CODES: readonly FailureCode[] = [
@@ -76,41 +76,24 @@ export const BACKUP_METRIC_NAMES = {
 } as const;
 
 /**
- * Registers the backup metrics on `registry`. Before the first successful backup the
- * last-success gauges are 0, so that `time() - instance_manager_backup_last_success_timestamp_seconds`
- * is huge and a "no recent backup" alert fires for a node that never had one.
+ * The backup metric families, read from the stats at every scrape. Before the first
+ * successful backup the last-success gauges are 0, so that
+ * `time() - instance_manager_backup_last_success_timestamp_seconds` is huge and a "no recent
+ * backup" alert fires for a node that never had one.
  */
-export function registerBackupMetrics(registry: Registry, stats: BackupStats): void {
-  const gauge = (name: string, help: string, read: () => number | null) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read() ?? 0);
-      },
-    });
-  gauge(BACKUP_METRIC_NAMES.lastSuccess, 'Unix time when the last successful backup finished', () => stats.lastSuccessTimestampSeconds);
-  gauge(BACKUP_METRIC_NAMES.lastDuration, 'Duration of the last successful backup, save and upload, in seconds', () => stats.lastDurationSeconds);
-  gauge(BACKUP_METRIC_NAMES.lastSize, 'Size of the last successful backup\'s data object (or file, when not uploaded) in bytes', () => stats.lastSizeBytes);
-  gauge(BACKUP_METRIC_NAMES.inProgress, '1 while a backup is saving or uploading', () => (stats.inProgress ? 1 : 0));
-  new Counter({
-    name: BACKUP_METRIC_NAMES.completed,
-    help: 'Backups that completed since the manager started',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.completedTotal);
+export function backupFamilies(stats: BackupStats): Family[] {
+  const gauge = (name: string, help: string, value: number | null): Family => ({ name, type: 'gauge', help, samples: [{ value: value ?? 0 }] });
+  return [
+    gauge(BACKUP_METRIC_NAMES.lastSuccess, 'Unix time when the last successful backup finished.', stats.lastSuccessTimestampSeconds),
+    gauge(BACKUP_METRIC_NAMES.lastDuration, 'Duration of the last successful backup, save and upload, in seconds.', stats.lastDurationSeconds),
+    gauge(BACKUP_METRIC_NAMES.lastSize, "Size of the last successful backup's data object (or file, when not uploaded) in bytes.", stats.lastSizeBytes),
+    gauge(BACKUP_METRIC_NAMES.inProgress, '1 while a backup is saving or uploading.', stats.inProgress ? 1 : 0),
+    { name: BACKUP_METRIC_NAMES.completed, type: 'counter', help: 'Backups that completed since the manager started.', samples: [{ value: stats.completedTotal }] },
+    {
+      name: BACKUP_METRIC_NAMES.failures,
+      type: 'counter',
+      help: 'Backups that failed since the manager started, by reason.',
+      samples: [...stats.failuresByReason()].map(([reason, value]) => ({ labels: { reason }, value })),
     },
-  });
-  new Counter({
-    name: BACKUP_METRIC_NAMES.failures,
-    help: 'Backups that failed since the manager started, by reason',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of stats.failuresByReason()) this.inc({ reason }, count);
-    },
-  });
+  ];
 }

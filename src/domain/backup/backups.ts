@@ -7,8 +7,8 @@ import type { RedisAdapter } from '../../redis/adapter.js';
 import type { OperationGuard } from '../operation-guard.js';
 import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
 import { BackupStats } from './backup-stats.js';
-import type { BackupTimings } from './backup-job.js';
-import type { PendingAborts } from './storage.js';
+import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
+import { PendingAborts } from './storage.js';
 
 /** How many backups GET /v1/backups lists (the contract's maxItems). */
 export const HISTORY_LIMIT = 100;
@@ -33,8 +33,8 @@ export class Backups {
   readonly stats = new BackupStats();
   /** Most recent first. */
   private readonly history: BackupRecord[] = [];
-  /** Multipart uploads to abort again before the next upload; made with the first backup. */
-  private pendingAborts: PendingAborts | undefined;
+  /** Multipart uploads to abort again before the next upload. */
+  private readonly pendingAborts = new PendingAborts();
   private running: { record: BackupRecord; abort: AbortController; done: Promise<void> } | null = null;
 
   constructor(private readonly options: BackupsOptions) {}
@@ -70,16 +70,12 @@ export class Backups {
     const log = this.options.log.child({ backup: record.id });
     log.info({ type: record.type, upload: record.upload }, 'backup started');
     try {
-      // The job and the S3 SDK are loaded at the first backup, not at start: most managers
-      // run for days between backups, and the SDK is a third of the bundle.
-      const [job, storage] = await Promise.all([import('./backup-job.js'), import('./storage.js')]);
-      this.pendingAborts ??= new storage.PendingAborts();
-      await job.runBackup(record, {
+      await runBackup(record, {
         redis: this.options.redis,
         dataDir: this.options.dataDir,
         s3: this.options.s3,
         managerVersion: this.options.managerVersion,
-        timings: { ...job.DEFAULT_TIMINGS, ...this.options.timings },
+        timings: { ...DEFAULT_TIMINGS, ...this.options.timings },
         log,
         signal,
         pendingAborts: this.pendingAborts,

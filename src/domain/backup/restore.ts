@@ -9,10 +9,10 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config/config.js';
 import { METADATA_NAME, parseMetadata, type BackupMetadata } from './metadata.js';
-import { createS3Client, parseS3Url, storageFailure } from './storage.js';
+import { createS3Client, loadSdk, parseS3Url, storageFailure } from './storage.js';
 import { listTar } from './tar.js';
 
 /** What the data directory holds that a restore would replace. */
@@ -75,6 +75,7 @@ export async function existingData(dataDir: string, aofDir = DEFAULT_AOF_DIR): P
 
 async function getObject(client: S3Client, bucket: string, key: string): Promise<Readable> {
   try {
+    const { GetObjectCommand } = await loadSdk();
     const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return res.Body as Readable;
   } catch (err) {
@@ -181,7 +182,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   if (present.length > 0 && !options.force) {
     throw new RestoreError('existing-data', `${options.dataDir} already holds Redis data (${present.join(', ')}); use --force to replace it`);
   }
-  const client = createS3Client({ ...options.s3, bucket: location.bucket, prefix: '' });
+  const client = await createS3Client({ ...options.s3, bucket: location.bucket, prefix: '' });
   const staging = join(options.dataDir, `.restore-${randomBytes(4).toString('hex')}`);
   try {
     const metaKey = metadataKey(location.key);

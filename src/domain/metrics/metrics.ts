@@ -30,19 +30,21 @@ export class Metrics {
   constructor(
     private readonly redis: RedisAdapter,
     private readonly supervisorRestarts: () => number,
+    /** The manager's own domain figures (backups), read at every scrape. */
+    private readonly managerFamilies: () => Family[] = () => [],
   ) {
     this.scraper = new RedisScraper(redis);
   }
 
-  static connect(endpoint: RedisEndpoint, timeoutMs: number, supervisorRestarts: () => number): Metrics {
-    return new Metrics(new RedisAdapter(endpoint, timeoutMs, 'instance-manager-metrics'), supervisorRestarts);
+  static connect(endpoint: RedisEndpoint, timeoutMs: number, supervisorRestarts: () => number, managerFamilies?: () => Family[]): Metrics {
+    return new Metrics(new RedisAdapter(endpoint, timeoutMs, 'instance-manager-metrics'), supervisorRestarts, managerFamilies);
   }
 
   async exposition(format: Format): Promise<Exposition> {
     const [outcome, processText] = await Promise.all([this.scraper.scrape(), this.process.render(format)]);
     const out = render(this.healthFamilies(outcome), format);
     if (outcome.families) out.push(this.renderRedis(outcome, format));
-    out.push(processText);
+    out.push(...render(this.managerFamilies(), format), processText);
     return { contentType: CONTENT_TYPES[format], body: encode(finish(out, format)) };
   }
 
