@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Redis } from 'ioredis';
+import { DEPLOYED_NODE_FLAGS } from './lib.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     const manager = spawn(
       process.execPath,
       [
-        bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', dataDir, '--redis-port', String(redisPort),
+        ...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', dataDir, '--redis-port', String(redisPort),
         '--token-file', tokenFile, '--initial-role', 'primary', '--redis-config', userConf, '--log-level', 'warn',
         '--s3-endpoint', endpoint, '--s3-bucket', 'bench', '--s3-prefix', 'manager', '--s3-path-style',
       ],

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { DEPLOYED_NODE_FLAGS } from './lib.js';
 import { update } from '../generated/client/src/index.js';
 import { isAlive } from '../src/domain/supervision/proc.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
   let log = '';
   const manager = spawn(
     process.execPath,
-    [bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', join(dir, 'data'), '--redis-port', String(redisPort),
+    [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', join(dir, 'data'), '--redis-port', String(redisPort),
       '--token-file', tokenFile, '--initial-role', 'primary'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
