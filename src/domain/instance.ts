@@ -11,6 +11,8 @@ import { TokenStore } from '../auth/token.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
+import { replicaOfAtSpawn } from './replication/boot-role.js';
+import { Replication } from './replication/replication.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
@@ -27,6 +29,7 @@ export class Instance {
     readonly supervisor: RedisSupervisor | null,
     readonly tokens: TokenStore,
     readonly state: StateStore,
+    readonly replication: Replication,
   ) {}
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
@@ -48,13 +51,19 @@ export class Instance {
           password,
           userConfig: config.redisConfig,
           stdio: config.redisStdio,
-          replicaOf: () => state.replicaOf(),
+          replicaOf: replicaOfAtSpawn(state),
         },
         log.child({ module: 'supervisor' }),
       );
       await supervisor.start();
     }
-    const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state);
+    const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: config.redisPort });
+    if (supervisor) {
+      // Redis (re)started from the state file; bring it fully in line (resume a held primary).
+      supervisor.on('started', () => void replication.reconcileSoon(0));
+      await replication.reconcileSoon(5000);
+    }
+    const instance = new Instance(config, log, await identifyManager(), redis, supervisor, new TokenStore(config.tokenFile), state, replication);
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },
@@ -88,6 +97,8 @@ export class Instance {
       restarts: this.supervisor?.restarts ?? 0,
       desiredRole: this.state.current.role,
       epoch: this.state.current.epoch,
+      lastRoleChangeAt: this.state.current.roleChangedAt,
+      isFenced: (runId) => this.replication.isFenced(runId),
       now: new Date(),
     }));
   }
@@ -100,12 +111,14 @@ export class Instance {
   /** SIGTERM: stop taking writes, SHUTDOWN Redis within the grace period. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    this.replication.stop();
     if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
     await this.redis.close();
   }
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
+    this.replication.stop();
     this.supervisor?.detach();
     await this.redis.close();
   }

@@ -5,6 +5,7 @@ import express, { type Express } from 'express';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
 import { probeHandlers } from './handlers/probes.js';
+import { replicationHandlers } from './handlers/replication.js';
 import { statusHandlers } from './handlers/status.js';
 import { createBackend, toBackendRequest } from './openapi.js';
 import { problemMiddleware } from './problem.js';
@@ -15,6 +16,7 @@ export async function createApp(instance: Instance): Promise<Express> {
   const api = createBackend({
     ...probeHandlers(instance),
     ...statusHandlers(instance),
+    ...replicationHandlers(instance),
   });
   await api.init();
 
