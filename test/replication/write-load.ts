@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 
 export class WriteLoad {
   readonly acknowledged: string[] = [];
+  /** performance.now() of every acknowledgement, in order. */
+  readonly ackTimes: number[] = [];
   errors = 0;
   private stopped = false;
   private readonly clients = new Map<number, Redis>();
@@ -38,6 +40,7 @@ export class WriteLoad {
         await this.client(this.target()).set(key, String(n));
         this.longestWaitMs = Math.max(this.longestWaitMs, performance.now() - t0);
         this.acknowledged.push(key);
+        this.ackTimes.push(performance.now());
         n++;
       } catch {
         this.errors++;
@@ -50,6 +53,19 @@ export class WriteLoad {
     this.stopped = true;
     await Promise.all(this.loops);
     for (const c of this.clients.values()) c.disconnect();
+  }
+
+  /** The longest time without an acknowledged write that overlaps [from, to] (performance.now()). */
+  longestGap(from: number, to: number): number {
+    let previous = -Infinity;
+    let gap = 0;
+    for (const t of this.ackTimes) {
+      // a gap counts when it overlaps the window
+      if (t >= from && previous <= to && previous > -Infinity) gap = Math.max(gap, t - previous);
+      if (t > to) break;
+      previous = t;
+    }
+    return gap;
   }
 
   /** The acknowledged keys missing on the Redis at `port`. */
