@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-switchover clean
 
 deps: system-deps npm-deps
 
@@ -68,6 +68,10 @@ run: deps build
 
 bench: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
+
+# 20 switchovers under write load, against redis-sentinel's SENTINEL FAILOVER (~10 min).
+bench-switchover: deps
+	$(NPM_BIN)/tsx bench/switchover.ts --rounds 20
 
 clean:
 	rm -rf dist generated/client/dist .tmp
