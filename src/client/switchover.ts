@@ -11,6 +11,7 @@
 // acknowledged write and the old primary follows it, so a replica that could not be
 // repointed is reported rather than undone. Every step's duration is reported.
 import type { InstanceManagerClient } from './index.js';
+import { ProblemError } from './runtime.js';
 
 export interface SwitchoverNode {
   client: InstanceManagerClient;
@@ -103,14 +104,17 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     );
   };
 
-  // 1. Fence. A failed fence may still have paused writes: lift it to be sure.
+  // 1. Fence. A refused fence (a problem answer below 500) paused nothing; after any other
+  //    failure (timeout, lost connection) writes may be paused: lift them to be sure.
   fenceStarted = performance.now();
   let fence;
   try {
     fence = await step('fence', from, () => from.client.fence({ body: { epoch, timeoutMs: fenceTimeoutMs } }));
   } catch (err) {
-    await unfence('rollback-unfence');
-    report.rolledBack = true;
+    if (!(err instanceof ProblemError && err.status < 500)) {
+      await unfence('rollback-unfence');
+      report.rolledBack = true;
+    }
     throw fail(`fence of ${nameOf(from)} failed: ${describeError(err)}`);
   }
   report.fencedOffset = fence.replicationOffset;

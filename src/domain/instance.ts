@@ -57,7 +57,7 @@ export class Instance {
       );
       await supervisor.start();
     }
-    const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: config.redisPort });
+    const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: endpoint.port });
     if (supervisor) {
       // Redis (re)started from the state file; bring it fully in line (resume a held primary).
       supervisor.on('started', () => void replication.reconcileSoon(0));

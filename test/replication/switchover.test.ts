@@ -2,7 +2,8 @@
 // managers. No acknowledged write may be missing on the new primary; every replica follows it.
 import assert from 'node:assert/strict';
 import { api } from '../helpers/api.js';
-import { TEST_TOKEN, type TestManager } from '../helpers/manager.js';
+import { auth, TEST_TOKEN, type TestManager } from '../helpers/manager.js';
+import { redisClient } from '../helpers/redis.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { startTrio, status, waitForSync } from './cluster.js';
 import { installPackedClient, type PackedClient } from './packed-client.js';
@@ -77,5 +78,39 @@ describe('switchover through the packed client', function () {
     const s = await status(c);
     assert.deepEqual([s.role, s.fenced], ['primary', false]);
     assert.equal((await status(a)).role, 'replica');
+  });
+
+  it('rolls back when the old primary refuses its demote: the target follows it again', async () => {
+    const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
+    // c (primary) records epoch 7 with its current topology, so a demote at epoch 7 conflicts.
+    await api(c).post('/v1/promote').set(auth()).send({ epoch: 7 }).expect(200);
+    const err = await pkg.switchover({ from: node(c), to: node(a), others: [node(b)], epoch: 7 }).then(
+      () => assert.fail('switchover should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof pkg.SwitchoverError);
+    const { report } = err;
+    assert.deepEqual(
+      report.steps.map((s) => [s.step, s.ok]),
+      [['fence', true], ['check-target', true], ['promote', true], ['demote-old-primary', false], ['rollback-demote-target', true], ['rollback-unfence', true]],
+    );
+    assert.deepEqual([report.committed, report.rolledBack], [false, true]);
+    assert.deepEqual([(await status(c)).role, (await status(c)).fenced], ['primary', false]);
+    await waitForSync(a, c);
+    await waitForSync(b, c);
+    assert.equal(await redisClient(c.redisPort).set('after-rollback', '1'), 'OK');
+  });
+
+  it('a refused fence (stale epoch) changes nothing and lifts no pause', async () => {
+    const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
+    const err = await pkg.switchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 }).then(
+      () => assert.fail('switchover should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof pkg.SwitchoverError);
+    assert.deepEqual(err.report.steps.map((s) => [s.step, s.ok]), [['fence', false]]);
+    assert.deepEqual([err.report.committed, err.report.rolledBack], [false, false]);
+    assert.match(err.report.steps[0]!.error!, /older than the highest accepted epoch/);
+    assert.equal((await status(c)).role, 'primary');
   });
 });
