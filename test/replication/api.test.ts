@@ -1,5 +1,7 @@
 // Promote, demote, fence and unfence over HTTP against real redis-server processes.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readState } from '../../src/domain/state/state-file.js';
 import { api } from '../helpers/api.js';
 import { auth, type TestManager } from '../helpers/manager.js';
@@ -27,6 +29,7 @@ describe('replication API', function () {
       const ready = await api(m).get('/readyz').expect(503);
       assert.match(ready.body.reasons.join(), /no-primary/);
       await assertReadOnly(m);
+      assert.match(await readFile(join(m.dataDir, 'redis.conf'), 'utf8'), /^replicaof 127\.0\.0\.1 0$/m);
     });
 
     it('refuses to be promoted with an empty dataset unless forced; nothing changes', async () => {
