@@ -15,6 +15,8 @@ import { waitFor } from '../test/helpers/wait.js';
 import { startTrio, waitForSync } from '../test/replication/cluster.js';
 import { WriteLoad } from '../test/replication/write-load.js';
 
+/** Each of the 4 writers pauses this long between writes: the same steady rate for both peers. */
+const WRITE_PAUSE_MS = 2;
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 20) || 20;
 
 function percentile(values: number[], p: number): number {
@@ -57,7 +59,7 @@ async function benchManagers(nodes: TestManager[]): Promise<Figures> {
   });
   let primary = 0;
   let epoch = 100;
-  const load = new WriteLoad(() => nodes[primary]!.redisPort);
+  const load = new WriteLoad(() => nodes[primary]!.redisPort, WRITE_PAUSE_MS);
   const windows: [number, number][] = [];
   load.start();
   await waitFor('writes to flow', () => load.acknowledged.length > 100);
@@ -153,7 +155,7 @@ async function benchSentinel(redisPorts: number[], primaryPort: number): Promise
       return get('num-slaves') === 2 && get('num-other-sentinels') === 2;
     }, 60_000, 200);
     let current = primaryPort;
-    const load = new WriteLoad(() => current);
+    const load = new WriteLoad(() => current, WRITE_PAUSE_MS);
     const windows: [number, number][] = [];
     load.start();
     const follow = setInterval(() => {

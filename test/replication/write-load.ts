@@ -15,7 +15,11 @@ export class WriteLoad {
   /** Longest time one write waited for its acknowledgement (the pause a client saw). */
   longestWaitMs = 0;
 
-  constructor(private readonly target: () => number) {}
+  /** `pauseMs` between a worker's writes bounds the rate (and so the dataset size). */
+  constructor(
+    private readonly target: () => number,
+    private readonly pauseMs = 0,
+  ) {}
 
   private client(port: number): Redis {
     let c = this.clients.get(port);
@@ -42,6 +46,7 @@ export class WriteLoad {
         this.acknowledged.push(key);
         this.ackTimes.push(performance.now());
         n++;
+        if (this.pauseMs > 0) await new Promise((r) => setTimeout(r, this.pauseMs));
       } catch {
         this.errors++;
         await new Promise((r) => setTimeout(r, 2));

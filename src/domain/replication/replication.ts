@@ -76,9 +76,7 @@ export class Replication {
       const wanted: Topology = { role: 'replica', primary };
       const epoch = this.admit(request.epoch, wanted);
       const view = await this.read();
-      if (view.role === 'replica' && view.primary && sameTopology({ role: 'replica', primary: view.primary }, wanted)) {
-        return this.settle(view, wanted, epoch);
-      }
+      if (follows(view, primary)) return this.settle(view, wanted, epoch);
       return this.change(wanted, epoch, ['REPLICAOF', primary.host, primary.port]);
     });
   }
@@ -227,8 +225,7 @@ export class Replication {
       const desired = this.state.current;
       if (desired.role === 'replica') {
         const target = desired.primary ?? PLACEHOLDER_PRIMARY;
-        const following = view.role === 'replica' && (view.primary ? sameTopology({ role: 'replica', primary: view.primary }, { role: 'replica', primary: target }) : target === PLACEHOLDER_PRIMARY);
-        if (!following) {
+        if (!follows(view, target)) {
           this.options.log.warn({ to: describe(desired) }, 'redis-server disagrees with the state file; following it');
           await this.redis.command('REPLICAOF', target.host, target.port);
         }
@@ -274,9 +271,15 @@ export class Replication {
   }
 }
 
+/** Is Redis a replica of `target` (the placeholder included)? */
+function follows(view: RedisRole, target: PrimaryAddress): boolean {
+  if (view.role !== 'replica') return false;
+  if (view.primary === null) return target === PLACEHOLDER_PRIMARY;
+  return sameTopology({ role: 'replica', primary: view.primary }, { role: 'replica', primary: target });
+}
+
 function matches(view: RedisRole, wanted: Topology): boolean {
-  if (wanted.role === 'primary') return view.role === 'primary';
-  return view.role === 'replica' && view.primary !== null && sameTopology({ role: 'replica', primary: view.primary }, wanted);
+  return wanted.role === 'primary' ? view.role === 'primary' : wanted.primary !== null && follows(view, wanted.primary);
 }
 
 /** The names and addresses this machine answers to (hostname, interface addresses). */
