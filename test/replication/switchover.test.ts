@@ -18,6 +18,16 @@ describe('switchover through the packed client', function () {
   });
   after(() => Promise.all(nodes.map((m) => m.stop())));
 
+  /** Runs a switchover that must fail, and returns its error. */
+  async function failedSwitchover(options: Parameters<PackedClient['switchover']>[0]) {
+    const err = await pkg.switchover(options).then(
+      () => assert.fail('switchover should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof pkg.SwitchoverError, String(err));
+    return err;
+  }
+
   const node = (m: TestManager) => ({
     client: pkg.createClient({ baseUrl: m.url, token: TEST_TOKEN }),
     redis: { host: '127.0.0.1', port: m.redisPort },
@@ -63,11 +73,7 @@ describe('switchover through the packed client', function () {
   it('rolls back when the promote fails: the old primary stays primary and is unfenced', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
     // c is primary now; a and b follow it. An epoch older than the one they hold fails at promote.
-    const err = await pkg.switchover({ from: node(c), to: node(a), others: [node(b)], epoch: 6 }).then(
-      () => assert.fail('switchover should fail'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof pkg.SwitchoverError);
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 6 });
     const report = err.report;
     assert.equal(report.committed, false);
     assert.equal(report.rolledBack, true);
@@ -84,11 +90,7 @@ describe('switchover through the packed client', function () {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
     // c (primary) records epoch 7 with its current topology, so a demote at epoch 7 conflicts.
     await api(c).post('/v1/promote').set(auth()).send({ epoch: 7 }).expect(200);
-    const err = await pkg.switchover({ from: node(c), to: node(a), others: [node(b)], epoch: 7 }).then(
-      () => assert.fail('switchover should fail'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof pkg.SwitchoverError);
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 7 });
     const { report } = err;
     assert.deepEqual(
       report.steps.map((s) => [s.step, s.ok]),
@@ -103,11 +105,7 @@ describe('switchover through the packed client', function () {
 
   it('a refused fence (stale epoch) changes nothing and lifts no pause', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
-    const err = await pkg.switchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 }).then(
-      () => assert.fail('switchover should fail'),
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof pkg.SwitchoverError);
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 });
     assert.deepEqual(err.report.steps.map((s) => [s.step, s.ok]), [['fence', false]]);
     assert.deepEqual([err.report.committed, err.report.rolledBack], [false, false]);
     assert.match(err.report.steps[0]!.error!, /older than the highest accepted epoch/);
