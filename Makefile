@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes bench-backup bench-upgrade docs clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover docs clean
 
 deps: system-deps npm-deps
 
@@ -83,6 +83,10 @@ bench-backup: deps
 # 10 in-place upgrades under wrk + redis-benchmark load (issue 5).
 bench-upgrade: deps build
 	$(NPM_BIN)/tsx bench/upgrade.ts
+
+# 20 switchovers under write load, against redis-sentinel's SENTINEL FAILOVER (~10 min).
+bench-switchover: deps
+	$(NPM_BIN)/tsx bench/switchover.ts --rounds 20
 
 clean:
 	rm -rf dist generated/client/dist .tmp

@@ -12,6 +12,15 @@ export { contentDigest, update, UpdateTimeoutError, type UpdateOptions, type Upd
 export type { components, paths } from './schema.js';
 export type * from './operations.js';
 export type Schemas = components['schemas'];
+export {
+  switchover,
+  SwitchoverError,
+  type SwitchoverNode,
+  type SwitchoverOptions,
+  type SwitchoverReport,
+  type SwitchoverStep,
+  type SwitchoverStepName,
+} from './switchover.js';
 
 export interface ClientOptions extends CallOptions {
   /** e.g. http://10.0.0.12:8080 */

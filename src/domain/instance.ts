@@ -14,6 +14,8 @@ import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
+import { replicaOfAtSpawn } from './replication/boot-role.js';
+import { Replication } from './replication/replication.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
@@ -39,6 +41,8 @@ export class Instance {
     readonly backups: Backups,
     /** /metrics: its own kept-open Redis connection, apart from the probes'. */
     readonly metrics: Metrics,
+    /** Promote, demote, fence: one change at a time, fenced by epoch (src/domain/replication). */
+    readonly replication: Replication,
   ) {}
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
@@ -60,7 +64,7 @@ export class Instance {
           password,
           userConfig: config.redisConfig,
           stdio: config.redisStdio,
-          replicaOf: () => state.replicaOf(),
+          replicaOf: replicaOfAtSpawn(state),
         },
         log.child({ module: 'supervisor' }),
       );
@@ -78,7 +82,13 @@ export class Instance {
     });
     const metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0, () => backupFamilies(backups.stats));
     const tokens = new TokenStore(config.tokenFile);
-    const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics);
+    const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: endpoint.port, operations });
+    if (supervisor) {
+      // Redis (re)started from the state file; bring it fully in line (resume a held primary).
+      supervisor.on('started', () => void replication.reconcileSoon(0));
+      await replication.reconcileSoon(5000);
+    }
+    const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics, replication);
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },
@@ -117,6 +127,8 @@ export class Instance {
       restarts: this.supervisor?.restarts ?? 0,
       desiredRole: this.state.current.role,
       epoch: this.state.current.epoch,
+      lastRoleChangeAt: this.state.current.roleChangedAt,
+      isFenced: (runId) => this.replication.isFenced(runId),
       now: new Date(),
     }));
     return { ...status, lastBackup: this.backups.last() };
@@ -130,6 +142,7 @@ export class Instance {
   /** SIGTERM: stop taking writes, SHUTDOWN Redis within the grace period. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    this.replication.stop();
     await this.backups.stop();
     if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
     await this.redis.close();
@@ -138,6 +151,7 @@ export class Instance {
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */
   async detach(): Promise<void> {
+    this.replication.stop();
     await this.supervisor?.detach();
     await this.redis.close();
     await this.metrics.close();

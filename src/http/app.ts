@@ -10,6 +10,7 @@ import { createFastPath } from './fast-path.js';
 import { backupHandlers } from './handlers/backup.js';
 import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
+import { replicationHandlers } from './handlers/replication.js';
 import { statusReads } from './handlers/status.js';
 import { updateHandlers } from './handlers/update.js';
 import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
@@ -28,6 +29,7 @@ export async function createRequestListener(instance: Instance): Promise<Request
     ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
     ...backupHandlers(instance),
     ...updateHandlers(instance),
+    ...replicationHandlers(instance),
   });
   await api.init();
 

@@ -98,7 +98,16 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Promote this instance to primary (REPLICAOF NO ONE) */
+        /**
+         * Promote this instance to primary (REPLICAOF NO ONE)
+         * @description With `minOffset`, waits up to `timeoutSeconds` for this replica to have processed that
+         *     replication offset, and answers 409 (nothing changed) when it does not. Refuses (409) an
+         *     empty dataset, or a replica whose link to its primary never completed a sync, unless
+         *     `force`. Already primary: 200 with `changed: false`. The role is written to the state
+         *     file before Redis is changed, so a restart keeps it. Fenced by `epoch` (409 when older
+         *     than the highest accepted, or equal with a different topology); one change at a time
+         *     (409 while another is in progress).
+         */
         post: operations["promote"];
         delete?: never;
         options?: never;
@@ -115,7 +124,12 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Make this instance a replica (REPLICAOF host port) */
+        /**
+         * Make this instance a replica (REPLICAOF host port)
+         * @description `primaryHost` must be a hostname or an IP address and may not name this instance itself
+         *     (400). Already a replica of that primary: 200 with `changed: false`. Same fencing and
+         *     single-change rules as promote; the primary is persisted before Redis is changed.
+         */
         post: operations["demote"];
         delete?: never;
         options?: never;
@@ -134,7 +148,10 @@ export type paths = {
         put?: never;
         /**
          * Pause writes on this primary (CLIENT PAUSE WRITE)
-         * @description The first step of a switchover; answers the replication offset at which writes stopped.
+         * @description The first step of a switchover: `CLIENT PAUSE <timeoutMs> WRITE`, then answers the
+         *     replication offset at which writes stopped (promote the target with it as `minOffset`).
+         *     A pending write waits, it is not refused. 409 on a replica, or with an epoch older than
+         *     the highest accepted. The pause lifts by itself after `timeoutMs`.
          */
         post: operations["fence"];
         /** Lift a write pause (CLIENT UNPAUSE) */
@@ -335,6 +352,8 @@ export type components = {
          *       "primary": null,
          *       "desiredRole": "primary",
          *       "epoch": 3,
+         *       "fenced": false,
+         *       "lastRoleChangeAt": "2026-11-26T11:00:00.000Z",
          *       "redis": {
          *         "version": "7.0.15",
          *         "pid": 42,
@@ -370,6 +389,13 @@ export type components = {
             desiredRole?: "primary" | "replica";
             /** @description highest epoch accepted */
             epoch?: number | null;
+            /** @description writes are paused by `POST /v1/fence` (until it is lifted or expires) */
+            fenced?: boolean;
+            /**
+             * Format: date-time
+             * @description when the operator last changed this node's role or primary; null when never
+             */
+            lastRoleChangeAt?: string | null;
             redis: components["schemas"]["RedisProcess"];
             manager: components["schemas"]["ManagerInfo"];
             /** Format: date-time */
@@ -405,6 +431,11 @@ export type components = {
             replicationOffset: number;
             epoch?: number | null;
             primary?: null | components["schemas"]["PrimaryLink"];
+            /**
+             * Format: date-time
+             * @description time of the last role change
+             */
+            changedAt?: string | null;
         };
         FenceRequest: {
             epoch?: components["schemas"]["Epoch"];
@@ -414,8 +445,13 @@ export type components = {
         Fence: {
             fenced: boolean;
             replicationOffset: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description when the pause lifts by itself
+             */
             until?: string | null;
+            /** @description master_replid at the fenced offset */
+            replicationId?: string;
         };
         BackupId: string;
         BackupRequest: {

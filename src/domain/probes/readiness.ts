@@ -4,6 +4,7 @@
 import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
 import { numberField, parseInfo, field, type Info } from '../../redis/info.js';
 import type { Role } from '../../config/config.js';
+import { isPlaceholder } from '../replication/placeholder.js';
 
 export type PingOutcome = { ok: true } | { ok: false; code: string; message: string };
 
@@ -36,7 +37,13 @@ export function readinessRules(input: ReadinessInput): Readiness {
   const info = input.replication;
   if (info === null) return { ready: false, reasons: ['unreachable: INFO replication did not answer'] };
   const role = field(info, 'role');
-  if (role === 'slave') {
+  if (role === 'slave' && isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))) {
+    reasons.push(
+      input.desiredRole === 'primary'
+        ? 'held: redis-server came back empty where a primary is expected; read-only until promoted with force or demoted'
+        : 'no-primary: this node is a replica with no primary assigned yet; read-only until promoted or demoted',
+    );
+  } else if (role === 'slave') {
     const link = field(info, 'master_link_status');
     if (link !== 'up') reasons.push(`link-down: the link to the primary ${field(info, 'master_host') ?? '?'}:${field(info, 'master_port') ?? '?'} is ${link ?? 'unknown'}`);
     // master_sync_in_progress drops to 0 between attempts, hence the link check above too.

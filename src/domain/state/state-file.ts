@@ -15,6 +15,8 @@ export interface PersistedState {
   role: Role;
   primary: PrimaryAddress | null;
   epoch: number | null;
+  /** When the operator last changed the role or the primary; null when never. */
+  roleChangedAt: string | null;
   updatedAt: string;
 }
 
@@ -45,7 +47,13 @@ function validateState(value: unknown): PersistedState {
   }
   const epoch = v.epoch ?? null;
   if (epoch !== null && (!Number.isSafeInteger(epoch) || epoch < 0)) throw new Error('state file: epoch must be a non-negative integer');
-  return { role: v.role, primary, epoch, updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : new Date(0).toISOString() };
+  return {
+    role: v.role,
+    primary,
+    epoch,
+    roleChangedAt: typeof v.roleChangedAt === 'string' ? v.roleChangedAt : null,
+    updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : new Date(0).toISOString(),
+  };
 }
 
 /** Writes the state atomically: a crash leaves the old file or the new one, never half. */
@@ -68,15 +76,17 @@ export class StateStore {
   private constructor(
     private readonly dataDir: string,
     private state: PersistedState,
+    /** True when this process found no state file and wrote the first one. */
+    readonly created = false,
   ) {}
 
   /** The state file wins; a fresh node starts in `initialRole` and records it. */
   static async open(dataDir: string, initialRole: Role): Promise<StateStore> {
     const existing = await readState(dataDir);
     if (existing) return new StateStore(dataDir, existing);
-    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, updatedAt: new Date().toISOString() };
+    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, roleChangedAt: null, updatedAt: new Date().toISOString() };
     await writeState(dataDir, fresh);
-    return new StateStore(dataDir, fresh);
+    return new StateStore(dataDir, fresh, true);
   }
 
   get current(): Readonly<PersistedState> {

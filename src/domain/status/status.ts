@@ -4,12 +4,16 @@ import type { Schemas, Status } from '../../contract.js';
 import { connectedReplicas, field, numberField, parseInfo, type Info } from '../../redis/info.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { Role } from '../../config/config.js';
+import { isPlaceholder } from '../replication/placeholder.js';
 
 export interface StatusContext {
   manager: Schemas['ManagerInfo'];
   restarts: number;
   desiredRole: Role;
   epoch: number | null;
+  lastRoleChangeAt?: string | null;
+  /** Whether a fence of ours holds on the redis-server with this run id. */
+  isFenced?: (runId: string) => boolean;
   now: Date;
 }
 
@@ -21,7 +25,8 @@ function integer(info: Info, name: string): number {
 export function statusFromInfo(info: Info, context: StatusContext): Status {
   const isReplica = field(info, 'role') === 'slave';
   const lastIo = numberField(info, 'master_last_io_seconds_ago');
-  const primary: Status['primary'] = isReplica
+  // A replica of the placeholder (a node with no primary yet) follows nothing.
+  const primary: Status['primary'] = isReplica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
     ? {
         host: field(info, 'master_host') ?? '',
         port: integer(info, 'master_port'),
@@ -48,6 +53,8 @@ export function statusFromInfo(info: Info, context: StatusContext): Status {
     primary,
     desiredRole: context.desiredRole,
     epoch: context.epoch,
+    fenced: context.isFenced?.(field(info, 'run_id') ?? '') ?? false,
+    lastRoleChangeAt: context.lastRoleChangeAt ?? null,
     redis: {
       version: field(info, 'valkey_version') ?? field(info, 'redis_version') ?? 'unknown',
       pid: integer(info, 'process_id'),

@@ -1,0 +1,39 @@
+// What Redis says about its own role, from INFO replication and INFO keyspace. Pure.
+import { field, numberField, type Info } from '../../redis/info.js';
+import { isPlaceholder } from './placeholder.js';
+
+export interface RedisRole {
+  role: 'primary' | 'replica';
+  /** The primary a replica follows; null on a primary or when it follows the placeholder. */
+  primary: { host: string; port: number } | null;
+  linkUp: boolean;
+  /** A replica whose link to its primary never completed a sync since redis-server started. */
+  neverSynced: boolean;
+  /** The offset this node has processed (slave_repl_offset on a replica). */
+  offset: number;
+  replicationId: string;
+  /** No key in any database. */
+  empty: boolean;
+  runId: string;
+}
+
+export function redisRole(info: Info): RedisRole {
+  const replica = field(info, 'role') === 'slave';
+  const host = field(info, 'master_host');
+  const port = numberField(info, 'master_port');
+  const linkUp = replica && field(info, 'master_link_status') === 'up';
+  // -1: the link has never been up since this redis-server started.
+  const downSince = numberField(info, 'master_link_down_since_seconds');
+  const keyspace = info.sections.get('keyspace');
+  const empty = keyspace === undefined || ![...keyspace.entries()].some(([k, v]) => /^db\d+$/.test(k) && !/keys=0(,|$)/.test(v));
+  return {
+    role: replica ? 'replica' : 'primary',
+    primary: replica && host !== undefined && port !== undefined && !isPlaceholder(host, port) ? { host, port } : null,
+    linkUp,
+    neverSynced: replica && !linkUp && (downSince === undefined || downSince < 0),
+    offset: Math.max(0, numberField(info, replica ? 'slave_repl_offset' : 'master_repl_offset') ?? 0),
+    replicationId: field(info, 'master_replid') ?? '',
+    empty,
+    runId: field(info, 'run_id') ?? '',
+  };
+}

@@ -1,0 +1,26 @@
+// POST /v1/promote, POST /v1/demote, POST /v1/fence, DELETE /v1/fence: role changes.
+import type { Instance } from '../../domain/instance.js';
+import type { DemoteRequest, FenceRequest, PromoteRequest } from '../../domain/replication/replication.js';
+import { reply } from '../reply.js';
+import type { OperationHandler } from '../openapi.js';
+
+export function replicationHandlers(instance: Instance): Record<'promote' | 'demote' | 'fence' | 'unfence', OperationHandler> {
+  return {
+    async promote(c, _req, res) {
+      instance.assertAcceptingWrites();
+      reply(res, 'promote', 200, await instance.replication.promote((c.request.body ?? {}) as PromoteRequest));
+    },
+    async demote(c, _req, res) {
+      instance.assertAcceptingWrites();
+      reply(res, 'demote', 200, await instance.replication.demote(c.request.body as DemoteRequest));
+    },
+    async fence(c, _req, res) {
+      instance.assertAcceptingWrites();
+      reply(res, 'fence', 200, await instance.replication.fence(c.request.body as FenceRequest));
+    },
+    async unfence(_c, _req, res) {
+      instance.assertAcceptingWrites();
+      reply(res, 'unfence', 200, await instance.replication.unfence());
+    },
+  };
+}
