@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'generated/', 'bench/results/', '.tmp/', '**/*.cjs', 'scripts/'] },
+  { ignores: ['node_modules/', 'dist/', 'generated/', 'bench/results/', '.tmp/', '**/*.cjs', 'scripts/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -37,7 +37,7 @@ describe('config/monitoring', () => {
     const rule = new PrometheusRule((await load('prometheusrule.yaml')) as never);
     rule.validate();
     const alerts = rule.spec.groups!.flatMap((g) => (g.rules ?? []).map((r) => r.alert));
-    for (const name of ['RedisInstanceManagerDown', 'RedisDown', 'RedisReplicaLinkDown', 'RedisReplicaLag', 'RedisNoPrimary', 'RedisMultiplePrimaries', 'RedisMemoryNearMaxmemory', 'RedisRejectedConnections', 'RedisRdbLastSaveFailed', 'RedisRdbLastSaveTooOld']) {
+    for (const name of ['RedisInstanceManagerDown', 'RedisDown', 'RedisReplicaLinkDown', 'RedisReplicaLag', 'RedisNoPrimary', 'RedisMultiplePrimaries', 'RedisMemoryNearMaxmemory', 'RedisRejectedConnections', 'RedisRdbLastSaveFailed', 'RedisRdbLastSaveTooOld', 'RedisBackupTooOld', 'RedisBackupFailing']) {
       assert.ok(alerts.includes(name), name);
     }
     const tmp = await tempDir('im-rules-');
