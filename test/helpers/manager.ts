@@ -101,7 +101,7 @@ export interface ManagerProcess {
 
 /** The manager as its own process (tsx from source, or a bundle given as `entry`). */
 export async function spawnManager(
-  args: { dataDir: string; redisPort: number; tokenFile?: string; extra?: string[]; waitUntil?: 'listening' | 'ready' },
+  args: { dataDir: string; redisPort: number; tokenFile?: string; extra?: string[]; waitUntil?: 'listening' | 'redis-answers' },
   entry?: string,
 ): Promise<ManagerProcess> {
   const port = await freePort();
@@ -131,8 +131,9 @@ export async function spawnManager(
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`manager on ${port}`, async () => {
     if (child.exitCode !== null) throw new Error(`manager exited ${child.exitCode}: ${out}`);
-    // 'ready' (the default) waits until Redis answers PONG; 'listening' only for the HTTP port.
-    const res = await fetch(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/readyz'}`).catch(() => undefined);
+    // 'redis-answers' (the default) waits until Redis answers INFO behind the manager (a
+    // fresh replica is never ready, but it answers); 'listening' only for the HTTP port.
+    const res = await fetch(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/v1/status'}`).catch(() => undefined);
     return (res !== undefined && (args.waitUntil === 'listening' || res.status === 200)) || undefined;
   }, 20_000);
   spawned.add(child);
