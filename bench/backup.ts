@@ -7,14 +7,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Redis } from 'ioredis';
-import { DEPLOYED_NODE_FLAGS } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, freePort, waitFor } from './lib.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -22,27 +21,6 @@ const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const VALUE_BYTES = 1024;
 const TOKEN = 'bench-token-0123456789';
 const KEY = 'S3RVER';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function rssBytes(pid: number): Promise<number> {
   return readFile(`/proc/${pid}/status`, 'utf8').then((text) => Number(/VmRSS:\s+(\d+) kB/.exec(text)![1]) * 1024);

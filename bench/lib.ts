@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
 
+export { waitFor };
+
 export const run = promisify(execFile);
 export const root = join(import.meta.dirname, '..');
 export const bundle = join(root, 'dist/instance-manager.mjs');
@@ -61,8 +63,9 @@ export interface WrkResult {
   errors: number;
 }
 
-function toMs(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value);
+/** wrk's latency figures ("812.00us", "1.23ms", "2.01s") in milliseconds. */
+export function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
   if (!m) return NaN;
   const n = Number(m[1]);
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
@@ -78,6 +81,12 @@ export async function wrk(url: string, connections: number, seconds: number, hea
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   return { rps, p50ms: pct('50'), p99ms: pct('99'), errors };
+}
+
+/** The p-th percentile (nearest rank) of `values`. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
 export async function rssMiB(pid: number): Promise<number> {

@@ -10,39 +10,16 @@
 // Prints a table. Run: make bench-metrics  (or: tsx bench/metrics.ts [--seconds 5])
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { DEPLOYED_NODE_FLAGS } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, freePort, toMs, waitFor } from './lib.js';
 
 const root = join(import.meta.dirname, '..');
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 const work = mkdtempSync(join(tmpdir(), 'im-bench-metrics-'));
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-    if (port !== 6379) return port;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function start(cmd: string, args: string[]): ChildProcess {
   const child = spawn(cmd, args, { stdio: 'ignore' });
@@ -56,7 +33,7 @@ async function startRedis(extra: string[] = []): Promise<{ port: number; client:
   const child = start('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', ...extra]);
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => {});
-  await until(`redis on ${port}`, async () => {
+  await waitFor(`redis on ${port}`, async () => {
     if (client.status !== 'ready') await client.connect();
     return (await client.ping()) === 'PONG' || undefined;
   });
@@ -64,7 +41,7 @@ async function startRedis(extra: string[] = []): Promise<{ port: number; client:
 }
 
 async function httpUp(url: string): Promise<void> {
-  await until(url, async () => ((await fetch(url)).ok ? true : undefined));
+  await waitFor(url, async () => ((await fetch(url)).ok ? true : undefined));
 }
 
 function rssKiB(pid: number): number {
@@ -77,13 +54,6 @@ interface WrkResult {
   p50ms: number;
   p99ms: number;
   requests: number;
-}
-
-function toMs(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
 function wrk(url: string, connections: number): WrkResult {
@@ -281,7 +251,7 @@ async function main(): Promise<void> {
     await r.client.select(0);
     const replicas = await Promise.all(Array.from({ length: s.replicas }, () => startRedis(['--replicaof', '127.0.0.1', String(r.port)])));
     if (s.replicas > 0) {
-      await until('replicas online', async () => ((await r.client.info('replication')).match(/state=online/g)?.length === s.replicas ? true : undefined), 60_000);
+      await waitFor('replicas online', async () => ((await r.client.info('replication')).match(/state=online/g)?.length === s.replicas ? true : undefined), 60_000);
     }
     const mPort = await freePort();
     const ePort = await freePort();

@@ -14,15 +14,11 @@ import { removeTempDirs, tempDir } from '../test/helpers/tmp.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startTrio, waitForSync } from '../test/replication/cluster.js';
 import { WriteLoad } from '../test/replication/write-load.js';
+import { percentile } from './lib.js';
 
 /** Each of the 4 writers pauses this long between writes: the same steady rate for both peers. */
 const WRITE_PAUSE_MS = 2;
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 20) || 20;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { DEPLOYED_NODE_FLAGS } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, percentile, waitFor } from './lib.js';
 import { update } from '../generated/client/src/index.js';
 import { isAlive } from '../src/domain/supervision/proc.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -32,16 +32,6 @@ async function build(version: string, dir: string): Promise<string> {
     env: { ...process.env, IM_BUILD_VERSION: version, IM_BUILD_OUT: out },
   });
   return out;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** One GET /healthz on a new connection: true when it answered 200. */
@@ -90,11 +80,6 @@ function unavailability(samples: Sample[], from: number, to: number): { windowMs
   const recovered = samples.find((s) => s.ok && s.at > during[firstFail]!.at);
   const failed = during.filter((s) => !s.ok).length;
   return { windowMs: (recovered?.at ?? to) - (lastOk?.at ?? from), failed };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;

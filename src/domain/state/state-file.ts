@@ -93,11 +93,6 @@ export class StateStore {
     return this.state;
   }
 
-  /** Where redis-server should replicate from when (re)started; null for a primary. */
-  replicaOf(): PrimaryAddress | null {
-    return this.state.role === 'replica' ? this.state.primary : null;
-  }
-
   async update(change: Partial<Omit<PersistedState, 'updatedAt'>>): Promise<void> {
     const next: PersistedState = { ...this.state, ...change, updatedAt: new Date().toISOString() };
     await writeState(this.dataDir, next);
