@@ -32,8 +32,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const config = buildConfig(parseArgs(rest, process.env));
+    // Bind the port first: connections made while the rest loads wait instead of failing.
+    const { listenEarly } = await import('./http/early-server.js');
+    const early = await listenEarly(config.listen);
     const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
-    await run(config, createLogger(config.logLevel));
+    await run(config, createLogger(config.logLevel), early);
     return -1; // keep running
   }
   if (command === 'restore') {

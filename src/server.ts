@@ -1,12 +1,12 @@
 // `instance-manager run`: open the instance (adopting or starting redis-server), serve the
 // API, and on SIGTERM/SIGINT stop taking writes, shut Redis down within the grace period
 // and exit 0.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
 import { createRequestListener } from './http/app.js';
+import { listenEarly, type EarlyServer } from './http/early-server.js';
 
 export interface RunningManager {
   instance: Instance;
@@ -16,20 +16,24 @@ export interface RunningManager {
   shutdown(): Promise<void>;
 }
 
-export async function startManager(config: Config, log: Logger): Promise<RunningManager> {
-  const instance = await Instance.open(config, log);
-  const server = createServer(await createRequestListener(instance));
-  instance.updater.serveOn(server);
-  // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.listen.port, config.listen.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+/**
+ * Opens the instance and serves it on `early` (bound by the caller as soon as it could,
+ * see early-server.ts), or on a server bound here.
+ */
+export async function startManager(config: Config, log: Logger, early?: EarlyServer): Promise<RunningManager> {
+  early ??= await listenEarly(config.listen);
+  const { server, port } = early;
   log.info({ listen: `${config.listen.host}:${port}` }, 'listening');
+  let instance: Instance;
+  try {
+    instance = await Instance.open(config, log);
+    instance.updater.serveOn(server);
+    early.attach(await createRequestListener(instance));
+  } catch (err) {
+    early.fail();
+    throw err;
+  }
+  log.info('serving');
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
@@ -45,8 +49,8 @@ export async function startManager(config: Config, log: Logger): Promise<Running
   return { instance, server, port, shutdown };
 }
 
-export async function run(config: Config, log: Logger): Promise<void> {
-  const manager = await startManager(config, log);
+export async function run(config: Config, log: Logger, early?: EarlyServer): Promise<void> {
+  const manager = await startManager(config, log, early);
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'received signal');
     manager.shutdown().then(

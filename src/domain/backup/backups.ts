@@ -8,7 +8,7 @@ import type { OperationGuard } from '../operation-guard.js';
 import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
 import { BackupStats } from './backup-stats.js';
 import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
-import { PendingAborts } from './storage.js';
+import { loadSdk, PendingAborts } from './storage.js';
 
 /** How many backups GET /v1/backups lists (the contract's maxItems). */
 export const HISTORY_LIMIT = 100;
@@ -37,7 +37,11 @@ export class Backups {
   private readonly pendingAborts = new PendingAborts();
   private running: { record: BackupRecord; abort: AbortController; done: Promise<void> } | null = null;
 
-  constructor(private readonly options: BackupsOptions) {}
+  constructor(private readonly options: BackupsOptions) {
+    // With storage configured the S3 SDK will be needed: load it now, in the background, so a
+    // backup's memory and time are the upload's alone. Without storage it is never loaded.
+    if (options.s3) loadSdk().catch((err: unknown) => options.log.warn({ err }, 'could not load the S3 SDK'));
+  }
 
   get storageConfigured(): boolean {
     return this.options.s3 !== undefined;
