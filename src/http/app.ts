@@ -36,7 +36,13 @@ export async function createRequestListener(instance: Instance): Promise<Request
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(bodyGate(api, instance.tokens, instance.config.jsonBodyLimitBytes));
+  app.use(
+    bodyGate(api, {
+      tokens: instance.tokens,
+      jsonLimitBytes: instance.config.jsonBodyLimitBytes,
+      assertAcceptingWrites: () => instance.assertAcceptingWrites(),
+    }),
+  );
   app.use(async (req, res) => {
     await api.handleRequest(toBackendRequest(req), req, res);
   });

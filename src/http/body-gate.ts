@@ -1,7 +1,8 @@
 // Runs before openapi-backend for every request that matches an operation, in the order a
 // careful server needs: authenticate first (an unauthenticated caller learns nothing and
-// uploads nothing), then check the body's media type (415), then parse JSON within the
-// size limit (413). Binary bodies (the upgrade) are left unread for their handler to stream.
+// uploads nothing), refuse writes once the manager is shutting down (503), then check the
+// body's media type (415), then parse JSON within the size limit (413). Binary bodies (the
+// upgrade) are left unread for their handler to stream.
 import express, { type RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { TokenStore } from '../auth/token.js';
@@ -19,7 +20,14 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
   return headers['transfer-encoding'] !== undefined;
 }
 
-export function bodyGate(api: OpenAPIBackend, tokens: TokenStore, jsonLimitBytes: number): RequestHandler {
+export interface GateOptions {
+  tokens: TokenStore;
+  jsonLimitBytes: number;
+  /** Throws UnavailableError once writes are no longer taken (SIGTERM). */
+  assertAcceptingWrites: () => void;
+}
+
+export function bodyGate(api: OpenAPIBackend, { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions): RequestHandler {
   const parseJson = express.json({ limit: jsonLimitBytes, type: () => true, strict: false });
   return (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
@@ -30,6 +38,7 @@ export function bodyGate(api: OpenAPIBackend, tokens: TokenStore, jsonLimitBytes
       tokens.verify(req.get('authorization'));
       context.authenticated = true;
     }
+    if (req.method !== 'GET') assertAcceptingWrites();
     const accepted = Object.keys(operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {});
     // A body sent to an operation that takes none is ignored, never parsed.
     if (!hasBody(req.headers) || accepted.length === 0) return next();

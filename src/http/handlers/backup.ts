@@ -10,7 +10,6 @@ type BackupOperation = 'startBackup' | 'listBackups' | 'getBackup';
 export function backupHandlers(instance: Instance): Record<BackupOperation, OperationHandler> {
   return {
     async startBackup(c, _req, res) {
-      instance.assertAcceptingWrites();
       const backup = instance.backups.start((c.request.requestBody ?? {}) as BackupRequest);
       res.location(`/v1/backups/${backup.id}`);
       reply(res, 'startBackup', 202, backup);

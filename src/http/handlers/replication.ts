@@ -7,19 +7,15 @@ import type { OperationHandler } from '../openapi.js';
 export function replicationHandlers(instance: Instance): Record<'promote' | 'demote' | 'fence' | 'unfence', OperationHandler> {
   return {
     async promote(c, _req, res) {
-      instance.assertAcceptingWrites();
       reply(res, 'promote', 200, await instance.replication.promote((c.request.body ?? {}) as PromoteRequest));
     },
     async demote(c, _req, res) {
-      instance.assertAcceptingWrites();
       reply(res, 'demote', 200, await instance.replication.demote(c.request.body as DemoteRequest));
     },
     async fence(c, _req, res) {
-      instance.assertAcceptingWrites();
       reply(res, 'fence', 200, await instance.replication.fence(c.request.body as FenceRequest));
     },
     async unfence(_c, _req, res) {
-      instance.assertAcceptingWrites();
       reply(res, 'unfence', 200, await instance.replication.unfence());
     },
   };
