@@ -144,7 +144,13 @@ export class Instance {
     this.shuttingDown = true;
     this.replication.stop();
     await this.backups.stop();
-    if (this.supervisor) await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
+    if (this.supervisor) {
+      // A primary stopped cleanly while empty may come back empty without being held
+      // read-only (see Replication.reconcile): a restarted single node stays usable.
+      const emptyPrimary = await this.replication.isEmptyPrimary();
+      const ending = await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
+      if (emptyPrimary === true && ending === 'clean') await this.state.update({ emptyAtCleanShutdown: true });
+    }
     await this.redis.close();
     await this.metrics.close();
   }

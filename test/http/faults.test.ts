@@ -122,7 +122,7 @@ describe('faults', function () {
       const primary = await startRedis();
       await primary.client().set('seed', '1');
       const paths = await testPaths();
-      await writeState(paths.dataDir, { role: 'replica', primary: { host: '127.0.0.1', port: primary.port }, epoch: null, roleChangedAt: null, updatedAt: new Date().toISOString() });
+      await writeState(paths.dataDir, { role: 'replica', primary: { host: '127.0.0.1', port: primary.port }, epoch: null, roleChangedAt: null, emptyAtCleanShutdown: false, updatedAt: new Date().toISOString() });
       m = await startTestManager({ dataDir: paths.dataDir, raw: { initialRole: 'replica' } });
       await waitFor('replica ready', async () => (await api(m).get('/readyz')).status === 200 || undefined);
       const linked = await api(m).get('/v1/status').expect(200);

@@ -17,7 +17,7 @@ describe('replicaOfAtSpawn', () => {
   for (const [name, existing, initialRole, spawns] of cases) {
     it(name, async () => {
       const dir = await tempDir();
-      if (existing) await writeState(dir, { ...existing, epoch: 3, roleChangedAt: null, updatedAt: new Date().toISOString() });
+      if (existing) await writeState(dir, { ...existing, epoch: 3, roleChangedAt: null, emptyAtCleanShutdown: false, updatedAt: new Date().toISOString() });
       const state = await StateStore.open(dir, initialRole);
       const next = replicaOfAtSpawn(state);
       assert.deepEqual(spawns.map(() => next()), spawns);

@@ -151,4 +151,38 @@ describe('replication across restarts', function () {
       }
     });
   });
+
+  describe('a single node (--initial-role primary)', () => {
+    it('stopped cleanly while empty, comes back a writable primary; killed while empty, comes back held', async () => {
+      const paths = await testPaths();
+      const args = { dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile };
+      try {
+        let m = await spawnManager(args);
+        await api(m).get('/readyz').expect(200);
+        m.child.kill('SIGTERM');
+        assert.equal(await m.exited, 0);
+        assert.equal((await readState(paths.dataDir))!.emptyAtCleanShutdown, true);
+
+        // Stopped on purpose with nothing in it: empty is what it had, not data lost.
+        m = await spawnManager(args);
+        await waitFor('ready', async () => (await api(m).get('/readyz')).status === 200, 20_000);
+        assert.equal(await redisClient(paths.redisPort).set('x', '1'), 'OK');
+        await redisClient(paths.redisPort).del('x');
+        assert.equal((await readState(paths.dataDir))!.emptyAtCleanShutdown, false, 'the excuse covers one start only');
+
+        // Its redis-server killed while empty: nothing says empty is expected, so it is held.
+        await killRedisAndWait(m);
+        const ready = await waitFor('held', async () => {
+          const r = await api(m).get('/readyz');
+          return r.status === 503 && r.body.reasons.some((x: string) => x.startsWith('held:')) ? r : undefined;
+        }, 20_000);
+        assert.equal(ready.body.ready, false);
+        await assert.rejects(redisClient(paths.redisPort).set('x', '1'), /READONLY/);
+        m.child.kill('SIGTERM');
+        assert.equal(await m.exited, 0);
+      } finally {
+        await killRedisIn(paths.dataDir);
+      }
+    });
+  });
 });

@@ -213,6 +213,16 @@ export class Replication {
     };
   }
 
+  /** Whether this node is a primary with an empty dataset now; null when Redis cannot say. */
+  async isEmptyPrimary(): Promise<boolean | null> {
+    try {
+      const view = await this.read();
+      return view.role === 'primary' && view.empty;
+    } catch {
+      return null;
+    }
+  }
+
   private async read(): Promise<RedisRole> {
     return redisRole(parseInfo(String(await this.redis.command('INFO', 'server', 'replication', 'keyspace'))));
   }
@@ -236,13 +246,16 @@ export class Replication {
         }
         return true;
       }
-      if (view.role === 'primary') return true;
-      if (view.empty) {
-        this.options.log.warn('redis-server came back empty where a primary is expected; held read-only until promoted with force or demoted');
-        return true;
+      if (view.role !== 'primary') {
+        if (view.empty && !desired.emptyAtCleanShutdown) {
+          this.options.log.warn('redis-server came back empty where a primary is expected; held read-only until promoted with force or demoted');
+          return true;
+        }
+        this.options.log.info({ emptyAsStopped: view.empty }, 'redis-server came back with the dataset it had; resuming as primary');
+        await this.redis.command('REPLICAOF', 'NO', 'ONE');
       }
-      this.options.log.info('redis-server came back with its dataset; resuming as primary');
-      await this.redis.command('REPLICAOF', 'NO', 'ONE');
+      // The excuse for an empty dataset covers one start only: a later crash is judged anew.
+      if (desired.emptyAtCleanShutdown) await this.state.update({ emptyAtCleanShutdown: false });
       return true;
     }).catch((err: unknown) => {
       this.options.log.debug({ err }, 'reconcile: redis-server not ready yet');

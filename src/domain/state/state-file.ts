@@ -17,6 +17,11 @@ export interface PersistedState {
   epoch: number | null;
   /** When the operator last changed the role or the primary; null when never. */
   roleChangedAt: string | null;
+  /**
+   * The manager stopped this primary cleanly while its dataset was empty, so coming back
+   * empty is expected (not data loss): it may resume as primary. Cleared at the next start.
+   */
+  emptyAtCleanShutdown: boolean;
   updatedAt: string;
 }
 
@@ -52,6 +57,7 @@ function validateState(value: unknown): PersistedState {
     primary,
     epoch,
     roleChangedAt: typeof v.roleChangedAt === 'string' ? v.roleChangedAt : null,
+    emptyAtCleanShutdown: v.emptyAtCleanShutdown === true,
     updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : new Date(0).toISOString(),
   };
 }
@@ -84,7 +90,7 @@ export class StateStore {
   static async open(dataDir: string, initialRole: Role): Promise<StateStore> {
     const existing = await readState(dataDir);
     if (existing) return new StateStore(dataDir, existing);
-    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, roleChangedAt: null, updatedAt: new Date().toISOString() };
+    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, roleChangedAt: null, emptyAtCleanShutdown: false, updatedAt: new Date().toISOString() };
     await writeState(dataDir, fresh);
     return new StateStore(dataDir, fresh, true);
   }

@@ -187,22 +187,24 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
    * Stops watching and shuts redis-server down: SHUTDOWN (Redis saves if persistence is
    * configured), then SIGTERM, then SIGKILL at the end of the grace period.
    */
-  async shutdown(admin: RedisAdapter, graceMs: number): Promise<void> {
+  async shutdown(admin: RedisAdapter, graceMs: number): Promise<'clean' | 'killed' | 'not-running'> {
     this.stopping = true;
     clearInterval(this.watchTimer);
     clearTimeout(this.restartTimer);
     const pid = this.currentPid;
-    if (pid === null || !isAlive(pid)) return;
+    if (pid === null || !isAlive(pid)) return 'not-running';
     const deadline = Date.now() + graceMs;
     // SHUTDOWN closes the connection instead of answering when it succeeds.
     admin.command('SHUTDOWN').catch(() => {});
-    if (await waitForExit(pid, Math.max(0, deadline - Date.now() - 1000))) return;
+    if (await waitForExit(pid, Math.max(0, deadline - Date.now() - 1000))) return 'clean';
     this.log.warn({ pid }, 'redis-server did not shut down in time; sending SIGTERM');
+    // On SIGTERM Redis still shuts down properly (saving, when persistence is configured).
     signal(pid, 'SIGTERM');
-    if (await waitForExit(pid, Math.max(0, deadline - Date.now()))) return;
+    if (await waitForExit(pid, Math.max(0, deadline - Date.now()))) return 'clean';
     this.log.error({ pid }, 'redis-server still running at the end of the grace period; sending SIGKILL');
     signal(pid, 'SIGKILL');
     await waitForExit(pid, 2000);
+    return 'killed';
   }
 
   /**
