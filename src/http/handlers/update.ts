@@ -1,5 +1,6 @@
 // PUT /v1/update: install a new build, answer 202, then exec it once the answer is out.
 import type { Instance } from '../../domain/instance.js';
+import { PayloadTooLargeError } from '../../errors.js';
 import { reply } from '../reply.js';
 import type { OperationHandler } from '../openapi.js';
 
@@ -14,8 +15,13 @@ export function updateHandlers(instance: Instance): Record<'update', OperationHa
           contentLength: req.get('content-length'),
         });
       } catch (err) {
-        // A refused upload is not read to its end: close the connection rather than drain it.
-        if (!req.complete) res.set('Connection', 'close');
+        // A refused upload is not read to its end: close the connection rather than drain it,
+        // except a 413 decided from Content-Length alone for a body of sane size: Node reads
+        // that away after the answer, so the client finishes sending and sees the 413
+        // instead of a reset connection.
+        const declared = Number(req.get('content-length'));
+        const drain = err instanceof PayloadTooLargeError && declared <= 4 * instance.config.updateMaxBytes;
+        if (!req.complete && !drain) res.set('Connection', 'close');
         throw err;
       }
       res.once('finish', () => void instance.updater.handOver());
