@@ -86,7 +86,9 @@ export class Instance {
     if (supervisor) {
       // Redis (re)started from the state file; bring it fully in line (resume a held primary).
       supervisor.on('started', () => void replication.reconcileSoon(0));
-      await replication.reconcileSoon(5000);
+      // One attempt now (bounded by the Redis timeout), then retries in the background: a
+      // Redis still loading a large dataset must not keep the probes waiting.
+      await replication.reconcileSoon(0);
     }
     const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics, replication);
     const { role, primary, epoch } = state.current;
