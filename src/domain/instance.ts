@@ -85,10 +85,10 @@ export class Instance {
     const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: endpoint.port, operations });
     if (supervisor) {
       // Redis (re)started from the state file; bring it fully in line (resume a held primary).
-      supervisor.on('started', () => void replication.reconcileSoon(0));
+      supervisor.on('started', () => void replication.reconcileSoon());
       // One attempt now (bounded by the Redis timeout), then retries in the background: a
       // Redis still loading a large dataset must not keep the probes waiting.
-      await replication.reconcileSoon(0);
+      await replication.reconcileSoon();
     }
     const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics, replication);
     const { role, primary, epoch } = state.current;
@@ -144,13 +144,15 @@ export class Instance {
   /** SIGTERM: stop taking writes, SHUTDOWN Redis within the grace period. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    // One deadline for everything: the pod's grace period must cover Redis's SHUTDOWN save.
+    const deadline = Date.now() + this.config.shutdownGraceMs;
     this.replication.stop();
-    await this.backups.stop();
+    await this.backups.stop(Math.min(5000, this.config.shutdownGraceMs / 5));
     if (this.supervisor) {
       // A primary stopped cleanly while empty may come back empty without being held
       // read-only (see Replication.reconcile): a restarted single node stays usable.
       const emptyPrimary = await this.replication.isEmptyPrimary();
-      const ending = await this.supervisor.shutdown(this.redis, this.config.shutdownGraceMs);
+      const ending = await this.supervisor.shutdown(this.redis, Math.max(1000, deadline - Date.now()));
       if (emptyPrimary === true && ending === 'clean') await this.state.update({ emptyAtCleanShutdown: true });
     }
     await this.redis.close();

@@ -46,6 +46,8 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
       server.off('error', reject);
+      // Later errors (EMFILE on accept) must not crash the manager: Node retries accepting.
+      server.on('error', (err) => process.emitWarning(`HTTP server error: ${err.message}`));
       resolve();
     });
   });

@@ -7,8 +7,10 @@ import type { Logger } from 'pino';
 import type { Problem } from '../contract.js';
 import { sendBody } from './reply.js';
 import { contextOf } from './request-context.js';
+import { RedisReplyError } from '../redis/adapter.js';
 import {
   PayloadTooLargeError,
+  UnavailableError,
   ProblemError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -48,6 +50,8 @@ function fromBodyParser(err: BodyParserError): ProblemError | undefined {
 export function toProblemError(err: unknown): ProblemError | undefined {
   if (err instanceof ProblemError) return err;
   if (isBodyParserError(err)) return fromBodyParser(err);
+  // LOADING, BUSY, MASTERDOWN, READONLY…: Redis cannot do it now, which is a 503, not a bug.
+  if (err instanceof RedisReplyError) return new UnavailableError(`Redis answered ${err.code}: ${err.message.slice(0, 200)}`);
   return undefined;
 }
 

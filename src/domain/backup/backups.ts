@@ -13,6 +13,9 @@ import { loadSdk, PendingAborts } from './storage.js';
 /** How many backups GET /v1/backups lists (the contract's maxItems). */
 export const HISTORY_LIMIT = 100;
 
+/** How long after start the S3 SDK is loaded, when storage is configured. */
+const SDK_PRELOAD_DELAY_MS = 5000;
+
 export interface BackupsOptions {
   redis: RedisAdapter;
   dataDir: string;
@@ -38,9 +41,12 @@ export class Backups {
   private running: { record: BackupRecord; abort: AbortController; done: Promise<void> } | null = null;
 
   constructor(private readonly options: BackupsOptions) {
-    // With storage configured the S3 SDK will be needed: load it now, in the background, so a
-    // backup's memory and time are the upload's alone. Without storage it is never loaded.
-    if (options.s3) loadSdk().catch((err: unknown) => options.log.warn({ err }, 'could not load the S3 SDK'));
+    // With storage configured the S3 SDK will be needed: load it in the background once the
+    // manager is up (not during start-up, which an in-place upgrade waits for), so a backup's
+    // memory and time are the upload's alone. Without storage it is never loaded.
+    if (options.s3) {
+      setTimeout(() => void loadSdk().catch((err: unknown) => options.log.warn({ err }, 'could not load the S3 SDK')), SDK_PRELOAD_DELAY_MS).unref();
+    }
   }
 
   get storageConfigured(): boolean {

@@ -69,11 +69,17 @@ async function openRdb(redis: RedisAdapter, files: RedisFiles): Promise<Snapshot
   for (let attempt = 0; attempt < 5; attempt++) {
     const saved = await lastSave(redis);
     const handle = await open(path, 'r');
-    if ((await lastSave(redis)) !== saved) {
-      await handle.close();
-      continue;
+    let size: number;
+    try {
+      if ((await lastSave(redis)) !== saved) {
+        await handle.close();
+        continue;
+      }
+      ({ size } = await handle.stat());
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err;
     }
-    const { size } = await handle.stat();
     return {
       objectName: 'dump.rdb',
       size,
@@ -121,7 +127,11 @@ async function openAof(files: RedisFiles): Promise<Snapshot> {
       throw err;
     }
     // Still the same manifest: the descriptors are the files it names, whatever happens next.
-    if (!manifest.equals(await readFile(join(dir, manifestName)))) {
+    const again = await readFile(join(dir, manifestName)).catch(async (err: unknown) => {
+      await closeAll();
+      throw err;
+    });
+    if (!manifest.equals(again)) {
       await closeAll();
       continue;
     }

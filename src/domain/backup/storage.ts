@@ -8,9 +8,8 @@ import type { S3Config } from '../../config/config.js';
 import { BackupFailure } from './backup-record.js';
 
 /**
- * The S3 SDK, loaded at the first backup or restore rather than at start: most managers run
- * for days between backups, and the SDK is a third of the bundle (start-up time after an
- * in-place upgrade, idle memory).
+ * The S3 SDK, loaded on demand rather than at start (it is a third of the bundle): at the
+ * first backup or restore, or a few seconds after start when storage is configured.
  */
 export async function loadSdk() {
   const [client, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);

@@ -2,7 +2,7 @@
 // primary, and the highest epoch accepted. It outlives both redis-server and the manager,
 // so a restarted node comes back in the role the operator last gave it.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Role } from '../../config/config.js';
 
@@ -67,14 +67,27 @@ export async function writeState(dataDir: string, state: PersistedState): Promis
   await mkdir(dataDir, { recursive: true });
   const target = stateFilePath(dataDir);
   const temp = `${target}.${randomUUID()}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (err) {
+    // Disk full or I/O error: leave no half-written temporary file behind.
+    await rm(temp, { force: true });
+    throw err;
   }
-  await rename(temp, target);
+  // The rename is durable only once the directory entry is on disk.
+  const dir = await open(dataDir, 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** The state in memory, backed by the file: every change is written before it is visible. */

@@ -191,6 +191,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     this.stopping = true;
     clearInterval(this.watchTimer);
     clearTimeout(this.restartTimer);
+    // A restart in progress finishes first, so the redis-server it starts is shut down too.
+    await this.spawning?.catch(() => {});
     const pid = this.currentPid;
     if (pid === null || !isAlive(pid)) return 'not-running';
     const deadline = Date.now() + graceMs;

@@ -43,6 +43,7 @@ export interface UpdateAccepted {
 
 export class Updater {
   private readonly servers: Server[] = [];
+  private handingOver = false;
   /** Held from the point of no return until the exec (the process ends holding it). */
   private accepted: OperationLease | null = null;
 
@@ -96,6 +97,8 @@ export class Updater {
 
   /** Step 5: after the 202 is on the wire. Never returns when it works. */
   async handOver(): Promise<void> {
+    if (this.handingOver) return;
+    this.handingOver = true;
     const log = this.host.log.child({ module: 'upgrade' });
     try {
       await handOver({

@@ -24,7 +24,9 @@ export function updateHandlers(instance: Instance): Record<'update', OperationHa
         if (!req.complete && !drain) res.set('Connection', 'close');
         throw err;
       }
-      res.once('finish', () => void instance.updater.handOver());
+      // 'close' fires even when the client goes away before the 202 is out: the new build
+      // is installed by now, so the exec must happen either way.
+      res.once('close', () => void instance.updater.handOver());
       res.set('Connection', 'close');
       reply(res, 'update', 202, accepted);
     },
