@@ -86,3 +86,36 @@ export function connectedReplicas(info: Info): ConnectedReplica[] {
   }
   return replicas.sort((a, b) => a.index - b.index);
 }
+
+/** True on a replica (INFO says `role:slave`). */
+export function isReplica(info: Info): boolean {
+  return info.fields.get('role') === 'slave';
+}
+
+/**
+ * The replication offset this node has reached: on a replica what it processed from its
+ * primary (slave_repl_offset, falling back to master_repl_offset), on a primary what it wrote.
+ */
+export function replicationOffset(info: Info): number | undefined {
+  const own = toNumber(info.fields.get('master_repl_offset'));
+  return isReplica(info) ? (toNumber(info.fields.get('slave_repl_offset')) ?? own) : own;
+}
+
+export interface KeyspaceDb {
+  /** `db0`, `db1`… */
+  name: string;
+  /** Every `k=v` field of the line, by name (keys, expires, avg_ttl, subexpiry, …). */
+  fields: Map<string, string>;
+  keys: number;
+}
+
+/** The `dbN:keys=…,expires=…` lines of INFO keyspace, read by field name. */
+export function keyspace(info: Info): KeyspaceDb[] {
+  const out: KeyspaceDb[] = [];
+  for (const [name, value] of info.sections.get('keyspace') ?? []) {
+    if (!/^db\d+$/.test(name)) continue;
+    const fields = parseKeyValues(value);
+    out.push({ name, fields, keys: toNumber(fields.get('keys')) ?? 0 });
+  }
+  return out;
+}

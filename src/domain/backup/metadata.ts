@@ -1,6 +1,6 @@
 // metadata.json: written last, beside the data object, so that a backup with metadata is a
 // complete backup. Restore trusts nothing in the data object that metadata does not vouch for.
-import { field, numberField, type Info } from '../../redis/info.js';
+import { field, isReplica, numberField, replicationOffset, type Info } from '../../redis/info.js';
 import type { BackupType } from './backup-record.js';
 
 export const METADATA_NAME = 'metadata.json';
@@ -43,7 +43,7 @@ export interface MetadataInput {
 }
 
 export function buildMetadata(input: MetadataInput): BackupMetadata {
-  const isReplica = field(input.before, 'role') === 'slave';
+  const replica = isReplica(input.before);
   return {
     format: METADATA_FORMAT,
     id: input.id,
@@ -53,9 +53,9 @@ export function buildMetadata(input: MetadataInput): BackupMetadata {
     sha256: input.sha256,
     createdAt: input.createdAt.toISOString(),
     lastSave: input.lastSave ?? numberField(input.after, 'rdb_last_save_time') ?? 0,
-    role: isReplica ? 'replica' : 'primary',
+    role: replica ? 'replica' : 'primary',
     replicationId: field(input.before, 'master_replid') ?? '',
-    replicationOffset: numberField(input.before, isReplica ? 'slave_repl_offset' : 'master_repl_offset') ?? 0,
+    replicationOffset: replicationOffset(input.before) ?? 0,
     redisVersion: field(input.before, 'valkey_version') ?? field(input.before, 'redis_version') ?? 'unknown',
     managerVersion: input.managerVersion,
     aof: input.aof,

@@ -1,7 +1,7 @@
 // INFO (parsed) → metric families. Pure: the same INFO text always gives the same families.
 // Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
 // command, per error, per replica) and the derived metrics are built here.
-import { parseKeyValues, toNumber, type Info } from '../../redis/info.js';
+import { isReplica, keyspace, parseKeyValues, replicationOffset, toNumber, type Info } from '../../redis/info.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
 
@@ -40,17 +40,13 @@ function scalarFamilies(info: Info, out: Family[]): void {
   }
 }
 
-function isReplica(info: Info): boolean {
-  return info.fields.get('role') === 'slave';
-}
-
 function replicationFamilies(info: Info, out: Family[]): void {
   const replica = isReplica(info);
   const role = info.fields.get('role');
   if (role === 'master' || role === 'slave') {
     out.push(family('redis_replication_role', 'gauge', 'Replication role: 1 on a primary, 0 on a replica.', [{ value: replica ? 0 : 1 }]));
   }
-  const offset = toNumber(replica ? (info.fields.get('slave_repl_offset') ?? info.fields.get('master_repl_offset')) : info.fields.get('master_repl_offset'));
+  const offset = replicationOffset(info);
   if (offset !== undefined) {
     out.push(family('redis_replication_offset', 'gauge', 'Replication offset of this node, in bytes (on a replica: processed from its primary).', [{ value: offset }]));
   }
@@ -122,10 +118,8 @@ function keyspaceFamilies(info: Info, out: Family[]): void {
   const expiring = family('redis_db_keys_expiring', 'gauge', 'Keys with an expiry in a database.');
   const ttl = family('redis_db_avg_ttl_seconds', 'gauge', 'Average time to live of the keys with an expiry in a database, in seconds (estimate).');
   const subexpiry = family('redis_db_keys_with_expiring_fields', 'gauge', 'Keys with hash fields that expire, in a database (Redis 7.4+).');
-  for (const [key, value] of info.sections.get('keyspace') ?? []) {
-    if (!/^db\d+$/.test(key)) continue;
-    const kv = parseKeyValues(value);
-    const labels = { db: key };
+  for (const { name, fields: kv } of keyspace(info)) {
+    const labels = { db: name };
     push(keys, labels, toNumber(kv.get('keys')));
     push(expiring, labels, toNumber(kv.get('expires')));
     const avgTtl = toNumber(kv.get('avg_ttl'));

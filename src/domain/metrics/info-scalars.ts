@@ -4,6 +4,7 @@
 // marked; the rest cover (at least) every INFO field prometheus-redis-exporter 1.45 turns
 // into a metric, with base units and `_total` only on counters.
 import type { MetricType } from './exposition.js';
+import { toNumber } from '../../redis/info.js';
 
 export interface ScalarMetric {
   field: string;
@@ -14,13 +15,8 @@ export interface ScalarMetric {
   convert?: (raw: string) => number | undefined;
 }
 
-const number = (raw: string): number | undefined => {
-  if (raw === '') return undefined;
-  const n = Number(raw);
-  return Number.isFinite(n) ? n : undefined;
-};
 const scaled = (factor: number) => (raw: string) => {
-  const n = number(raw);
+  const n = toNumber(raw);
   return n === undefined ? undefined : n * factor;
 };
 const fromMillis = scaled(1e-3);

@@ -1,5 +1,5 @@
 // What Redis says about its own role, from INFO replication and INFO keyspace. Pure.
-import { field, numberField, type Info } from '../../redis/info.js';
+import { field, isReplica, keyspace, numberField, replicationOffset, type Info } from '../../redis/info.js';
 import { isPlaceholder } from './placeholder.js';
 
 export interface RedisRole {
@@ -18,20 +18,19 @@ export interface RedisRole {
 }
 
 export function redisRole(info: Info): RedisRole {
-  const replica = field(info, 'role') === 'slave';
+  const replica = isReplica(info);
   const host = field(info, 'master_host');
   const port = numberField(info, 'master_port');
   const linkUp = replica && field(info, 'master_link_status') === 'up';
   // -1: the link has never been up since this redis-server started.
   const downSince = numberField(info, 'master_link_down_since_seconds');
-  const keyspace = info.sections.get('keyspace');
-  const empty = keyspace === undefined || ![...keyspace.entries()].some(([k, v]) => /^db\d+$/.test(k) && !/keys=0(,|$)/.test(v));
+  const empty = keyspace(info).every((db) => db.keys === 0);
   return {
     role: replica ? 'replica' : 'primary',
     primary: replica && host !== undefined && port !== undefined && !isPlaceholder(host, port) ? { host, port } : null,
     linkUp,
     neverSynced: replica && !linkUp && (downSince === undefined || downSince < 0),
-    offset: Math.max(0, numberField(info, replica ? 'slave_repl_offset' : 'master_repl_offset') ?? 0),
+    offset: Math.max(0, replicationOffset(info) ?? 0),
     replicationId: field(info, 'master_replid') ?? '',
     empty,
     runId: field(info, 'run_id') ?? '',

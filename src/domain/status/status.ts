@@ -1,7 +1,7 @@
 // /v1/status: what this instance is, read from INFO at the moment of the request. A field
 // that cannot be known is null; nothing is served from a cache.
 import type { Schemas, Status } from '../../contract.js';
-import { connectedReplicas, field, numberField, parseInfo, type Info } from '../../redis/info.js';
+import { connectedReplicas, field, isReplica, numberField, parseInfo, replicationOffset, type Info } from '../../redis/info.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { Role } from '../../config/config.js';
 import { isPlaceholder } from '../replication/placeholder.js';
@@ -23,10 +23,10 @@ function integer(info: Info, name: string): number {
 
 /** Builds the status document from one INFO reply. Pure. */
 export function statusFromInfo(info: Info, context: StatusContext): Status {
-  const isReplica = field(info, 'role') === 'slave';
+  const replica = isReplica(info);
   const lastIo = numberField(info, 'master_last_io_seconds_ago');
   // A replica of the placeholder (a node with no primary yet) follows nothing.
-  const primary: Status['primary'] = isReplica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
+  const primary: Status['primary'] = replica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
     ? {
         host: field(info, 'master_host') ?? '',
         port: integer(info, 'master_port'),
@@ -37,9 +37,9 @@ export function statusFromInfo(info: Info, context: StatusContext): Status {
       }
     : null;
   return {
-    role: isReplica ? 'replica' : 'primary',
+    role: replica ? 'replica' : 'primary',
     replicationId: field(info, 'master_replid') ?? '',
-    replicationOffset: integer(info, isReplica ? 'slave_repl_offset' : 'master_repl_offset'),
+    replicationOffset: Math.max(0, Math.trunc(replicationOffset(info) ?? 0)),
     connectedReplicas: integer(info, 'connected_slaves'),
     replicas: connectedReplicas(info).map((r) => ({
       host: r.host,
