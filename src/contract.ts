@@ -8,4 +8,3 @@ export type Status = Schemas['Status'];
 export type Problem = Schemas['Problem'];
 
 export const contract = document;
-export const CONTRACT_VERSION: string = document.info.version;

@@ -44,9 +44,6 @@ export class TokenStore {
     return this.loaded.digest;
   }
 
-  get configured(): boolean {
-    return this.currentDigest() !== null;
-  }
 
   /** Throws UnauthorizedError unless the Authorization header carries the current token. */
   verify(authorization: string | undefined): void {

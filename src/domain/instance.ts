@@ -47,6 +47,9 @@ export class Instance {
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
   static async open(config: Config, log: Logger): Promise<Instance> {
+    // Hashing the bundle (a few MiB) overlaps with starting or adopting redis-server.
+    const identifying = identifyManager();
+    identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const password = config.redisPasswordFile === undefined ? undefined : await readSecret(config.redisPasswordFile);
     const state = await StateStore.open(config.dataDir, config.initialRole);
     const endpoint: RedisEndpoint =
@@ -70,7 +73,7 @@ export class Instance {
       );
       await supervisor.start();
     }
-    const identity = await identifyManager();
+    const identity = await identifying;
     const operations = new OperationGuard();
     const backups = new Backups({
       redis,

@@ -14,7 +14,7 @@ interface ContractOperation {
 }
 
 /** The contract's GET operations that take no parameters and no body, by path. */
-export function plainReadPaths(): Map<string, string> {
+function plainReadPaths(): Map<string, string> {
   const out = new Map<string, string>();
   for (const [path, item] of Object.entries(contract.paths as Record<string, Record<string, ContractOperation>>)) {
     const get = item.get;

@@ -47,7 +47,7 @@ function fromBodyParser(err: BodyParserError): ProblemError | undefined {
   }
 }
 
-export function toProblemError(err: unknown): ProblemError | undefined {
+function toProblemError(err: unknown): ProblemError | undefined {
   if (err instanceof ProblemError) return err;
   if (isBodyParserError(err)) return fromBodyParser(err);
   // LOADING, BUSY, MASTERDOWN, READONLY…: Redis cannot do it now, which is a 503, not a bug.
@@ -55,7 +55,7 @@ export function toProblemError(err: unknown): ProblemError | undefined {
   return undefined;
 }
 
-export function sendProblem(res: ServerResponse, error: ProblemError): void {
+function sendProblem(res: ServerResponse, error: ProblemError): void {
   const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message, instance: contextOf(res).requestId };
   if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;
   for (const [name, value] of Object.entries(error.headers())) res.setHeader(name, value);

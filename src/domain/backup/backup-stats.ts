@@ -5,7 +5,7 @@
 import type { Family } from '../metrics/exposition.js';
 import type { FailureCode } from './backup-record.js';
 
-export const FAILURE_CODES: readonly FailureCode[] = [
+const FAILURE_CODES: readonly FailureCode[] = [
   'redis_unavailable',
   'save_failed',
   'redis_restarted',

@@ -11,7 +11,7 @@ import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js'
 import { loadSdk, PendingAborts } from './storage.js';
 
 /** How many backups GET /v1/backups lists (the contract's maxItems). */
-export const HISTORY_LIMIT = 100;
+const HISTORY_LIMIT = 100;
 
 /** How long after start the S3 SDK is loaded, when storage is configured. */
 const SDK_PRELOAD_DELAY_MS = 5000;

@@ -15,7 +15,7 @@ interface RestoreArgs {
 }
 
 /** Takes --from and --force out; the rest are the shared flags parsed by config.ts. */
-export function splitRestoreArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RestoreArgs {
+function splitRestoreArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RestoreArgs {
   let from = env.IM_RESTORE_FROM || undefined;
   let force = ['1', 'true', 'yes'].includes(env.IM_RESTORE_FORCE ?? '');
   const rest: string[] = [];

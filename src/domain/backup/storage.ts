@@ -23,7 +23,7 @@ export async function loadSdk() {
  * garbage only after tens of MiB of it. Measured (bench/backup.ts): 4 in flight peaked near
  * +70 MiB over an idle manager, 2 in flight near +55 MiB at the same loopback throughput.
  */
-export const PART_SIZE_MIN = 5 * 1024 * 1024;
+const PART_SIZE_MIN = 5 * 1024 * 1024;
 export const PARTS_IN_FLIGHT = 2;
 /** S3 allows 10,000 parts; keep a margin. */
 const MAX_PARTS = 9000;

@@ -61,7 +61,7 @@ function renderLabels(labels: Labels | undefined): string {
  * Appends one family. Families with no samples are left out (a family that says nothing is
  * noise). OpenMetrics names a counter family without its `_total`; its samples keep it.
  */
-export function renderFamily(out: string[], family: Family, format: Format): void {
+function renderFamily(out: string[], family: Family, format: Format): void {
   if (family.samples.length === 0) return;
   out.push(header(family, format));
   const name = family.name;

@@ -22,7 +22,7 @@ function integer(info: Info, name: string): number {
 }
 
 /** Builds the status document from one INFO reply. Pure. */
-export function statusFromInfo(info: Info, context: StatusContext): Status {
+function statusFromInfo(info: Info, context: StatusContext): Status {
   const replica = isReplica(info);
   const lastIo = numberField(info, 'master_last_io_seconds_ago');
   // A replica of the placeholder (a node with no primary yet) follows nothing.

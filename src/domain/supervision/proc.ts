@@ -15,7 +15,7 @@ export function stateFromStat(stat: string): ProcessState {
   return 'running';
 }
 
-export function processState(pid: number): ProcessState {
+function processState(pid: number): ProcessState {
   try {
     return stateFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
