@@ -77,6 +77,7 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   const { from, to, epoch } = options;
   const others = options.others ?? [];
   const fenceTimeoutMs = options.fenceTimeoutMs ?? 10_000;
+  const catchUpTimeoutSeconds = options.catchUpTimeoutSeconds ?? 5;
   const started = performance.now();
   const report: SwitchoverReport = { committed: false, rolledBack: false, fencedOffset: null, writePauseMs: null, totalMs: 0, steps: [] };
 
@@ -129,7 +130,12 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
       }
     });
     await step('promote', to, () =>
-      to.client.promote({ body: { epoch, minOffset: fence.replicationOffset, timeoutSeconds: options.catchUpTimeoutSeconds ?? 5, force: false } }),
+      // The call may last as long as the catch-up the server waits for, plus margin: a client
+      // timeout before the server's own would roll back while the target still promotes.
+      to.client.promote(
+        { body: { epoch, minOffset: fence.replicationOffset, timeoutSeconds: catchUpTimeoutSeconds, force: false } },
+        { timeoutMs: catchUpTimeoutSeconds * 1000 + 5000 },
+      ),
     );
   } catch (err) {
     await unfence('rollback-unfence');
