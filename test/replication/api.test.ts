@@ -135,6 +135,30 @@ describe('replication API', function () {
       assert.equal((await readState(b.dataDir))!.role, 'replica');
     });
 
+    it('a promote waiting for minOffset gives up when its caller goes away: nothing changes, the lock is free', async () => {
+      const offset = (await status(a)).replicationOffset;
+      const caller = new AbortController();
+      const waiting = fetch(`${c.url}/v1/promote`, {
+        method: 'POST',
+        headers: { ...auth(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ minOffset: offset + 1_000_000, timeoutSeconds: 30 }),
+        signal: caller.signal,
+      }).catch((err: unknown) => err);
+      await waitFor('the promote to be waiting', async () => {
+        const res = await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
+        return res.status === 409 && /in progress/.test(res.body.detail);
+      });
+      caller.abort();
+      await waiting;
+      // Well before the 30 s it asked for, the promote has let go and changed nothing.
+      await waitFor('the lock to be free', async () => {
+        const res = await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
+        return res.status === 200 || undefined;
+      }, 10_000);
+      assert.equal((await status(c)).role, 'replica');
+      assert.equal((await readState(c.dataDir))!.role, 'replica');
+    });
+
     it('a second change while one is in progress is 409, never interleaved', async () => {
       const offset = (await status(a)).replicationOffset;
       // .then() sends the request now (supertest is lazy).

@@ -63,16 +63,22 @@ export class Replication {
     return this.fenced !== null && this.fenced.runId === runId && Date.now() < this.fenced.until;
   }
 
-  async promote(request: PromoteRequest = {}): Promise<RoleChange> {
+  /**
+   * `caller` aborts when whoever asked is gone (the HTTP request closed): a promote still
+   * waiting for minOffset then gives up and changes nothing, because the caller may already
+   * have rolled back and a late promote would make a second primary.
+   */
+  async promote(request: PromoteRequest = {}, caller?: AbortSignal): Promise<RoleChange> {
     return this.lock.run('a promote', async () => {
       const wanted: Topology = { role: 'primary', primary: null };
       const epoch = this.admit(request.epoch, wanted);
       let view = await this.read();
       if (view.role === 'primary') return this.settle(view, wanted, epoch);
       if (request.minOffset !== undefined) {
-        view = await this.waitForOffset(request.minOffset, request.timeoutSeconds ?? DEFAULT_PROMOTE_TIMEOUT_SECONDS);
+        view = await this.waitForOffset(request.minOffset, request.timeoutSeconds ?? DEFAULT_PROMOTE_TIMEOUT_SECONDS, caller);
       }
       if (!request.force) this.guardPromote(view);
+      if (caller?.aborted) throw new ConflictError('the caller went away before the promote; nothing changed');
       return this.change(wanted, epoch, ['REPLICAOF', 'NO', 'ONE']);
     });
   }
@@ -158,9 +164,10 @@ export class Replication {
     }
   }
 
-  private async waitForOffset(minOffset: number, timeoutSeconds: number): Promise<RedisRole> {
+  private async waitForOffset(minOffset: number, timeoutSeconds: number, caller?: AbortSignal): Promise<RedisRole> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
+      if (caller?.aborted) throw new ConflictError(`the caller went away while waiting for minOffset ${minOffset}; nothing changed`);
       const view = await this.read();
       if (view.offset >= minOffset) return view;
       if (Date.now() >= deadline) {
