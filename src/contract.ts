@@ -8,3 +8,30 @@ export type Status = Schemas['Status'];
 export type Problem = Schemas['Problem'];
 
 export const contract = document;
+
+/** One operation of the contract, as the server's routing tables need it. */
+export interface ContractOperation {
+  path: string;
+  method: string;
+  operationId: string;
+  /** No parameters and no body: nothing to parse or validate. */
+  plain: boolean;
+}
+
+interface RawOperation {
+  operationId: string;
+  parameters?: unknown[];
+  requestBody?: unknown;
+}
+
+/** Every operation in the contract, read once. */
+export const contractOperations: readonly ContractOperation[] = Object.entries(
+  contract.paths as Record<string, Record<string, RawOperation>>,
+).flatMap(([path, item]) =>
+  Object.entries(item).map(([method, op]) => ({
+    path,
+    method: method.toUpperCase(),
+    operationId: op.operationId,
+    plain: !op.requestBody && (op.parameters ?? []).length === 0,
+  })),
+);
