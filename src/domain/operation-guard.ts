@@ -36,6 +36,11 @@ export class OperationGuard {
     return this.current.some((lease) => lease.kind === kind);
   }
 
+  /** Starts an operation, or returns undefined when another is in the way. */
+  tryBegin(kind: OperationKind, description: string = kind): OperationLease | undefined {
+    return this.current.some((lease) => conflicts(lease.kind, kind)) ? undefined : this.begin(kind, description);
+  }
+
   /** Starts an operation, or throws ConflictError (409) naming the one in the way. */
   begin(kind: OperationKind, description: string = kind): OperationLease {
     const blocking = this.current.find((lease) => conflicts(lease.kind, kind));
