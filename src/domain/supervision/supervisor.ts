@@ -33,7 +33,6 @@ export interface SupervisorOptions {
 
 export interface SupervisorEvents {
   started: [pid: number, adopted: boolean];
-  exited: [pid: number];
 }
 
 export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
@@ -170,7 +169,6 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     this.attempt = nextAttempt(this.options.backoff ?? DEFAULT_BACKOFF, this.attempt, ranForMs);
     const delay = restartDelay(this.options.backoff ?? DEFAULT_BACKOFF, this.attempt);
     this.log.warn({ pid, ranForMs, restartInMs: delay }, 'redis-server exited');
-    this.emit('exited', pid);
     this.restartTimer = setTimeout(() => this.restart(), delay);
   }
 
