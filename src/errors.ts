@@ -112,3 +112,8 @@ export class UnavailableError extends ProblemError {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** The message of anything thrown, for logs and problem details. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,7 +1,7 @@
 // The one place that talks to Redis. Every call is bounded by a timeout so that a hung
 // (SIGSTOPped, BUSY) Redis turns into a quick, truthful error instead of a hanging request.
 import { Redis, type RedisOptions } from 'ioredis';
-import { UnavailableError } from '../errors.js';
+import { UnavailableError, messageOf } from '../errors.js';
 
 export interface RedisEndpoint {
   host: string;
@@ -108,7 +108,7 @@ export class RedisAdapter {
 
 function classify(err: unknown, command: string, timeoutMs: number): Error {
   if (err instanceof RedisUnreachableError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (err instanceof Error && err.name === 'ReplyError') return new RedisReplyError(message);
   if (/timed? ?out/i.test(message)) {
     return new RedisUnreachableError(`${command} did not answer within ${timeoutMs} ms`, 'timeout');

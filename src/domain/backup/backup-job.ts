@@ -9,6 +9,7 @@ import { buildMetadata, METADATA_NAME } from './metadata.js';
 import { runSave, type SaveOptions } from './save.js';
 import { openSnapshot, redisFiles, type Snapshot } from './snapshot.js';
 import { backupPrefix, createS3Client, deleteObject, putSmallObject, s3Url, uploadObject, type PendingAborts } from './storage.js';
+import { messageOf } from '../../errors.js';
 
 export interface BackupTimings {
   pollMs: number;
@@ -36,7 +37,7 @@ export interface JobContext {
 
 function asFailure(err: unknown, fallback: FailureCode): BackupFailure {
   if (err instanceof BackupFailure) return err;
-  return new BackupFailure(fallback, err instanceof Error ? err.message : String(err));
+  return new BackupFailure(fallback, messageOf(err));
 }
 
 export async function runBackup(record: BackupRecord, context: JobContext): Promise<void> {

@@ -2,7 +2,7 @@
 // ones in memory for GET /v1/backups and /v1/status, and feeds BackupStats for /metrics.
 import type { Logger } from 'pino';
 import type { S3Config } from '../../config/config.js';
-import { ConflictError, ValidationError } from '../../errors.js';
+import { ConflictError, ValidationError, messageOf } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { OperationGuard } from '../operation-guard.js';
 import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
@@ -96,7 +96,7 @@ export class Backups {
       this.stats.recordSuccess(record.finishedAt, seconds, record.bytesTotal ?? 0);
       log.info({ seconds, bytes: record.bytesTotal, location: record.location }, 'backup completed');
     } catch (err) {
-      const failure = err instanceof BackupFailure ? err : new BackupFailure('snapshot_failed', err instanceof Error ? err.message : String(err));
+      const failure = err instanceof BackupFailure ? err : new BackupFailure('snapshot_failed', messageOf(err));
       record.finishedAt = new Date();
       record.state = 'failed';
       record.error = failure.message;

@@ -3,7 +3,7 @@
 // Exit codes: 0 restored, 1 failed (storage, integrity), 2 bad usage, 3 data present and no
 // --force. Every flag also reads an environment variable (IM_RESTORE_FROM, IM_RESTORE_FORCE).
 import { buildConfig, parseArgs } from '../../config/config.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, messageOf } from '../../errors.js';
 import { restoreBackup, RestoreError } from './restore.js';
 
 export const RESTORE_EXIT = { restored: 0, failed: 1, usage: 2, existingData: 3 } as const;
@@ -58,7 +58,7 @@ export async function restoreCommand(
   } catch (e) {
     if (!(e instanceof RestoreError)) {
       // Disk full, permissions…: still a failed restore, and nothing was installed.
-      err(`instance-manager restore: ${e instanceof Error ? e.message : String(e)}`);
+      err(`instance-manager restore: ${messageOf(e)}`);
       return RESTORE_EXIT.failed;
     }
     err(`instance-manager restore: ${e.message}`);

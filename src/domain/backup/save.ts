@@ -6,6 +6,7 @@ import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
 import { parseInfo, type Info } from '../../redis/info.js';
 import { BackupFailure, type BackupType } from './backup-record.js';
 import { classifySaveReply, observe, SaveTracker } from './save-progress.js';
+import { messageOf } from '../../errors.js';
 
 export interface SaveOptions {
   pollMs: number;
@@ -27,10 +28,6 @@ const COMMAND: Record<BackupType, [string, ...string[]]> = {
   rdb: ['BGSAVE', 'SCHEDULE'],
   aof: ['BGREWRITEAOF'],
 };
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 async function readInfo(redis: RedisAdapter): Promise<Info> {
   return parseInfo(await redis.info('default'));
@@ -55,14 +52,14 @@ export async function runSave(redis: RedisAdapter, type: BackupType, options: Sa
     if (type === 'rdb') await waitPastLastSave(redis, observe(before).lastSave, options.signal);
   } catch (err) {
     if (options.signal.aborted) throw new BackupFailure('shutdown', 'the manager shut down before the save started');
-    throw new BackupFailure('redis_unavailable', `could not read INFO before saving: ${describe(err)}`);
+    throw new BackupFailure('redis_unavailable', `could not read INFO before saving: ${messageOf(err)}`);
   }
   const [name, ...args] = COMMAND[type];
   let reply: string;
   try {
     reply = String(await redis.command(name, ...args));
   } catch (err) {
-    if (!(err instanceof RedisReplyError)) throw new BackupFailure('redis_unavailable', `${name} did not answer: ${describe(err)}`);
+    if (!(err instanceof RedisReplyError)) throw new BackupFailure('redis_unavailable', `${name} did not answer: ${messageOf(err)}`);
     reply = err.message;
   }
   const answer = classifySaveReply(reply);
@@ -81,7 +78,7 @@ export async function runSave(redis: RedisAdapter, type: BackupType, options: Sa
       // LOADING after a restart, or no answer at all: both mean "cannot tell yet".
       unreachableSince ??= Date.now();
       if (Date.now() - unreachableSince > options.unreachableGraceMs) {
-        throw new BackupFailure('redis_unavailable', `Redis stopped answering during the save: ${describe(err)}`);
+        throw new BackupFailure('redis_unavailable', `Redis stopped answering during the save: ${messageOf(err)}`);
       }
     }
     if (after) {

@@ -8,6 +8,7 @@ import type { RedisAdapter } from '../../redis/adapter.js';
 import { numberField, parseInfo } from '../../redis/info.js';
 import { BackupFailure, type BackupType } from './backup-record.js';
 import { tarSize, tarStream, type TarEntry } from './tar.js';
+import { messageOf } from '../../errors.js';
 
 export interface RedisFiles {
   dir: string;
@@ -48,7 +49,7 @@ export interface Snapshot {
 }
 
 function snapshotError(err: unknown): BackupFailure {
-  return new BackupFailure('snapshot_failed', `could not open the saved files: ${err instanceof Error ? err.message : String(err)}`);
+  return new BackupFailure('snapshot_failed', `could not open the saved files: ${messageOf(err)}`);
 }
 
 export async function openSnapshot(type: BackupType, redis: RedisAdapter, files: RedisFiles): Promise<Snapshot> {

@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { NotImplementedError, UnprocessableError } from '../../errors.js';
+import { NotImplementedError, UnprocessableError, messageOf } from '../../errors.js';
 import type { ManagerIdentity } from '../manager-identity.js';
 import { digestsEqual, parseSha256Digest } from './content-digest.js';
 import { canExec, flushLog, handOver } from './hand-over.js';
@@ -88,7 +88,7 @@ export class Updater {
         if (!this.accepted) await rm(upload.file, { force: true });
       }
     } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'update refused; nothing installed');
+      log.warn({ err: messageOf(err) }, 'update refused; nothing installed');
       throw err;
     } finally {
       if (!this.accepted) lease.release();
