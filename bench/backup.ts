@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       cwd: root,
     });
     children.push(s3rver);
-    const s3Port = await new Promise<number>((resolve) => s3rver.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const s3Port = await new Promise<number>((resolve) => s3rver.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     const endpoint = `http://127.0.0.1:${s3Port}`;
 
     const dataDir = join(work, 'data');

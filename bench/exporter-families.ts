@@ -152,7 +152,7 @@ export const EXPORTER_TO_OURS: Readonly<Record<string, string>> = {
 
 /** Families named by `# TYPE` lines. */
 export function familiesOf(text: string): Set<string> {
-  return new Set([...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!));
+  return new Set([...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]));
 }
 
 export interface Coverage {

@@ -69,7 +69,7 @@ type CommandStats = Map<string, { calls: number; usec: number }>;
 async function commandStats(client: Redis): Promise<{ stats: CommandStats; cpu: number }> {
   const text = await client.info('all');
   const stats: CommandStats = new Map();
-  for (const m of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  for (const m of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) stats.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
   const cpu = Number(/^used_cpu_sys:([\d.]+)/m.exec(text)![1]) + Number(/^used_cpu_user:([\d.]+)/m.exec(text)![1]);
   return { stats, cpu };
 }
@@ -113,7 +113,7 @@ async function scrapeCost(client: Redis, url: string, n: number): Promise<Cost> 
     usecPerScrape: usec / n,
     cpuUsecPerScrape: ((after.cpu - before.cpu) * 1e6) / n,
     commands: perScrape.join(' '),
-    p50ms: latencies[Math.floor(n / 2)]!,
+    p50ms: latencies[Math.floor(n / 2)],
   };
 }
 
@@ -138,12 +138,12 @@ const ROUNDS = 3;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** utime + stime of a process, in ms. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
@@ -151,10 +151,10 @@ const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 
 function table(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   console.log(`\n${title}`);
   for (const [i, r] of cells.entries()) {
-    console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
+    console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
@@ -194,11 +194,11 @@ async function main(): Promise<void> {
       for (const [name, url] of [['instance-manager', ours], ['redis_exporter', theirs]] as const) {
         const cpu0 = cpuMs(pids[name]);
         const r = wrk(url, c);
-        samples[name]!.push({ ...r, cpuMs: (cpuMs(pids[name]) - cpu0) / r.requests });
+        samples[name].push({ ...r, cpuMs: (cpuMs(pids[name]) - cpu0) / r.requests });
       }
     }
     for (const name of ['instance-manager', 'redis_exporter'] as const) {
-      const list = samples[name]!;
+      const list = samples[name];
       const r = { rps: median(list.map((x) => x.rps)), p50ms: median(list.map((x) => x.p50ms)), p99ms: median(list.map((x) => x.p99ms)), requests: 0 };
       results[`${name}/${c}`] = r;
       runs.push([name, c, fmt(r.rps, 0), fmt(r.p50ms, 2), fmt(r.p99ms, 2), fmt(median(list.map((x) => x.cpuMs)), 3), list.map((x) => fmt(x.rps, 0)).join('/')]);
@@ -209,8 +209,8 @@ async function main(): Promise<void> {
   runs.push(['(floor: manager GET /healthz)', 1, fmt(floor.rps, 0), fmt(floor.p50ms, 2), fmt(floor.p99ms, 2), '', '']);
   table(`Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`, ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'], runs);
   for (const c of [1, 4]) {
-    const a = results[`instance-manager/${c}`]!;
-    const b = results[`redis_exporter/${c}`]!;
+    const a = results[`instance-manager/${c}`];
+    const b = results[`redis_exporter/${c}`];
     console.log(`  ${c} conn: ours ${fmt(a.rps / b.rps, 1)}× the exporter's scrapes/s, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`);
   }
 

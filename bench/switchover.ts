@@ -55,7 +55,7 @@ async function benchManagers(nodes: TestManager[]): Promise<Figures> {
   });
   let primary = 0;
   let epoch = 100;
-  const load = new WriteLoad(() => nodes[primary]!.redisPort, WRITE_PAUSE_MS);
+  const load = new WriteLoad(() => nodes[primary].redisPort, WRITE_PAUSE_MS);
   const windows: [number, number][] = [];
   load.start();
   await waitFor('writes to flow', () => load.acknowledged.length > 100);
@@ -64,7 +64,7 @@ async function benchManagers(nodes: TestManager[]): Promise<Figures> {
     const others = nodes.filter((_, j) => j !== primary && j !== next).map(node);
     const t0 = performance.now();
     try {
-      const report = await switchover({ from: node(nodes[primary]!), to: node(nodes[next]!), others, epoch: ++epoch });
+      const report = await switchover({ from: node(nodes[primary]), to: node(nodes[next]), others, epoch: ++epoch });
       primary = next;
       progress(`switchover ${i + 1}/${ROUNDS}: ${ms(report.totalMs)} ms`);
       figures.total.push(report.totalMs);
@@ -75,26 +75,26 @@ async function benchManagers(nodes: TestManager[]): Promise<Figures> {
     }
     const count = load.acknowledged.length;
     await waitFor('writes to flow again', () => load.acknowledged.length > count + 50);
-    for (const m of nodes) if (m !== nodes[primary]) await waitForSync(m, nodes[primary]!, 30_000);
+    for (const m of nodes) if (m !== nodes[primary]) await waitForSync(m, nodes[primary], 30_000);
   }
   await load.stop();
   // The longest stretch without an acknowledged write around each switchover.
   for (const [from, to] of windows) figures.writePause.push(load.longestGap(from, to));
   figures.acknowledged = load.acknowledged.length;
-  figures.lost = (await load.missingOn(nodes[primary]!.redisPort)).length;
+  figures.lost = (await load.missingOn(nodes[primary].redisPort)).length;
 
   // Promote latency: request → role:master and writable, on a synced replica, then back.
   const probes = new Map<number, Redis>();
   for (let i = 0; i < ROUNDS; i++) {
-    const target = nodes[(primary + 1) % 3]!;
+    const target = nodes[(primary + 1) % 3];
     await writable(target.redisPort, probes); // connect the probe first (a replica answers READONLY)
     const t0 = performance.now();
     await node(target).client.promote({ body: { epoch: ++epoch, force: false, timeoutSeconds: 10 } });
     figures.promoteResponse.push(performance.now() - t0);
     await waitFor('the promoted node to take writes', () => writable(target.redisPort, probes), 10_000, 1);
     figures.promote.push(performance.now() - t0);
-    await node(target).client.demote({ body: { primaryHost: '127.0.0.1', primaryPort: nodes[primary]!.redisPort, epoch: ++epoch } });
-    await waitForSync(target, nodes[primary]!, 30_000);
+    await node(target).client.demote({ body: { primaryHost: '127.0.0.1', primaryPort: nodes[primary].redisPort, epoch: ++epoch } });
+    await waitForSync(target, nodes[primary], 30_000);
   }
   for (const c of probes.values()) c.disconnect();
   return figures;
@@ -129,7 +129,7 @@ async function startSentinels(primaryPort: number): Promise<{ ports: number[]; c
 async function benchSentinel(redisPorts: number[], primaryPort: number): Promise<Figures> {
   const figures: Figures = { writePause: [], promoteResponse: [], total: [], promote: [], lost: 0, acknowledged: 0, failures: 0 };
   const { ports, children } = await startSentinels(primaryPort);
-  const sentinel = new Redis({ host: '127.0.0.1', port: ports[0]! });
+  const sentinel = new Redis({ host: '127.0.0.1', port: ports[0] });
   sentinel.on('error', () => {});
   const masterPort = async () => Number(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'bench')) as string[])[1]);
   const probes = new Map<number, Redis>();
@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     managers = await benchManagers(nodes);
     progress(`instance-manager: ${row('switchover()', managers).join(' | ')}`);
     const status = await Promise.all(nodes.map((m) => fetch(`${m.url}/v1/status`).then((r) => r.json() as Promise<{ role: string }>)));
-    const primaryPort = nodes[status.findIndex((s) => s.role === 'primary')]!.redisPort;
+    const primaryPort = nodes[status.findIndex((s) => s.role === 'primary')].redisPort;
     const redisPorts = nodes.map((m) => m.redisPort);
     // The managers let go of their redis-servers, which keep running for the sentinels.
     for (const m of nodes) await m.abandon();
@@ -232,8 +232,8 @@ async function main(): Promise<void> {
   }
   if (!managers || !sentinel) throw new Error('a phase did not finish');
   const rows = [header, row('instance-manager switchover()', managers), row('redis-sentinel SENTINEL FAILOVER', sentinel)];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join(' | '));
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join(' | '));
   process.exit(0);
 }
 

@@ -76,8 +76,8 @@ function unavailability(samples: Sample[], from: number, to: number): { windowMs
   const during = samples.filter((s) => s.at >= from && s.at <= to);
   const firstFail = during.findIndex((s) => !s.ok);
   if (firstFail < 0) return { windowMs: 0, failed: 0 };
-  const lastOk = [...samples].reverse().find((s) => s.ok && s.at < during[firstFail]!.at);
-  const recovered = samples.find((s) => s.ok && s.at > during[firstFail]!.at);
+  const lastOk = [...samples].reverse().find((s) => s.ok && s.at < during[firstFail].at);
+  const recovered = samples.find((s) => s.ok && s.at > during[firstFail].at);
   const failed = during.filter((s) => !s.ok).length;
   return { windowMs: (recovered?.at ?? to) - (lastOk?.at ?? from), failed };
 }
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
 
     const rows: { n: number; version: string; windowMs: number; failed: number; toSessionMs: number; incrErrors: number }[] = [];
     for (let i = 0; i < UPGRADES; i++) {
-      const file = bundles[(i + 1) % 2]!;
+      const file = bundles[(i + 1) % 2];
       const errorsBefore = incrErrors.length;
       const started = performance.now();
       const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const windows = rows.map((r) => r.windowMs);
     const toSession = rows.map((r) => r.toSessionMs);
     const [load1] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
-    console.log(`\nIn-place upgrade under load (machine load average ${load1} at the end): ${UPGRADES} upgrades, bundle ${(bundles[0]!.length / 1e6).toFixed(1)} MB, Node ${process.version}, ${new Date().toISOString()}`);
+    console.log(`\nIn-place upgrade under load (machine load average ${load1} at the end): ${UPGRADES} upgrades, bundle ${(bundles[0].length / 1e6).toFixed(1)} MB, Node ${process.version}, ${new Date().toISOString()}`);
     console.log('\n| # | to version | HTTP unavailable | failed probes | exec → listening (manager log) | PUT → new session | Redis client errors |');
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {

@@ -42,13 +42,13 @@ async function table(title: string, nodes: DemoNode[]): Promise<Schemas['Status'
   const statuses = await Promise.all(nodes.map((n) => n.client.getStatus()));
   console.log(`\n${title}`);
   const rows = nodes.map((n, i) => {
-    const s = statuses[i]!;
+    const s = statuses[i];
     const primary = s.primary ? `${s.primary.host}:${s.primary.port} (${s.primary.linkStatus})` : '-';
     return [n.name, `127.0.0.1:${n.redis.port}`, s.role, String(s.replicationOffset), s.lagSeconds === null ? '-' : `${s.lagSeconds} s`, primary, String(s.epoch ?? '-')];
   });
   const header = ['node', 'redis', 'role', 'offset', 'lag', 'primary', 'epoch'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => '  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   return statuses;
@@ -100,9 +100,9 @@ async function main(): Promise<number> {
 
     const reader = new Redis({ host: '127.0.0.1', port: n1.redis.port, maxRetriesPerRequest: 1 });
     clients.push(reader);
-    const keys = (await reader.dbsize()) as number;
+    const keys = (await reader.dbsize());
     const checks: [string, boolean][] = [
-      ['node-1 is the primary', after[1]!.role === 'primary'],
+      ['node-1 is the primary', after[1].role === 'primary'],
       ['node-0 and node-2 are replicas of node-1', (await follows(n0, n1)) && (await follows(n2, n1))],
       [`no key lost (${keys} of ${KEYS} on node-1)`, keys === KEYS && (await reader.get(`demo:${KEYS - 1}`)) === `value-${KEYS - 1}`],
     ];

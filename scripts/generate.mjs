@@ -63,7 +63,8 @@ function clientPackage(doc) {
     types: './dist/index.d.ts',
     exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
     files: ['dist'],
-    engines: { node: '>=18' },
+    // AbortSignal.any (the per-call timeout joined with the caller's signal) needs 20.3.
+    engines: { node: '>=20.3' },
     dependencies: { 'openapi-fetch': '^0.17.0' },
   };
 }
@@ -93,18 +94,29 @@ function renderOperations(doc) {
   }
   return `${banner}import type { Client } from 'openapi-fetch';
 import type { paths } from './schema.js';
-import { call, type CallOptions } from './runtime.js';
 
 ${aliases.join('\n')}
 
-/** One method per operationId in openapi.yaml. Problems are thrown as ProblemError. */
-export function operations(fetchClient: Client<paths>, defaults: CallOptions) {
+/** What openapi-fetch answers for one request. */
+export interface FetchResult {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Runs one request (\`send\`) with the caller's per-call options and turns its answer into
+ * the operation's result. Supplied by the hand-written runtime (src/client/runtime.ts), so
+ * this generated file depends on nothing hand-written.
+ */
+export type Caller<Options> = <T>(options: Options | undefined, send: (signal: AbortSignal) => Promise<FetchResult>) => Promise<T>;
+
+/** One method per operationId in openapi.yaml. */
+export function operations<Options>(fetchClient: Client<paths>, call: Caller<Options>) {
   return {
 ${methods.join('\n')}
   };
 }
-
-export type Operations = ReturnType<typeof operations>;
 `;
 }
 
@@ -168,17 +180,20 @@ function renderMethod(doc, path, method, op) {
     .filter(Boolean)
     .join(' ');
   return { alias, body: `    /** ${doc1} (${M} ${path}) */
-    ${op.operationId}: (${inputDecl}options?: CallOptions): Promise<${resultType}> =>
-      call<${resultType}>(defaults, options, (signal) =>
+    ${op.operationId}: (${inputDecl}options?: Options): Promise<${resultType}> =>
+      call<${resultType}>(options, (signal) =>
         fetchClient.${M}(${P}, { ${[...requestFields, 'signal'].join(', ')} } as never),
       ),
 ` };
 }
 
-// The client's hand-written parts (runtime, entry point, helpers) live in src/client and are
-// copied beside the generated operations, so the package is whole and generated/ stays
+// The client's hand-written parts (runtime, entry point, helpers, README) live in src/client,
+// where they are type-checked in place as their own project (src/client/tsconfig.json), and
+// are copied beside the generated operations so the package is whole and generated/ stays
 // generated.
 import { readdir } from 'node:fs/promises';
 for (const name of (await readdir(join(root, 'src/client'))).sort()) {
-  if (name.endsWith('.ts')) await write(join('client/src', name), banner.replace('from openapi.yaml', `from src/client/${name}`) + (await readFile(join(root, 'src/client', name), 'utf8')));
+  const text = await readFile(join(root, 'src/client', name), 'utf8');
+  if (name.endsWith('.ts')) await write(join('client/src', name), banner.replace('from openapi.yaml', `from src/client/${name}`) + text);
+  if (name === 'README.md') await write('client/README.md', text);
 }

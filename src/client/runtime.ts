@@ -1,5 +1,6 @@
-// Shared plumbing for the generated operations: bearer auth, a per-call timeout, and
-// problem+json responses turned into typed errors.
+// Shared plumbing for the generated operations: a per-call timeout, and problem+json
+// responses turned into typed errors. (Authentication is added by createClient.)
+import type { FetchResult } from './operations.js';
 import type { components } from './schema.js';
 
 export type Problem = components['schemas']['Problem'];
@@ -28,12 +29,6 @@ export interface CallOptions {
   timeoutMs?: number;
   /** An extra signal to abort the call. */
   signal?: AbortSignal;
-}
-
-interface FetchResult {
-  data?: unknown;
-  error?: unknown;
-  response: Response;
 }
 
 function isProblemResponse(response: Response): boolean {

@@ -10,7 +10,7 @@
 // unfenced). From step 3 on the switchover is committed: the target holds every
 // acknowledged write and the old primary follows it, so a replica that could not be
 // repointed is reported rather than undone. Every step's duration is reported.
-import type { InstanceManagerClient } from './index.js';
+import type { InstanceManagerClient } from './create.js';
 import { ProblemError } from './runtime.js';
 
 export interface SwitchoverNode {

@@ -4,7 +4,7 @@
 //
 //   const done = await update(im, await readFile('dist/instance-manager.mjs'), { timeoutMs: 60_000 });
 //   console.log(`now ${done.version}, session ${done.sessionId}`);
-import { createClient, type ClientOptions, type InstanceManagerClient } from './index.js';
+import { createClient, type ClientOptions, type InstanceManagerClient } from './create.js';
 import { TimeoutError } from './runtime.js';
 
 export interface UpdateOptions {

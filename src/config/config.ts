@@ -88,7 +88,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RawO
   }
   const byFlag = new Map(Object.entries(FLAGS).map(([name, spec]) => [spec.flag, name as FlagName]));
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const name = byFlag.get(flag);
@@ -121,7 +121,7 @@ function bool(name: string, value: string): boolean {
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]]*)):(\d+)$/.exec(value);
   if (!m) throw new ConfigError(`--listen: ${JSON.stringify(value)} is not host:port`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: integer('--listen port', m[3]!, 0, 65535) };
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: integer('--listen port', m[3], 0, 65535) };
 }
 
 function path(value: string): string {

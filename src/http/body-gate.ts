@@ -42,7 +42,7 @@ export function bodyGate(api: OpenAPIBackend, { tokens, jsonLimitBytes, assertAc
     const accepted = Object.keys(operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {});
     // A body sent to an operation that takes none is ignored, never parsed.
     if (!hasBody(req.headers) || accepted.length === 0) return next();
-    const mediaType = (req.get('content-type') ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    const mediaType = (req.get('content-type') ?? '').split(';', 1)[0].trim().toLowerCase();
     if (!accepted.includes(mediaType)) {
       throw new UnsupportedMediaTypeError(
         `${operation.operationId} takes ${accepted.join(' or ')}, not ${mediaType === '' ? 'a body without Content-Type' : mediaType}`,

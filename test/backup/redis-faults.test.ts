@@ -17,7 +17,7 @@ const PREFIX = 'redis-faults';
 
 async function infoField(redis: Redis, section: string, name: string): Promise<string> {
   const m = new RegExp(`^${name}:(.*)$`, 'm').exec(String(await redis.info(section)));
-  return m ? m[1]!.trim() : '';
+  return m ? m[1].trim() : '';
 }
 
 /** Each key costs this many microseconds to save: a save of the dataset takes a couple of seconds. */

@@ -70,7 +70,7 @@ describe('restore command', function () {
 
   it('a corrupted data object (bad checksum): exit 1, nothing installed', async () => {
     const corrupted = Buffer.from(rdb);
-    corrupted[corrupted.length >> 1]! ^= 0xff;
+    corrupted[corrupted.length >> 1] ^= 0xff;
     const from = await plant('corrupt', 'dump.rdb', corrupted);
     const dir = await freshDir();
     const res = await restore(['--from', from, '--data-dir', dir]);

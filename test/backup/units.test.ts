@@ -116,7 +116,7 @@ describe('backup units', () => {
       const link = tarHeader('l', 0, new Date(0));
       link.write('2', 156);
       let sum = 0;
-      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : link[i]!;
+      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : link[i];
       link.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
       for (const [header, message] of [[bad, /corrupt/], [link, /not a regular file/]] as const) {
         const file = join(dir, 'x.tar');

@@ -18,8 +18,8 @@ export function metricNames(expr: string): string[] {
     .replace(/\[[^\]]*\]/g, '')
     .replace(/\$\w+/g, '');
   const names = [...bare.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(\s*\()?/g)]
-    .filter((m) => !m[2] && !PROMQL_WORDS.has(m[1]!) && !/^\d/.test(m[1]!))
-    .map((m) => m[1]!);
+    .filter((m) => !m[2] && !PROMQL_WORDS.has(m[1]) && !/^\d/.test(m[1]))
+    .map((m) => m[1]);
   return [...new Set(names)];
 }
 

@@ -23,12 +23,12 @@ describe('make demo', function () {
     assert.equal(row('before the switchover', 'node-1')[2], 'replica');
     const after = ['node-0', 'node-1', 'node-2'].map((n) => row('after the switchover', n));
     assert.deepEqual(after.map((r) => r[2]), ['replica', 'primary', 'replica']);
-    const newPrimary = after[1]![1];
-    assert.ok(after[0]![5]!.startsWith(`${newPrimary} (up)`) && after[2]![5]!.startsWith(`${newPrimary} (up)`), stdout);
+    const newPrimary = after[1][1];
+    assert.ok(after[0][5].startsWith(`${newPrimary} (up)`) && after[2][5].startsWith(`${newPrimary} (up)`), stdout);
     assert.match(stdout, /^OK {3}node-1 is the primary$/m);
     assert.match(stdout, /^OK {3}no key lost \(1000 of 1000 on node-1\)$/m);
     assert.doesNotMatch(stdout, /^FAIL/m);
-    const dir = /data in (\S+)/.exec(stdout)![1]!;
+    const dir = /data in (\S+)/.exec(stdout)![1];
     assert.match(stdout, /cleaned up$/m);
     assert.equal(existsSync(dir), false, 'the demo left its directory behind');
   });

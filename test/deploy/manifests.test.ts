@@ -25,11 +25,11 @@ interface Manifest {
 
 type Validator = (object: Manifest) => void;
 const validators: Record<string, Validator> = {
-  'v1/Service': (o) => new Service(o as never).validate(),
-  'v1/Secret': (o) => new Secret(o as never).validate(),
-  'apps/v1/StatefulSet': (o) => new StatefulSet(o as never).validate(),
-  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
-  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never).validate(),
+  'v1/Service': (o) => new Service(o).validate(),
+  'v1/Secret': (o) => new Secret(o).validate(),
+  'apps/v1/StatefulSet': (o) => new StatefulSet(o).validate(),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o).validate(),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o).validate(),
 };
 
 /** Registers more kinds (monitoring CRDs) from other test files. */
@@ -50,7 +50,7 @@ async function manifests(): Promise<{ file: string; object: Manifest }[]> {
   const out: { file: string; object: Manifest }[] = [];
   for (const file of await yamlFiles(join(configDir, 'samples'))) {
     for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
-      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]!.message}`);
+      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
       out.push({ file, object: doc.toJSON() as Manifest });
     }
   }
@@ -62,7 +62,7 @@ describe('Kubernetes samples (config/samples)', () => {
   let statefulSet: StatefulSet;
   before(async () => {
     all = await manifests();
-    statefulSet = new StatefulSet(all.find((m) => m.object.kind === 'StatefulSet')!.object as never);
+    statefulSet = new StatefulSet(all.find((m) => m.object.kind === 'StatefulSet')!.object);
   });
 
   it('every object validates against its schema', () => {
@@ -75,7 +75,7 @@ describe('Kubernetes samples (config/samples)', () => {
   });
 
   it('the kustomization lists every manifest file', async () => {
-    const kustomization = parseAllDocuments(await readFile(join(configDir, 'kustomization.yaml'), 'utf8'))[0]!.toJSON() as { resources: string[] };
+    const kustomization = parseAllDocuments(await readFile(join(configDir, 'kustomization.yaml'), 'utf8'))[0].toJSON() as { resources: string[] };
     const files = (await yamlFiles(configDir)).map((f) => relative(configDir, f)).filter((f) => !f.endsWith('.json'));
     assert.deepEqual([...kustomization.resources].sort(), files.sort());
   });
@@ -96,11 +96,11 @@ describe('Kubernetes samples (config/samples)', () => {
   });
 
   it('probes the contract: startup and liveness on /healthz, readiness on /readyz, port 8080', () => {
-    const container = statefulSet.spec!.template.spec!.containers[0]!;
+    const container = statefulSet.spec!.template.spec!.containers[0];
     const http = container.ports!.find((p) => p.name === 'http')!;
     assert.equal(http.containerPort, 8080);
     const paths = openapiDocument.paths as Record<string, { get?: { operationId: string } }>;
-    const probe = (p: typeof container.livenessProbe) => paths[templateFor(p!.httpGet!.path!)!]!.get!.operationId;
+    const probe = (p: typeof container.livenessProbe) => paths[templateFor(p!.httpGet!.path!)!].get!.operationId;
     assert.equal(probe(container.startupProbe), 'getHealthz');
     assert.equal(probe(container.livenessProbe), 'getHealthz');
     assert.equal(probe(container.readinessProbe), 'getReadyz');
@@ -116,7 +116,7 @@ describe('Kubernetes samples (config/samples)', () => {
     }
     const manager = pod.volumes!.find((v) => v.name === 'manager')!;
     assert.ok(manager.emptyDir);
-    assert.match(pod.initContainers![0]!.command!.join(' '), /cp .*instance-manager\.mjs \/var\/lib\/instance-manager\//);
+    assert.match(pod.initContainers![0].command!.join(' '), /cp .*instance-manager\.mjs \/var\/lib\/instance-manager\//);
   });
 
   it('admits the API port only from the operator and monitoring namespaces', () => {

@@ -37,7 +37,7 @@ function escapePointer(segment: string): string {
 
 /** Matches a concrete path to its template: /v1/backups/abc → /v1/backups/{id}. */
 export function templateFor(path: string): string | undefined {
-  const bare = path.split('?')[0]!;
+  const bare = path.split('?')[0];
   for (const template of Object.keys(paths)) {
     const pattern = new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$');
     if (pattern.test(bare)) return template;
@@ -54,9 +54,9 @@ function validatorFor(pointer: string) {
 /** Asserts that `res` is a response the contract allows for `method path`. */
 export function assertMatchesContract(method: string, path: string, res: Response): void {
   const status = String(res.status);
-  const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const contentType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
   const template = templateFor(path);
-  const operation = template ? paths[template]![method.toLowerCase()] : undefined;
+  const operation = template ? paths[template][method.toLowerCase()] : undefined;
   const where = `${method.toUpperCase()} ${path} → ${status}`;
 
   if (!operation || !(status in operation.responses)) {
@@ -69,14 +69,14 @@ export function assertMatchesContract(method: string, path: string, res: Respons
     return;
   }
 
-  let response = operation.responses[status]!;
+  let response = operation.responses[status];
   let pointer = `/paths/${escapePointer(template!)}/${method.toLowerCase()}/responses/${status}`;
   if (response.$ref) {
     pointer = response.$ref.slice(1);
     response = pointer
       .split('/')
       .slice(1)
-      .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, document as unknown as Record<string, unknown>) as ResponseObject;
+      .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, document as unknown as Record<string, unknown>);
   }
   for (const [name, header] of Object.entries(response.headers ?? {})) {
     if (header.required) assert.ok(res.headers[name.toLowerCase()], `${where}: missing required header ${name}`);

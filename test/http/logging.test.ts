@@ -14,9 +14,9 @@ describe('request logs', () => {
       const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
       const status = requests.filter((l) => l.requestId === 'req-status-1');
       assert.equal(status.length, 1);
-      assert.equal(status[0]!.operation, 'getStatus');
-      assert.equal(status[0]!.status, 200);
-      assert.equal(typeof status[0]!.durationMs, 'number');
+      assert.equal(status[0].operation, 'getStatus');
+      assert.equal(status[0].status, 200);
+      assert.equal(typeof status[0].durationMs, 'number');
       const demote = requests.find((l) => l.requestId === 'req-demote-1');
       assert.deepEqual({ method: demote?.method, path: demote?.path, status: demote?.status }, { method: 'POST', path: '/v1/demote', status: 400 });
       const health = requests.find((l) => l.path === '/healthz');

@@ -24,7 +24,7 @@ describe('exposition', () => {
     ['back\\slash', 'back\\\\slash'],
     ['two\nlines', 'two\\nlines'],
   ]) {
-    it(`escapes label value ${JSON.stringify(input)}`, () => assert.equal(escapeLabelValue(input!), expected));
+    it(`escapes label value ${JSON.stringify(input)}`, () => assert.equal(escapeLabelValue(input), expected));
   }
 
   for (const [v, text] of [[1, '1'], [0.5, '0.5'], [1e-6, '0.000001'], [2.2e-7, '2.2e-7'], [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [-1, '-1']] as const) {

@@ -38,7 +38,7 @@ export async function waitForReplicasOnline(primary: Redis, count: number): Prom
 export function infoField(info: string, name: string): string {
   const m = new RegExp(`^${name}:(.*)\\r?$`, 'm').exec(info);
   if (!m) throw new Error(`INFO has no ${name}`);
-  return m[1]!.trim();
+  return m[1].trim();
 }
 
 /** Calls of one command so far, from INFO commandstats. */

@@ -120,7 +120,7 @@ describe('INFO → metric families', () => {
       it('has an info metric with role, version, mode, run id (and valkey_version on Valkey)', () => {
         const info = series.filter((s) => s.name === 'redis_instance_info');
         assert.equal(info.length, 1);
-        assert.deepEqual(info[0]!.labels, {
+        assert.deepEqual(info[0].labels, {
           role: 'primary',
           version: c.version,
           mode: 'standalone',
@@ -134,7 +134,7 @@ describe('INFO → metric families', () => {
           assert.equal(name.endsWith('_total'), type === 'counter', `${name} is a ${type}`);
           assert.doesNotMatch(name, /_(usec|msec|ms|milliseconds|sec|perc|kbps)$|_in_seconds$/, name);
         }
-        for (const m of text.matchAll(/^# HELP (\S+) (.*)$/gm)) assert.ok(m[2]!.length > 10, `${m[1]} has a real HELP`);
+        for (const m of text.matchAll(/^# HELP (\S+) (.*)$/gm)) assert.ok(m[2].length > 10, `${m[1]} has a real HELP`);
         assert.equal([...text.matchAll(/^# HELP /gm)].length, types.size);
         // ASCII only: a single non-ASCII HELP character makes the whole body a two-byte string.
         assert.doesNotMatch(text, /[^\x00-\x7f]/);

@@ -31,7 +31,7 @@ describe('GET /metrics on a primary with two replicas', function () {
       const offsets = [...(await primary.info('replication')).matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
       return (offsets.length === 2 && offsets.every((o) => o > 0)) || undefined;
     });
-    replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0]!.port}` } });
+    replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0].port}` } });
   });
   after(async () => {
     await replicaManager.stop();
@@ -124,7 +124,7 @@ describe('GET /metrics on a primary with two replicas', function () {
   });
 
   it('covers every INFO-derived family of prometheus-redis-exporter 1.45 (primary and replica)', async () => {
-    for (const [target, port] of [[m, m.redisPort], [replicaManager, replicas[0]!.port]] as const) {
+    for (const [target, port] of [[m, m.redisPort], [replicaManager, replicas[0].port]] as const) {
       const exporterPort = await freePort();
       const exporter = spawn('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${port}`, '--web.listen-address', `127.0.0.1:${exporterPort}`, '--redis-only-metrics'], { stdio: 'ignore' });
       try {

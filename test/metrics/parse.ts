@@ -12,8 +12,8 @@ export function parseExposition(text: string): Series[] {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2]!;
+    out.push({ name: m[1], labels, value: Number(m[3]) });
   }
   return out;
 }
@@ -22,7 +22,7 @@ export function parseExposition(text: string): Series[] {
 export function value(series: Series[], name: string, labels: Record<string, string> = {}): number {
   const found = series.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} series`);
-  return found[0]!.value;
+  return found[0].value;
 }
 
 export function has(series: Series[], name: string): boolean {
@@ -32,6 +32,6 @@ export function has(series: Series[], name: string): boolean {
 /** `# TYPE` lines: family name → type. */
 export function familyTypes(text: string): Map<string, string> {
   const types = new Map<string, string>();
-  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1]!, m[2]!);
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1], m[2]);
   return types;
 }

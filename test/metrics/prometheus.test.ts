@@ -37,7 +37,7 @@ describe('a real Prometheus scraping /metrics', function () {
   async function one(promql: string): Promise<number> {
     const result = await query(promql);
     assert.equal(result.length, 1, `${promql}: ${result.length} series`);
-    return Number(result[0]!.value[1]);
+    return Number(result[0].value[1]);
   }
 
   before(async () => {
@@ -45,7 +45,7 @@ describe('a real Prometheus scraping /metrics', function () {
     replicas = await Promise.all([0, 1].map(() => startRedis(['--replicaof', '127.0.0.1', String(m.redisPort)])));
     primary = redisClient(m.redisPort);
     await waitForReplicasOnline(primary, 2);
-    replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0]!.port}` } });
+    replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0].port}` } });
     await primary.set('k', 'v');
     for (let i = 0; i < 7; i++) await primary.get('k');
     for (let i = 0; i < 3; i++) await primary.get('nothing-here');

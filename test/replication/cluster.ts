@@ -13,7 +13,7 @@ export function freshReplica(options: TestManagerOptions = {}): Promise<TestMana
 /** [primary, replica, replica], all replicas linked up and holding `keys` keys. */
 export async function startTrio(keys = 10): Promise<TestManager[]> {
   const nodes = await Promise.all([freshReplica(), freshReplica(), freshReplica()]);
-  const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
+  const [a, b, c] = nodes;
   await api(a).post('/v1/promote').set(auth()).send({ force: true }).expect(200);
   const pipeline = redisClient(a.redisPort).pipeline();
   for (let i = 0; i < keys; i++) pipeline.set(`seed:${i}`, String(i));

@@ -50,6 +50,6 @@ describe('replication storm', function () {
       assert.deepEqual([state.role, state.primary], ['replica', { host: '127.0.0.1', port: highest.call.port }]);
     }
     // Accepted epochs never went down, in the order they were accepted.
-    for (let i = 1; i < accepted.length; i++) assert.ok(accepted[i]!.epoch >= accepted[i - 1]!.epoch, `accepted ${accepted[i - 1]!.epoch} then ${accepted[i]!.epoch}`);
+    for (let i = 1; i < accepted.length; i++) assert.ok(accepted[i].epoch >= accepted[i - 1].epoch, `accepted ${accepted[i - 1].epoch} then ${accepted[i].epoch}`);
   });
 });

@@ -108,7 +108,7 @@ describe('switchover through the packed client', function () {
     const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 });
     assert.deepEqual(err.report.steps.map((s) => [s.step, s.ok]), [['fence', false]]);
     assert.deepEqual([err.report.committed, err.report.rolledBack], [false, false]);
-    assert.match(err.report.steps[0]!.error!, /older than the highest accepted epoch/);
+    assert.match(err.report.steps[0].error!, /older than the highest accepted epoch/);
     assert.equal((await status(c)).role, 'primary');
   });
 });

@@ -81,7 +81,7 @@ export class WriteLoad {
       for (let i = 0; i < this.acknowledged.length; i += 1000) {
         const batch = this.acknowledged.slice(i, i + 1000);
         const values = await c.mget(...batch);
-        values.forEach((v, j) => v === null && missing.push(batch[j]!));
+        values.forEach((v, j) => v === null && missing.push(batch[j]));
       }
       return missing;
     } finally {

@@ -31,7 +31,7 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   /** Nothing installed, no staging file left, the same manager session and Redis. */
   async function assertUnchanged() {
     // A refused upload's staging file is removed before the answer; an aborted one right after.
-    await waitFor('no staging file left', async () => !(await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0]!)), 5000);
+    await waitFor('no staging file left', async () => !(await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])), 5000);
     assert.deepEqual(await listing(m.binDir), initial.listing);
     assert.equal(await sha256Of(m.bundle), initial.sha256);
     const status = (await api(m).get('/v1/status').expect(200)).body;
@@ -83,7 +83,7 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   it('an upload cut off mid-body (connection dropped): nothing installed, the next update is not blocked', async () => {
     const upload = startPut(m.url, { ...auth(), 'Content-Digest': digestHeader(good), 'Content-Length': good.length });
     upload.req.write(good.subarray(0, 256 * 1024));
-    await waitFor('the staging file to appear', async () => (await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0]!)));
+    await waitFor('the staging file to appear', async () => (await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])));
     upload.req.destroy();
     assert.equal(await upload.answer, null);
     await assertUnchanged();
@@ -136,7 +136,7 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     const big = Buffer.alloc(MAX_BYTES + 1, 0x61);
     const answer = await putFetch(m.url, { ...auth(), 'Content-Digest': digestHeader(big) }, big);
     assert.equal(answer.status, 413);
-    assert.match(answer.body.detail!, new RegExp(`limit of ${MAX_BYTES} bytes`));
+    assert.match(answer.body.detail, new RegExp(`limit of ${MAX_BYTES} bytes`));
     await assertUnchanged();
   });
 

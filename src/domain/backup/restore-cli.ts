@@ -20,7 +20,7 @@ function splitRestoreArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Rest
   let force = ['1', 'true', 'yes'].includes(env.IM_RESTORE_FORCE ?? '');
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--force') force = true;
     else if (arg.startsWith('--from=')) from = arg.slice('--from='.length);
     else if (arg === '--from') {

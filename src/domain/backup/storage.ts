@@ -56,7 +56,7 @@ export function s3Url(bucket: string, key: string): string {
 export function parseS3Url(url: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
   if (!m || m[1] === '') throw new Error(`${JSON.stringify(url)} is not an s3://bucket/key location`);
-  return { bucket: m[1]!, key: m[2]! };
+  return { bucket: m[1], key: m[2] };
 }
 
 interface SdkError {

@@ -94,13 +94,13 @@ function readOctal(header: Buffer, offset: number, length: number): number {
 }
 
 function readSize(header: Buffer): number {
-  if ((header[124]! & 0x80) !== 0) return Number(header.readBigUInt64BE(128));
+  if ((header[124] & 0x80) !== 0) return Number(header.readBigUInt64BE(128));
   return readOctal(header, 124, 12);
 }
 
 function checksumOk(header: Buffer): boolean {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i];
   return sum === readOctal(header, 148, 8);
 }
 
@@ -114,7 +114,7 @@ export async function listTar(file: FileHandle, archiveSize: number): Promise<Ta
     if (bytesRead !== BLOCK) throw new Error('the archive is cut short');
     if (header.every((b) => b === 0)) return members;
     if (!checksumOk(header)) throw new Error(`corrupt tar header at byte ${offset}`);
-    const type = String.fromCharCode(header[156]!);
+    const type = String.fromCharCode(header[156]);
     const name = header.toString('utf8', 0, 100).replace(/\0.*$/s, '');
     if (type !== '0' && type !== '\0') throw new Error(`the archive holds ${name}, which is not a regular file`);
     const size = readSize(header);

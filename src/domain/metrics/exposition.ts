@@ -52,7 +52,7 @@ function renderLabels(labels: Labels | undefined): string {
   if (labels === undefined) return '';
   let out = '';
   for (const key in labels) {
-    out += `${out === '' ? '' : ','}${key}="${escapeLabelValue(labels[key]!)}"`;
+    out += `${out === '' ? '' : ','}${key}="${escapeLabelValue(labels[key])}"`;
   }
   return out === '' ? '' : `{${out}}`;
 }

@@ -10,7 +10,7 @@ export function isValidHost(host: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
   const labels = name.split('.');
   // An all-numeric last label would be a malformed IPv4 address such as 10.0.0.256.
-  if (/^\d+$/.test(labels[labels.length - 1]!)) return false;
+  if (/^\d+$/.test(labels[labels.length - 1])) return false;
   return labels.every((label) => LABEL.test(label));
 }
 

@@ -15,7 +15,7 @@ export function parseSha256Digest(header: string | undefined): Buffer {
     const m = /^\s*([a-z][a-z0-9_\-.*]*)=:([A-Za-z0-9+/]*={0,2}):\s*$/.exec(member);
     if (!m) throw new ValidationError(`Content-Digest is not an RFC 9530 dictionary of algorithm=:base64: members`);
     if (m[1] !== 'sha-256') continue;
-    const bytes = Buffer.from(m[2]!, 'base64');
+    const bytes = Buffer.from(m[2], 'base64');
     if (bytes.length !== SHA256_BYTES || bytes.toString('base64') !== m[2]) {
       throw new ValidationError(`Content-Digest sha-256 must be the base64 of 32 bytes`);
     }

@@ -49,7 +49,7 @@ export async function selfTest(file: string, timeoutMs: number): Promise<SelfTes
   if (code !== 0) {
     throw new UnprocessableError(`self-test failed: the new build exited ${code} running --version; output: ${shown}`);
   }
-  const version = stdout.trim().split('\n', 1)[0]!.trim();
+  const version = stdout.trim().split('\n', 1)[0].trim();
   if (version === '' || version.length > 200) {
     throw new UnprocessableError(`self-test failed: the new build printed no version for --version; output: ${shown}`);
   }

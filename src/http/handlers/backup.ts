@@ -18,7 +18,7 @@ export function backupHandlers(instance: Instance): Record<BackupOperation, Oper
       reply(res, 'listBackups', 200, { items: instance.backups.list() });
     },
     async getBackup(c, _req, res) {
-      const id = String(c.request.params.id);
+      const { id } = c.request.params as { id: string };
       const backup = instance.backups.get(id);
       if (!backup) throw new NotFoundError(`no backup ${id} (this manager keeps its last 100 backups since it started)`);
       reply(res, 'getBackup', 200, backup);
