@@ -4,7 +4,19 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'generated/', 'bench/results/', '.tmp/', '**/*.cjs', 'scripts/*.mjs', 'bench/*.mjs', 'eslint.config.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'generated/',
+      'bench/results/',
+      '.tmp/',
+      '**/*.cjs',
+      'scripts/*.mjs',
+      'bench/*.mjs',
+      'eslint.config.js',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -28,8 +28,22 @@ function rssBytes(pid: number): Promise<number> {
 
 /** One redis-benchmark run: p99 of SET and GET, in ms. */
 async function redisP99(port: number, requests: number): Promise<number> {
-  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', 'set,get', '-n', String(requests), '-c', '20', '--csv']);
-  const rows = stdout.trim().split('\n').slice(1).map((line) => line.split(',').map((f) => f.replace(/"/g, '')));
+  const { stdout } = await run('redis-benchmark', [
+    '-p',
+    String(port),
+    '-t',
+    'set,get',
+    '-n',
+    String(requests),
+    '-c',
+    '20',
+    '--csv',
+  ]);
+  const rows = stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',').map((f) => f.replace(/"/g, '')));
   return Math.max(...rows.map((r) => Number(r[6])));
 }
 
@@ -50,12 +64,18 @@ async function main(): Promise<void> {
     const bundle = join(work, 'instance-manager.mjs');
     await run(process.execPath, [join(root, 'scripts/build.mjs')], { env: { ...process.env, IM_BUILD_OUT: bundle } });
 
-    const s3rver = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support/s3rver-process.ts'), join(work, 's3')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: root,
-    });
+    const s3rver = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'support/s3rver-process.ts'), join(work, 's3')],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: root,
+      },
+    );
     children.push(s3rver);
-    const s3Port = await new Promise<number>((resolve) => s3rver.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const s3Port = await new Promise<number>((resolve) =>
+      s3rver.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     const endpoint = `http://127.0.0.1:${s3Port}`;
 
     const dataDir = join(work, 'data');
@@ -65,13 +85,39 @@ async function main(): Promise<void> {
     await writeFile(userConf, 'enable-debug-command local\nrdbcompression no\nsave ""\n');
     const redisPort = await freePort();
     const httpPort = await freePort();
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: KEY, AWS_EC2_METADATA_DISABLED: 'true' };
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: KEY,
+      AWS_SECRET_ACCESS_KEY: KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
     const manager = spawn(
       process.execPath,
       [
-        ...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', dataDir, '--redis-port', String(redisPort),
-        '--token-file', tokenFile, '--initial-role', 'primary', '--redis-config', userConf, '--log-level', 'warn',
-        '--s3-endpoint', endpoint, '--s3-bucket', 'bench', '--s3-prefix', 'manager', '--s3-path-style',
+        ...DEPLOYED_NODE_FLAGS,
+        bundle,
+        'run',
+        '--listen',
+        `127.0.0.1:${httpPort}`,
+        '--data-dir',
+        dataDir,
+        '--redis-port',
+        String(redisPort),
+        '--token-file',
+        tokenFile,
+        '--initial-role',
+        'primary',
+        '--redis-config',
+        userConf,
+        '--log-level',
+        'warn',
+        '--s3-endpoint',
+        endpoint,
+        '--s3-bucket',
+        'bench',
+        '--s3-prefix',
+        'manager',
+        '--s3-path-style',
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env },
     );
@@ -79,10 +125,14 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${httpPort}`;
     const redis = new Redis({ port: redisPort, lazyConnect: true, maxRetriesPerRequest: 1 });
     redis.on('error', () => {});
-    await waitFor('the manager and its Redis', async () => {
-      const res = await fetch(`${url}/readyz`);
-      return res.status === 200 ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      'the manager and its Redis',
+      async () => {
+        const res = await fetch(`${url}/readyz`);
+        return res.status === 200 ? true : undefined;
+      },
+      30_000,
+    );
     await redis.connect();
 
     const keys = Math.round((SIZE_MB * MiB) / (VALUE_BYTES + 40));
@@ -97,11 +147,23 @@ async function main(): Promise<void> {
     const backupOnce = async (during?: () => Promise<void>) => {
       const rssBefore = await rssBytes(manager.pid!);
       let rssPeak = rssBefore;
-      const sampler = setInterval(() => void rssBytes(manager.pid!).then((r) => (rssPeak = Math.max(rssPeak, r)), () => {}), 50);
-      const started = (await (await fetch(`${url}/v1/backup`, { method: 'POST', headers, body: '{"type":"rdb"}' })).json()) as { id: string };
+      const sampler = setInterval(
+        () =>
+          void rssBytes(manager.pid!).then(
+            (r) => (rssPeak = Math.max(rssPeak, r)),
+            () => {},
+          ),
+        50,
+      );
+      const started = (await (
+        await fetch(`${url}/v1/backup`, { method: 'POST', headers, body: '{"type":"rdb"}' })
+      ).json()) as { id: string };
       let backup: Record<string, unknown> | undefined;
       for (;;) {
-        const body = (await (await fetch(`${url}/v1/backups/${started.id}`, { headers })).json()) as Record<string, unknown>;
+        const body = (await (await fetch(`${url}/v1/backups/${started.id}`, { headers })).json()) as Record<
+          string,
+          unknown
+        >;
         if (body.state === 'completed' || body.state === 'failed') {
           backup = body;
           break;
@@ -116,14 +178,26 @@ async function main(): Promise<void> {
 
     const file = join(dataDir, 'dump.rdb');
     const client = new S3Client({
-      endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: KEY, secretAccessKey: KEY },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
     let plainRuns = 0;
     const plainUpload = async () => {
       const size = (await stat(file)).size;
       const start = performance.now();
-      await new Upload({ client, params: { Bucket: 'bench', Key: `plain/${++plainRuns}/dump.rdb`, Body: createReadStream(file), ContentLength: size } }).done();
+      await new Upload({
+        client,
+        params: {
+          Bucket: 'bench',
+          Key: `plain/${++plainRuns}/dump.rdb`,
+          Body: createReadStream(file),
+          ContentLength: size,
+        },
+      }).done();
       return size / MiB / ((performance.now() - start) / 1000);
     };
 
@@ -147,17 +221,38 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['dataset (dump.rdb)', `${fmt(bytes / MiB)} MiB`, `${keys} keys × ${VALUE_BYTES} B`],
       ['save (BGSAVE → LASTSAVE)', `${fmt(Number(backup.saveSeconds), 2)} s`, `fork ${fmt(forkUsec / 1000, 1)} ms`],
-      ['upload, manager (sha256 + metadata)', `${fmt(bytes / MiB / uploadSeconds)} MiB/s`, `${fmt(uploadSeconds, 2)} s, backup 2 (quiet)`],
-      ['upload, plain lib-storage', `${fmt((plain1 + plain2) / 2)} MiB/s`, `runs: ${fmt(plain1)} and ${fmt(plain2)} MiB/s (defaults: 5 MiB parts, 4 in flight)`],
-      ['manager RSS growth, backup 1', growth(loaded), `${fmt(loaded.rssBefore / MiB)} → ${fmt(loaded.rssPeak / MiB)} MiB, first use of the S3 client (goal ≤ 64 MiB)`],
-      ['manager RSS growth, backup 2', growth(quiet), `${fmt(quiet.rssBefore / MiB)} → ${fmt(quiet.rssPeak / MiB)} MiB`],
+      [
+        'upload, manager (sha256 + metadata)',
+        `${fmt(bytes / MiB / uploadSeconds)} MiB/s`,
+        `${fmt(uploadSeconds, 2)} s, backup 2 (quiet)`,
+      ],
+      [
+        'upload, plain lib-storage',
+        `${fmt((plain1 + plain2) / 2)} MiB/s`,
+        `runs: ${fmt(plain1)} and ${fmt(plain2)} MiB/s (defaults: 5 MiB parts, 4 in flight)`,
+      ],
+      [
+        'manager RSS growth, backup 1',
+        growth(loaded),
+        `${fmt(loaded.rssBefore / MiB)} → ${fmt(loaded.rssPeak / MiB)} MiB, first use of the S3 client (goal ≤ 64 MiB)`,
+      ],
+      [
+        'manager RSS growth, backup 2',
+        growth(quiet),
+        `${fmt(quiet.rssBefore / MiB)} → ${fmt(quiet.rssPeak / MiB)} MiB`,
+      ],
       ['Redis p99, idle', `${fmt(idleP99, 3)} ms`, 'redis-benchmark SET/GET -c 20'],
-      ['Redis p99, during backup 1', `${fmt(Math.max(...busyP99), 3)} ms`, `worst of ${busyP99.length} runs; median ${fmt(sorted[sorted.length >> 1] ?? NaN, 3)} ms`],
+      [
+        'Redis p99, during backup 1',
+        `${fmt(Math.max(...busyP99), 3)} ms`,
+        `worst of ${busyP99.length} runs; median ${fmt(sorted[sorted.length >> 1] ?? NaN, 3)} ms`,
+      ],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     const valueWidth = Math.max(...rows.map((r) => r[1].length));
     console.log(`\nbackup benchmark (${SIZE_MB} MiB requested, s3rver on loopback, ${new Date().toISOString()})`);
-    for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
+    for (const [name, value, note] of rows)
+      console.log(`${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
     redis.disconnect();
   } finally {
     await cleanup();

@@ -166,7 +166,9 @@ export interface Coverage {
 /** Compares one exporter scrape with one of ours taken from the same Redis. */
 export function coverage(exporterText: string, oursText: string): Coverage {
   const ours = familiesOf(oursText);
-  const exporterInfoFamilies = [...familiesOf(exporterText)].filter((f) => !EXPORTER_NON_INFO.has(f) && !f.startsWith('go_') && !f.startsWith('process_') && !f.startsWith('promhttp_'));
+  const exporterInfoFamilies = [...familiesOf(exporterText)].filter(
+    (f) => !EXPORTER_NON_INFO.has(f) && !f.startsWith('go_') && !f.startsWith('process_') && !f.startsWith('promhttp_'),
+  );
   const missing: string[] = [];
   const unknown: string[] = [];
   for (const f of exporterInfoFamilies) {

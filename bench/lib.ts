@@ -28,7 +28,11 @@ export interface Proc {
 export async function startProcess(command: string, args: string[], port: number, readyPath = '/'): Promise<Proc> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${command} on ${port}`, async () => (await fetch(url + readyPath).catch(() => undefined)) !== undefined || undefined, 20_000);
+  await waitFor(
+    `${command} on ${port}`,
+    async () => (await fetch(url + readyPath).catch(() => undefined)) !== undefined || undefined,
+    20_000,
+  );
   return {
     child,
     url,
@@ -49,7 +53,20 @@ export async function startManagerBundle(extra: string[] = []): Promise<Proc & {
   const proc = await startProcess(
     process.execPath,
     // Default log level (info, one line per request) into /dev/null: what a pod pays.
-    [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--redis-port', String(redisPort), '--initial-role', 'primary', ...extra],
+    [
+      ...DEPLOYED_NODE_FLAGS,
+      bundle,
+      'run',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      dataDir,
+      '--redis-port',
+      String(redisPort),
+      '--initial-role',
+      'primary',
+      ...extra,
+    ],
     port,
     '/healthz',
   );
@@ -71,9 +88,21 @@ export function toMs(value: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-export async function wrk(url: string, connections: number, seconds: number, headers: string[] = []): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: string[] = [],
+): Promise<WrkResult> {
   const threads = Math.min(connections, 2);
-  const args = ['--latency', `-t${threads}`, `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url];
+  const args = [
+    '--latency',
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    ...headers.flatMap((h) => ['-H', h]),
+    url,
+  ];
   const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
   const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '');
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
@@ -99,7 +128,9 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
   const line = (r: (string | number)[]) => '| ' + r.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
-  return [line(cells[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join('\n');
+  return [line(cells[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.slice(1).map(line)].join(
+    '\n',
+  );
 }
 
 function formatNumber(n: number): string {

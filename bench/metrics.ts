@@ -30,7 +30,17 @@ function start(cmd: string, args: string[]): ChildProcess {
 async function startRedis(extra: string[] = []): Promise<{ port: number; client: Redis; child: ChildProcess }> {
   const port = await freePort();
   const dir = mkdtempSync(join(work, 'redis-'));
-  const child = start('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', ...extra]);
+  const child = start('redis-server', [
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...extra,
+  ]);
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => {});
   await waitFor(`redis on ${port}`, async () => {
@@ -57,11 +67,18 @@ interface WrkResult {
 }
 
 function wrk(url: string, connections: number): WrkResult {
-  const r = spawnSync('wrk', [`-t${connections}`, `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const r = spawnSync('wrk', [`-t${connections}`, `-c${connections}`, `-d${seconds}s`, '--latency', url], {
+    encoding: 'utf8',
+  });
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  return { rps, requests, p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''), p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '') };
+  return {
+    rps,
+    requests,
+    p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+  };
 }
 
 type CommandStats = Map<string, { calls: number; usec: number }>;
@@ -69,7 +86,8 @@ type CommandStats = Map<string, { calls: number; usec: number }>;
 async function commandStats(client: Redis): Promise<{ stats: CommandStats; cpu: number }> {
   const text = await client.info('all');
   const stats: CommandStats = new Map();
-  for (const m of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm)) stats.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
+  for (const m of text.matchAll(/^cmdstat_(\S+?):calls=(\d+),usec=(\d+)/gm))
+    stats.set(m[1], { calls: Number(m[2]), usec: Number(m[3]) });
   const cpu = Number(/^used_cpu_sys:([\d.]+)/m.exec(text)![1]) + Number(/^used_cpu_user:([\d.]+)/m.exec(text)![1]);
   return { stats, cpu };
 }
@@ -163,14 +181,35 @@ async function main(): Promise<void> {
   const bundle = join(root, 'dist', 'instance-manager.mjs');
   if (!existsSync(bundle)) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const version = spawnSync('prometheus-redis-exporter', ['--version'], { encoding: 'utf8' });
-  console.log(`load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores`);
-  console.log(`node ${process.version}; ${`${version.stdout}${version.stderr}`.match(/Exporter (\S+)/)?.[0] ?? 'exporter ?'}; redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1]}; wrk ${seconds}s per run`);
+  console.log(
+    `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores`,
+  );
+  console.log(
+    `node ${process.version}; ${`${version.stdout}${version.stderr}`.match(/Exporter (\S+)/)?.[0] ?? 'exporter ?'}; redis-server ${spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1]}; wrk ${seconds}s per run`,
+  );
 
   const redis = await startRedis();
   const managerPort = await freePort();
   const exporterPort = await freePort();
-  const manager = start(process.execPath, [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${managerPort}`, '--data-dir', join(work, 'mgr'), '--redis-url', `redis://127.0.0.1:${redis.port}`, '--log-level', 'warn']);
-  const exporter = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${redis.port}`, '--web.listen-address', `127.0.0.1:${exporterPort}`]);
+  const manager = start(process.execPath, [
+    ...DEPLOYED_NODE_FLAGS,
+    bundle,
+    'run',
+    '--listen',
+    `127.0.0.1:${managerPort}`,
+    '--data-dir',
+    join(work, 'mgr'),
+    '--redis-url',
+    `redis://127.0.0.1:${redis.port}`,
+    '--log-level',
+    'warn',
+  ]);
+  const exporter = start('prometheus-redis-exporter', [
+    '--redis.addr',
+    `redis://127.0.0.1:${redis.port}`,
+    '--web.listen-address',
+    `127.0.0.1:${exporterPort}`,
+  ]);
   const ours = `http://127.0.0.1:${managerPort}/metrics`;
   const theirs = `http://127.0.0.1:${exporterPort}/metrics`;
   await httpUp(ours);
@@ -191,7 +230,10 @@ async function main(): Promise<void> {
   for (const c of [1, 4]) {
     const samples: Record<string, (WrkResult & { cpuMs: number })[]> = { 'instance-manager': [], redis_exporter: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, url] of [['instance-manager', ours], ['redis_exporter', theirs]] as const) {
+      for (const [name, url] of [
+        ['instance-manager', ours],
+        ['redis_exporter', theirs],
+      ] as const) {
         const cpu0 = cpuMs(pids[name]);
         const r = wrk(url, c);
         samples[name].push({ ...r, cpuMs: (cpuMs(pids[name]) - cpu0) / r.requests });
@@ -199,19 +241,38 @@ async function main(): Promise<void> {
     }
     for (const name of ['instance-manager', 'redis_exporter'] as const) {
       const list = samples[name];
-      const r = { rps: median(list.map((x) => x.rps)), p50ms: median(list.map((x) => x.p50ms)), p99ms: median(list.map((x) => x.p99ms)), requests: 0 };
+      const r = {
+        rps: median(list.map((x) => x.rps)),
+        p50ms: median(list.map((x) => x.p50ms)),
+        p99ms: median(list.map((x) => x.p99ms)),
+        requests: 0,
+      };
       results[`${name}/${c}`] = r;
-      runs.push([name, c, fmt(r.rps, 0), fmt(r.p50ms, 2), fmt(r.p99ms, 2), fmt(median(list.map((x) => x.cpuMs)), 3), list.map((x) => fmt(x.rps, 0)).join('/')]);
+      runs.push([
+        name,
+        c,
+        fmt(r.rps, 0),
+        fmt(r.p50ms, 2),
+        fmt(r.p99ms, 2),
+        fmt(median(list.map((x) => x.cpuMs)), 3),
+        list.map((x) => fmt(x.rps, 0)).join('/'),
+      ]);
     }
   }
   // The floor of this HTTP stack: GET /healthz in attach mode (express, openapi-backend, one PING).
   const floor = wrk(ours.replace('/metrics', '/healthz'), 1);
   runs.push(['(floor: manager GET /healthz)', 1, fmt(floor.rps, 0), fmt(floor.p50ms, 2), fmt(floor.p99ms, 2), '', '']);
-  table(`Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`, ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'], runs);
+  table(
+    `Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`,
+    ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'],
+    runs,
+  );
   for (const c of [1, 4]) {
     const a = results[`instance-manager/${c}`];
     const b = results[`redis_exporter/${c}`];
-    console.log(`  ${c} conn: ours ${fmt(a.rps / b.rps, 1)}× the exporter's scrapes/s, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`);
+    console.log(
+      `  ${c} conn: ours ${fmt(a.rps / b.rps, 1)}× the exporter's scrapes/s, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`,
+    );
   }
 
   // Redis cost per scrape, families and RSS.
@@ -222,14 +283,45 @@ async function main(): Promise<void> {
   const cov = coverage(theirsText, oursText);
   table(
     'Redis cost per scrape (200 sequential scrapes), memory and families',
-    ['scraper', 'Redis usec/scrape (cmdstats)', 'Redis CPU usec/scrape (used_cpu)', 'commands per scrape', 'RSS MiB', 'families', 'INFO-derived', 'bytes'],
     [
-      ['instance-manager', fmt(costOurs.usecPerScrape), fmt(costOurs.cpuUsecPerScrape, 0), costOurs.commands, fmt(rssKiB(manager.pid!) / 1024), familiesOf(oursText).size, [...familiesOf(oursText)].filter((f) => f.startsWith('redis_')).length, oursText.length],
-      ['redis_exporter', fmt(costTheirs.usecPerScrape), fmt(costTheirs.cpuUsecPerScrape, 0), costTheirs.commands, fmt(rssKiB(exporter.pid!) / 1024), familiesOf(theirsText).size, cov.exporterInfoFamilies.length, theirsText.length],
+      'scraper',
+      'Redis usec/scrape (cmdstats)',
+      'Redis CPU usec/scrape (used_cpu)',
+      'commands per scrape',
+      'RSS MiB',
+      'families',
+      'INFO-derived',
+      'bytes',
+    ],
+    [
+      [
+        'instance-manager',
+        fmt(costOurs.usecPerScrape),
+        fmt(costOurs.cpuUsecPerScrape, 0),
+        costOurs.commands,
+        fmt(rssKiB(manager.pid!) / 1024),
+        familiesOf(oursText).size,
+        [...familiesOf(oursText)].filter((f) => f.startsWith('redis_')).length,
+        oursText.length,
+      ],
+      [
+        'redis_exporter',
+        fmt(costTheirs.usecPerScrape),
+        fmt(costTheirs.cpuUsecPerScrape, 0),
+        costTheirs.commands,
+        fmt(rssKiB(exporter.pid!) / 1024),
+        familiesOf(theirsText).size,
+        cov.exporterInfoFamilies.length,
+        theirsText.length,
+      ],
     ],
   );
-  console.log(`  Redis usec per scrape: ours ${fmt(costOurs.usecPerScrape / costTheirs.usecPerScrape, 2)}× the exporter's`);
-  console.log(`  superset of the exporter's INFO-derived families: ${cov.missing.length === 0 && cov.unknown.length === 0 ? 'yes' : `NO (missing ${cov.missing.join(', ')}; unknown ${cov.unknown.join(', ')})`}`);
+  console.log(
+    `  Redis usec per scrape: ours ${fmt(costOurs.usecPerScrape / costTheirs.usecPerScrape, 2)}× the exporter's`,
+  );
+  console.log(
+    `  superset of the exporter's INFO-derived families: ${cov.missing.length === 0 && cov.unknown.length === 0 ? 'yes' : `NO (missing ${cov.missing.join(', ')}; unknown ${cov.unknown.join(', ')})`}`,
+  );
 
   // Scrape cost as Redis grows. Each scenario on its own redis-server.
   const scenarios: { name: string; commands: number; dbs: number; replicas: number }[] = [
@@ -249,14 +341,38 @@ async function main(): Promise<void> {
       await r.client.set(`key${db}`, 'v');
     }
     await r.client.select(0);
-    const replicas = await Promise.all(Array.from({ length: s.replicas }, () => startRedis(['--replicaof', '127.0.0.1', String(r.port)])));
+    const replicas = await Promise.all(
+      Array.from({ length: s.replicas }, () => startRedis(['--replicaof', '127.0.0.1', String(r.port)])),
+    );
     if (s.replicas > 0) {
-      await waitFor('replicas online', async () => ((await r.client.info('replication')).match(/state=online/g)?.length === s.replicas ? true : undefined), 60_000);
+      await waitFor(
+        'replicas online',
+        async () =>
+          (await r.client.info('replication')).match(/state=online/g)?.length === s.replicas ? true : undefined,
+        60_000,
+      );
     }
     const mPort = await freePort();
     const ePort = await freePort();
-    const m = start(process.execPath, [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${mPort}`, '--data-dir', join(work, `mgr-${mPort}`), '--redis-url', `redis://127.0.0.1:${r.port}`, '--log-level', 'warn']);
-    const e = start('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${r.port}`, '--web.listen-address', `127.0.0.1:${ePort}`]);
+    const m = start(process.execPath, [
+      ...DEPLOYED_NODE_FLAGS,
+      bundle,
+      'run',
+      '--listen',
+      `127.0.0.1:${mPort}`,
+      '--data-dir',
+      join(work, `mgr-${mPort}`),
+      '--redis-url',
+      `redis://127.0.0.1:${r.port}`,
+      '--log-level',
+      'warn',
+    ]);
+    const e = start('prometheus-redis-exporter', [
+      '--redis.addr',
+      `redis://127.0.0.1:${r.port}`,
+      '--web.listen-address',
+      `127.0.0.1:${ePort}`,
+    ]);
     const mu = `http://127.0.0.1:${mPort}/metrics`;
     const eu = `http://127.0.0.1:${ePort}/metrics`;
     await httpUp(mu);
@@ -265,11 +381,22 @@ async function main(): Promise<void> {
     const co = await scrapeCost(r.client, mu, 100);
     const ce = await scrapeCost(r.client, eu, 100);
     const lines = (await (await fetch(mu)).text()).split('\n').filter((l) => l && !l.startsWith('#')).length;
-    growth.push([`${s.name} (${used}→${distinct} in cmdstats)`, lines, fmt(co.usecPerScrape), fmt(co.p50ms, 2), fmt(ce.usecPerScrape), fmt(ce.p50ms, 2)]);
+    growth.push([
+      `${s.name} (${used}→${distinct} in cmdstats)`,
+      lines,
+      fmt(co.usecPerScrape),
+      fmt(co.p50ms, 2),
+      fmt(ce.usecPerScrape),
+      fmt(ce.p50ms, 2),
+    ]);
     for (const c of [m, e, ...replicas.map((x) => x.child), r.child]) c.kill('SIGKILL');
     for (const x of [r, ...replicas]) x.client.disconnect();
   }
-  table('Scrape cost as Redis grows (100 sequential scrapes each)', ['scenario', 'our series', 'ours Redis usec', 'ours p50 ms', 'exporter Redis usec', 'exporter p50 ms'], growth);
+  table(
+    'Scrape cost as Redis grows (100 sequential scrapes each)',
+    ['scenario', 'our series', 'ours Redis usec', 'ours p50 ms', 'exporter Redis usec', 'exporter p50 ms'],
+    growth,
+  );
   redis.client.disconnect();
   console.log(`\nload average at end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 }

@@ -12,7 +12,16 @@ async function main() {
   const health = await fetch(`${manager.url}/healthz`);
   const healthBody = await health.text();
   const barePort = await freePort();
-  const bare = await startProcess(process.execPath, [join(import.meta.dirname, 'bare-server.mjs'), String(barePort), healthBody, health.headers.get('content-type') ?? 'application/json'], barePort);
+  const bare = await startProcess(
+    process.execPath,
+    [
+      join(import.meta.dirname, 'bare-server.mjs'),
+      String(barePort),
+      healthBody,
+      health.headers.get('content-type') ?? 'application/json',
+    ],
+    barePort,
+  );
   await new Promise((r) => setTimeout(r, 1000));
   const idle = await rssMiB(manager.child.pid!);
 

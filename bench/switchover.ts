@@ -48,7 +48,15 @@ async function writable(port: number, redis: Map<number, Redis>): Promise<boolea
 }
 
 async function benchManagers(nodes: TestManager[]): Promise<Figures> {
-  const figures: Figures = { writePause: [], promoteResponse: [], total: [], promote: [], lost: 0, acknowledged: 0, failures: 0 };
+  const figures: Figures = {
+    writePause: [],
+    promoteResponse: [],
+    total: [],
+    promote: [],
+    lost: 0,
+    acknowledged: 0,
+    failures: 0,
+  };
   const node = (m: TestManager) => ({
     client: createClient({ baseUrl: m.url, token: TEST_TOKEN }),
     redis: { host: '127.0.0.1', port: m.redisPort },
@@ -93,7 +101,9 @@ async function benchManagers(nodes: TestManager[]): Promise<Figures> {
     figures.promoteResponse.push(performance.now() - t0);
     await waitFor('the promoted node to take writes', () => writable(target.redisPort, probes), 10_000, 1);
     figures.promote.push(performance.now() - t0);
-    await node(target).client.demote({ body: { primaryHost: '127.0.0.1', primaryPort: nodes[primary].redisPort, epoch: ++epoch } });
+    await node(target).client.demote({
+      body: { primaryHost: '127.0.0.1', primaryPort: nodes[primary].redisPort, epoch: ++epoch },
+    });
     await waitForSync(target, nodes[primary], 30_000);
   }
   for (const c of probes.values()) c.disconnect();
@@ -127,11 +137,20 @@ async function startSentinels(primaryPort: number): Promise<{ ports: number[]; c
 }
 
 async function benchSentinel(redisPorts: number[], primaryPort: number): Promise<Figures> {
-  const figures: Figures = { writePause: [], promoteResponse: [], total: [], promote: [], lost: 0, acknowledged: 0, failures: 0 };
+  const figures: Figures = {
+    writePause: [],
+    promoteResponse: [],
+    total: [],
+    promote: [],
+    lost: 0,
+    acknowledged: 0,
+    failures: 0,
+  };
   const { ports, children } = await startSentinels(primaryPort);
   const sentinel = new Redis({ host: '127.0.0.1', port: ports[0] });
   sentinel.on('error', () => {});
-  const masterPort = async () => Number(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'bench')) as string[])[1]);
+  const masterPort = async () =>
+    Number(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', 'bench')) as string[])[1]);
   const probes = new Map<number, Redis>();
   const roles = new Map<number, Redis>();
   const role = async (port: number) => {
@@ -142,45 +161,74 @@ async function benchSentinel(redisPorts: number[], primaryPort: number): Promise
       roles.set(port, c);
     }
     const info = await c.info('replication');
-    return { master: /role:master/.test(info), following: Number(/master_port:(\d+)/.exec(info)?.[1] ?? 0), up: /master_link_status:up/.test(info) };
+    return {
+      master: /role:master/.test(info),
+      following: Number(/master_port:(\d+)/.exec(info)?.[1] ?? 0),
+      up: /master_link_status:up/.test(info),
+    };
   };
   try {
-    await waitFor('sentinels to see both replicas and each other', async () => {
-      const master = (await sentinel.call('SENTINEL', 'master', 'bench')) as string[];
-      const get = (k: string) => Number(master[master.indexOf(k) + 1]);
-      return get('num-slaves') === 2 && get('num-other-sentinels') === 2;
-    }, 60_000, 200);
+    await waitFor(
+      'sentinels to see both replicas and each other',
+      async () => {
+        const master = (await sentinel.call('SENTINEL', 'master', 'bench')) as string[];
+        const get = (k: string) => Number(master[master.indexOf(k) + 1]);
+        return get('num-slaves') === 2 && get('num-other-sentinels') === 2;
+      },
+      60_000,
+      200,
+    );
     let current = primaryPort;
     const load = new WriteLoad(() => current, WRITE_PAUSE_MS);
     const windows: [number, number][] = [];
     load.start();
     const follow = setInterval(() => {
-      masterPort().then((p) => (current = p), () => undefined);
+      masterPort().then(
+        (p) => (current = p),
+        () => undefined,
+      );
     }, 5);
     await waitFor('writes to flow', () => load.acknowledged.length > 100);
     for (let i = 0; i < ROUNDS; i++) {
       const old = current;
       const t0 = performance.now();
       // Retried while the previous failover finishes (INPROG) or sentinels judge replicas (NOGOODSLAVE).
-      await waitFor('SENTINEL FAILOVER to be accepted', () => sentinel.call('SENTINEL', 'failover', 'bench').then(() => true), 60_000, 20);
+      await waitFor(
+        'SENTINEL FAILOVER to be accepted',
+        () => sentinel.call('SENTINEL', 'failover', 'bench').then(() => true),
+        60_000,
+        20,
+      );
       const accepted = performance.now();
-      const promoted = await waitFor('a replica to become a writable primary', async () => {
-        for (const p of redisPorts) if (p !== old && (await role(p)).master && (await writable(p, probes))) return p;
-        return undefined;
-      }, 60_000, 1);
+      const promoted = await waitFor(
+        'a replica to become a writable primary',
+        async () => {
+          for (const p of redisPorts) if (p !== old && (await role(p)).master && (await writable(p, probes))) return p;
+          return undefined;
+        },
+        60_000,
+        1,
+      );
       figures.promote.push(performance.now() - t0);
-      const converged = await waitFor('every other node to follow the new primary', async () => {
-        for (const p of redisPorts) {
-          if (p === promoted) continue;
-          const r = await role(p);
-          if (r.master || r.following !== promoted || !r.up) return false;
-        }
-        return true;
-      }, 90_000, 5).catch(() => false);
+      const converged = await waitFor(
+        'every other node to follow the new primary',
+        async () => {
+          for (const p of redisPorts) {
+            if (p === promoted) continue;
+            const r = await role(p);
+            if (r.master || r.following !== promoted || !r.up) return false;
+          }
+          return true;
+        },
+        90_000,
+        5,
+      ).catch(() => false);
       if (converged) figures.total.push(performance.now() - accepted);
       else figures.failures++;
       windows.push([t0, performance.now()]);
-      progress(`sentinel failover ${i + 1}/${ROUNDS}: ${converged ? `${ms(performance.now() - accepted)} ms` : 'did not converge in 90 s'}`);
+      progress(
+        `sentinel failover ${i + 1}/${ROUNDS}: ${converged ? `${ms(performance.now() - accepted)} ms` : 'did not converge in 90 s'}`,
+      );
       const count = load.acknowledged.length;
       await waitFor('writes to flow again', () => load.acknowledged.length > count + 50, 30_000);
       current = promoted;
@@ -205,7 +253,9 @@ function row(name: string, f: Figures): string[] {
     `${ms(percentile(f.writePause, 50))} / ${ms(percentile(f.writePause, 99))}`,
     `${ms(percentile(f.total, 50))} / ${ms(percentile(f.total, 99))}`,
     `${ms(percentile(f.promote, 50))} / ${ms(percentile(f.promote, 99))}`,
-    f.promoteResponse.length ? `${ms(percentile(f.promoteResponse, 50))} / ${ms(percentile(f.promoteResponse, 99))}` : 'n/a',
+    f.promoteResponse.length
+      ? `${ms(percentile(f.promoteResponse, 50))} / ${ms(percentile(f.promoteResponse, 99))}`
+      : 'n/a',
     `${f.lost} of ${f.acknowledged}`,
     String(f.failures),
   ];
@@ -216,11 +266,22 @@ async function main(): Promise<void> {
   const dataDirs = nodes.map((m) => m.dataDir);
   let managers: Figures | undefined;
   let sentinel: Figures | undefined;
-  const header = ['peer', 'switchovers', 'write pause p50 / p99 ms', 'switchover total p50 / p99 ms', 'promote → writable p50 / p99 ms', 'promote answer p50 / p99 ms', 'ack. writes lost', 'failures'];
+  const header = [
+    'peer',
+    'switchovers',
+    'write pause p50 / p99 ms',
+    'switchover total p50 / p99 ms',
+    'promote → writable p50 / p99 ms',
+    'promote answer p50 / p99 ms',
+    'ack. writes lost',
+    'failures',
+  ];
   try {
     managers = await benchManagers(nodes);
     progress(`instance-manager: ${row('switchover()', managers).join(' | ')}`);
-    const status = await Promise.all(nodes.map((m) => fetch(`${m.url}/v1/status`).then((r) => r.json() as Promise<{ role: string }>)));
+    const status = await Promise.all(
+      nodes.map((m) => fetch(`${m.url}/v1/status`).then((r) => r.json() as Promise<{ role: string }>)),
+    );
     const primaryPort = nodes[status.findIndex((s) => s.role === 'primary')].redisPort;
     const redisPorts = nodes.map((m) => m.redisPort);
     // The managers let go of their redis-servers, which keep running for the sentinels.
@@ -231,7 +292,11 @@ async function main(): Promise<void> {
     await removeTempDirs();
   }
   if (!managers || !sentinel) throw new Error('a phase did not finish');
-  const rows = [header, row('instance-manager switchover()', managers), row('redis-sentinel SENTINEL FAILOVER', sentinel)];
+  const rows = [
+    header,
+    row('instance-manager switchover()', managers),
+    row('redis-sentinel SENTINEL FAILOVER', sentinel),
+  ];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join(' | '));
   process.exit(0);

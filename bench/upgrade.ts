@@ -110,8 +110,21 @@ async function main(): Promise<void> {
   let log = '';
   const manager = spawn(
     process.execPath,
-    [...DEPLOYED_NODE_FLAGS, bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', join(dir, 'data'), '--redis-port', String(redisPort),
-      '--token-file', tokenFile, '--initial-role', 'primary'],
+    [
+      ...DEPLOYED_NODE_FLAGS,
+      bundle,
+      'run',
+      '--listen',
+      `127.0.0.1:${httpPort}`,
+      '--data-dir',
+      join(dir, 'data'),
+      '--redis-port',
+      String(redisPort),
+      '--token-file',
+      tokenFile,
+      '--initial-role',
+      'primary',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   manager.stdout.on('data', (d: Buffer) => (log += d.toString()));
@@ -128,22 +141,38 @@ async function main(): Promise<void> {
     let writing = true;
     const writer = (async () => {
       while (writing) {
-        await redis.incr('bench:counter').then(() => incrs++, () => incrErrors.push(performance.now()));
+        await redis.incr('bench:counter').then(
+          () => incrs++,
+          () => incrErrors.push(performance.now()),
+        );
         await sleep(1);
       }
     })();
 
-    const wrk = spawn('wrk', ['-t1', '-c8', '-d600s', '--latency', `${url}/healthz`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const benchmark = spawn('redis-benchmark', ['-p', String(redisPort), '-t', 'set', '-c', '4', '-n', '1000000000', '-r', '100000', '-q', '-l'], {
+    const wrk = spawn('wrk', ['-t1', '-c8', '-d600s', '--latency', `${url}/healthz`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const benchmark = spawn(
+      'redis-benchmark',
+      ['-p', String(redisPort), '-t', 'set', '-c', '4', '-n', '1000000000', '-r', '100000', '-q', '-l'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let benchmarkOut = '';
     benchmark.stdout.on('data', (d: Buffer) => (benchmarkOut += d.toString()));
     benchmark.stderr.on('data', (d: Buffer) => (benchmarkOut += d.toString()));
     const prober = startProber(httpPort);
     await sleep(1000);
 
-    const rows: { n: number; version: string; windowMs: number; failed: number; toSessionMs: number; incrErrors: number }[] = [];
+    const rows: {
+      n: number;
+      version: string;
+      windowMs: number;
+      failed: number;
+      toSessionMs: number;
+      incrErrors: number;
+    }[] = [];
     for (let i = 0; i < UPGRADES; i++) {
       const file = bundles[(i + 1) % 2];
       const errorsBefore = incrErrors.length;
@@ -152,7 +181,14 @@ async function main(): Promise<void> {
       const toSessionMs = performance.now() - started;
       await sleep(700); // let probes settle before the next exec
       const { windowMs, failed } = unavailability(prober.samples, started, performance.now());
-      rows.push({ n: i + 1, version: outcome.version, windowMs, failed, toSessionMs, incrErrors: incrErrors.length - errorsBefore });
+      rows.push({
+        n: i + 1,
+        version: outcome.version,
+        windowMs,
+        failed,
+        toSessionMs,
+        incrErrors: incrErrors.length - errorsBefore,
+      });
     }
 
     await prober.stop();
@@ -191,19 +227,35 @@ async function main(): Promise<void> {
     const windows = rows.map((r) => r.windowMs);
     const toSession = rows.map((r) => r.toSessionMs);
     const [load1] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
-    console.log(`\nIn-place upgrade under load (machine load average ${load1} at the end): ${UPGRADES} upgrades, bundle ${(bundles[0].length / 1e6).toFixed(1)} MB, Node ${process.version}, ${new Date().toISOString()}`);
-    console.log('\n| # | to version | HTTP unavailable | failed probes | exec → listening (manager log) | PUT → new session | Redis client errors |');
+    console.log(
+      `\nIn-place upgrade under load (machine load average ${load1} at the end): ${UPGRADES} upgrades, bundle ${(bundles[0].length / 1e6).toFixed(1)} MB, Node ${process.version}, ${new Date().toISOString()}`,
+    );
+    console.log(
+      '\n| # | to version | HTTP unavailable | failed probes | exec → listening (manager log) | PUT → new session | Redis client errors |',
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.n} | ${r.version} | ${fmt(r.windowMs)} | ${r.failed} | ${fmt(execToListen[r.n - 1] ?? NaN)} | ${fmt(r.toSessionMs)} | ${r.incrErrors} |`);
+      console.log(
+        `| ${r.n} | ${r.version} | ${fmt(r.windowMs)} | ${r.failed} | ${fmt(execToListen[r.n - 1] ?? NaN)} | ${fmt(r.toSessionMs)} | ${r.incrErrors} |`,
+      );
     }
     console.log('\n| measure | p50 | max | goal |');
     console.log('|---|---|---|---|');
-    console.log(`| HTTP unavailable (fresh connection to /healthz every ~${PROBE_GAP_MS} ms) | ${fmt(percentile(windows, 50))} | ${fmt(Math.max(...windows))} | ≤ 300 ms p50 |`);
-    console.log(`| exec → listening again (manager's log) | ${fmt(percentile(execToListen, 50))} | ${fmt(Math.max(...execToListen))} | |`);
-    console.log(`| PUT → new sessionId in /v1/status (client update()) | ${fmt(percentile(toSession, 50))} | ${fmt(Math.max(...toSession))} | |`);
-    console.log(`| Redis client (INCR loop) errors | ${incrErrors.length} in ${incrs} writes | events: ${eventsDuringUpgrades.join(',') || 'none'} | 0 |`);
-    console.log(`| same Redis connection / run_id throughout | ${sameConnection} / ${sameRun} | counter ${counter} = writes ${incrs}: ${counter === incrs} | true |`);
+    console.log(
+      `| HTTP unavailable (fresh connection to /healthz every ~${PROBE_GAP_MS} ms) | ${fmt(percentile(windows, 50))} | ${fmt(Math.max(...windows))} | ≤ 300 ms p50 |`,
+    );
+    console.log(
+      `| exec → listening again (manager's log) | ${fmt(percentile(execToListen, 50))} | ${fmt(Math.max(...execToListen))} | |`,
+    );
+    console.log(
+      `| PUT → new sessionId in /v1/status (client update()) | ${fmt(percentile(toSession, 50))} | ${fmt(Math.max(...toSession))} | |`,
+    );
+    console.log(
+      `| Redis client (INCR loop) errors | ${incrErrors.length} in ${incrs} writes | events: ${eventsDuringUpgrades.join(',') || 'none'} | 0 |`,
+    );
+    console.log(
+      `| same Redis connection / run_id throughout | ${sameConnection} / ${sameRun} | counter ${counter} = writes ${incrs}: ${counter === incrs} | true |`,
+    );
     console.log(`| redis-benchmark (SET, 4 conns, looping) still running at the end | ${benchmarkAlive} | | true |`);
     console.log(`| Redis killed after the upgrades: exit logged after | ${fmt(detectedAt - killedAt)} | | < 1000 ms |`);
     const wrkSummary = wrkResult.out

@@ -9,7 +9,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createClient, switchover, type InstanceManagerClient, type Schemas, type SwitchoverNode } from '../generated/client/src/index.js';
+import {
+  createClient,
+  switchover,
+  type InstanceManagerClient,
+  type Schemas,
+  type SwitchoverNode,
+} from '../generated/client/src/index.js';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
 
@@ -29,7 +35,22 @@ async function startNode(dir: string, name: string, role: 'primary' | 'replica',
   await writeFile(tokenFile, token, { mode: 0o600 });
   const child = spawn(
     process.execPath,
-    [bundle, 'run', '--listen', `127.0.0.1:${httpPort}`, '--data-dir', join(dir, name), '--redis-port', String(redisPort), '--token-file', tokenFile, '--initial-role', role, '--log-level', 'warn'],
+    [
+      bundle,
+      'run',
+      '--listen',
+      `127.0.0.1:${httpPort}`,
+      '--data-dir',
+      join(dir, name),
+      '--redis-port',
+      String(redisPort),
+      '--token-file',
+      tokenFile,
+      '--initial-role',
+      role,
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${httpPort}`;
@@ -44,7 +65,15 @@ async function table(title: string, nodes: DemoNode[]): Promise<Schemas['Status'
   const rows = nodes.map((n, i) => {
     const s = statuses[i];
     const primary = s.primary ? `${s.primary.host}:${s.primary.port} (${s.primary.linkStatus})` : '-';
-    return [n.name, `127.0.0.1:${n.redis.port}`, s.role, String(s.replicationOffset), s.lagSeconds === null ? '-' : `${s.lagSeconds} s`, primary, String(s.epoch ?? '-')];
+    return [
+      n.name,
+      `127.0.0.1:${n.redis.port}`,
+      s.role,
+      String(s.replicationOffset),
+      s.lagSeconds === null ? '-' : `${s.lagSeconds} s`,
+      primary,
+      String(s.epoch ?? '-'),
+    ];
   });
   const header = ['node', 'redis', 'role', 'offset', 'lag', 'primary', 'epoch'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -79,7 +108,11 @@ async function main(): Promise<number> {
     for (const replica of [n1, n2]) {
       await replica.client.demote({ body: { primaryHost: '127.0.0.1', primaryPort: n0.redis.port, epoch: 1 } });
     }
-    await waitFor('replicas to follow node-0', async () => ((await follows(n1, n0)) && (await follows(n2, n0))) || undefined, 20_000);
+    await waitFor(
+      'replicas to follow node-0',
+      async () => ((await follows(n1, n0)) && (await follows(n2, n0))) || undefined,
+      20_000,
+    );
 
     const writer = new Redis({ host: '127.0.0.1', port: n0.redis.port, maxRetriesPerRequest: 1 });
     clients.push(writer);
@@ -92,19 +125,29 @@ async function main(): Promise<number> {
 
     console.log('\nswitchover node-0 → node-1 (epoch 2) through redis-instance-manager-client');
     const report = await switchover({ from: n0, to: n1, others: [n2], epoch: 2 });
-    for (const step of report.steps) console.log(`  ${step.step.padEnd(20)} ${step.node.padEnd(8)} ${step.ok ? 'ok' : 'FAILED'}  ${step.durationMs.toFixed(1)} ms`);
+    for (const step of report.steps)
+      console.log(
+        `  ${step.step.padEnd(20)} ${step.node.padEnd(8)} ${step.ok ? 'ok' : 'FAILED'}  ${step.durationMs.toFixed(1)} ms`,
+      );
     console.log(`  write pause ${report.writePauseMs?.toFixed(1)} ms, total ${report.totalMs.toFixed(1)} ms`);
 
-    await waitFor('node-0 and node-2 to follow node-1', async () => ((await follows(n0, n1)) && (await follows(n2, n1))) || undefined, 20_000);
+    await waitFor(
+      'node-0 and node-2 to follow node-1',
+      async () => ((await follows(n0, n1)) && (await follows(n2, n1))) || undefined,
+      20_000,
+    );
     const after = await table('after the switchover', nodes);
 
     const reader = new Redis({ host: '127.0.0.1', port: n1.redis.port, maxRetriesPerRequest: 1 });
     clients.push(reader);
-    const keys = (await reader.dbsize());
+    const keys = await reader.dbsize();
     const checks: [string, boolean][] = [
       ['node-1 is the primary', after[1].role === 'primary'],
       ['node-0 and node-2 are replicas of node-1', (await follows(n0, n1)) && (await follows(n2, n1))],
-      [`no key lost (${keys} of ${KEYS} on node-1)`, keys === KEYS && (await reader.get(`demo:${KEYS - 1}`)) === `value-${KEYS - 1}`],
+      [
+        `no key lost (${keys} of ${KEYS} on node-1)`,
+        keys === KEYS && (await reader.get(`demo:${KEYS - 1}`)) === `value-${KEYS - 1}`,
+      ],
     ];
     console.log('');
     for (const [what, ok] of checks) console.log(`${ok ? 'OK  ' : 'FAIL'} ${what}`);

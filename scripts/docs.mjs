@@ -16,9 +16,13 @@ mkdirSync(cache, { recursive: true });
 mkdirSync(dirname(out), { recursive: true });
 
 const raw = join(cache, 'api.raw.html');
-execFileSync(join(root, 'node_modules/.bin/redocly'), ['build-docs', join(root, 'openapi.yaml'), '-o', raw, '--title', 'Redis instance manager API'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+execFileSync(
+  join(root, 'node_modules/.bin/redocly'),
+  ['build-docs', join(root, 'openapi.yaml'), '-o', raw, '--title', 'Redis instance manager API'],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 let html = readFileSync(raw, 'utf8');
 
 const cdn = /https:\/\/cdn\.redocly\.com\/redoc\/v([\d.]+)\/bundles\/redoc\.standalone\.js/;
@@ -27,13 +31,19 @@ if (!match) throw new Error('build-docs output no longer loads Redoc from the CD
 const version = match[1];
 const bundle = join(cache, `redoc-${version}.standalone.js`);
 if (!existsSync(bundle)) {
-  execFileSync('npm', ['pack', '--loglevel=error', `redoc@${version}`, '--pack-destination', cache], { cwd: cache, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['pack', '--loglevel=error', `redoc@${version}`, '--pack-destination', cache], {
+    cwd: cache,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   execFileSync('tar', ['xzf', `redoc-${version}.tgz`, 'package/bundles/redoc.standalone.js'], { cwd: cache });
   writeFileSync(bundle, readFileSync(join(cache, 'package/bundles/redoc.standalone.js')));
 }
 // Redoc's "API docs by Redocly" badge is an image on their CDN: an empty SVG keeps the page offline.
 const emptySvg = 'data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E';
-const script = readFileSync(bundle, 'utf8').replace(/https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg/g, emptySvg);
+const script = readFileSync(bundle, 'utf8').replace(
+  /https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg/g,
+  emptySvg,
+);
 const dataUrl = `data:text/javascript;base64,${Buffer.from(script).toString('base64')}`;
 html = html.replace(/<link rel="modulepreload"[^>]*redoc\.standalone\.js[^>]*>/g, '');
 html = html.split(match[0]).join(dataUrl);

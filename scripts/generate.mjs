@@ -77,7 +77,10 @@ function successMediaTypes(response) {
 function resolveResponse(doc, response) {
   const ref = response?.$ref;
   if (!ref) return response;
-  return ref.split('/').slice(1).reduce((node, key) => node[key], doc);
+  return ref
+    .split('/')
+    .slice(1)
+    .reduce((node, key) => node[key], doc);
 }
 
 function renderOperations(doc) {
@@ -136,7 +139,9 @@ function renderMethod(doc, path, method, op) {
   if (pathParams.length) inputFields.push(`path: ${opType}['parameters']['path']`);
   if (headerParams.length) inputFields.push(`header: ${opType}['parameters']['header']`);
   if (bodyMedia === 'application/json') {
-    inputFields.push(`body${bodyRequired ? '' : '?'}: NonNullable<${opType}['requestBody']>['content']['application/json']`);
+    inputFields.push(
+      `body${bodyRequired ? '' : '?'}: NonNullable<${opType}['requestBody']>['content']['application/json']`,
+    );
   } else if (bodyMedia) {
     inputFields.push(`body: Uint8Array | Blob | ReadableStream<Uint8Array>`);
   }
@@ -179,12 +184,15 @@ function renderMethod(doc, path, method, op) {
   const doc1 = [`${op.summary}.`, op.security?.length === 0 ? 'No authentication.' : 'Needs the operator token.']
     .filter(Boolean)
     .join(' ');
-  return { alias, body: `    /** ${doc1} (${M} ${path}) */
+  return {
+    alias,
+    body: `    /** ${doc1} (${M} ${path}) */
     ${op.operationId}: (${inputDecl}options?: Options): Promise<${resultType}> =>
       call<${resultType}>(options, (signal) =>
         fetchClient.${M}(${P}, { ${[...requestFields, 'signal'].join(', ')} } as never),
       ),
-` };
+`,
+  };
 }
 
 // The client's hand-written parts (runtime, entry point, helpers, README) live in src/client,
@@ -194,6 +202,7 @@ function renderMethod(doc, path, method, op) {
 import { readdir } from 'node:fs/promises';
 for (const name of (await readdir(join(root, 'src/client'))).sort()) {
   const text = await readFile(join(root, 'src/client', name), 'utf8');
-  if (name.endsWith('.ts')) await write(join('client/src', name), banner.replace('from openapi.yaml', `from src/client/${name}`) + text);
+  if (name.endsWith('.ts'))
+    await write(join('client/src', name), banner.replace('from openapi.yaml', `from src/client/${name}`) + text);
   if (name === 'README.md') await write('client/README.md', text);
 }

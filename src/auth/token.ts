@@ -44,7 +44,6 @@ export class TokenStore {
     return this.loaded.digest;
   }
 
-
   /** Throws UnauthorizedError unless the Authorization header carries the current token. */
   verify(authorization: string | undefined): void {
     const expected = this.currentDigest();

@@ -33,7 +33,15 @@ export interface SwitchoverOptions {
   catchUpTimeoutSeconds?: number;
 }
 
-export type SwitchoverStepName = 'fence' | 'check-target' | 'promote' | 'demote-old-primary' | 'repoint' | 'unfence' | 'rollback-demote-target' | 'rollback-unfence';
+export type SwitchoverStepName =
+  | 'fence'
+  | 'check-target'
+  | 'promote'
+  | 'demote-old-primary'
+  | 'repoint'
+  | 'unfence'
+  | 'rollback-demote-target'
+  | 'rollback-unfence';
 
 export interface SwitchoverStep {
   step: SwitchoverStepName;
@@ -78,7 +86,14 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   const fenceTimeoutMs = options.fenceTimeoutMs ?? 10_000;
   const catchUpTimeoutSeconds = options.catchUpTimeoutSeconds ?? 5;
   const started = performance.now();
-  const report: SwitchoverReport = { committed: false, rolledBack: false, fencedOffset: null, writePauseMs: null, totalMs: 0, steps: [] };
+  const report: SwitchoverReport = {
+    committed: false,
+    rolledBack: false,
+    fencedOffset: null,
+    writePauseMs: null,
+    totalMs: 0,
+    steps: [],
+  };
 
   async function step<T>(name: SwitchoverStepName, node: SwitchoverNode, work: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
@@ -87,7 +102,13 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
       report.steps.push({ step: name, node: nameOf(node), ok: true, durationMs: performance.now() - t0 });
       return value;
     } catch (err) {
-      report.steps.push({ step: name, node: nameOf(node), ok: false, durationMs: performance.now() - t0, error: describeError(err) });
+      report.steps.push({
+        step: name,
+        node: nameOf(node),
+        ok: false,
+        durationMs: performance.now() - t0,
+        error: describeError(err),
+      });
       throw err;
     }
   }
@@ -125,7 +146,9 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     await step('check-target', to, async () => {
       const status = await to.client.getStatus();
       if (status.role !== 'replica' || status.replicationId !== fence.replicationId) {
-        throw new Error(`${nameOf(to)} does not replicate from ${nameOf(from)} (role ${status.role}, replication id ${status.replicationId ?? 'unknown'})`);
+        throw new Error(
+          `${nameOf(to)} does not replicate from ${nameOf(from)} (role ${status.role}, replication id ${status.replicationId ?? 'unknown'})`,
+        );
       }
     });
     await step('promote', to, () =>
@@ -160,12 +183,18 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
 
   // 4. Repoint the others; 5. lift the fence. Committed: failures are reported, not undone.
   const repointed = await Promise.allSettled(
-    others.map((node) => step('repoint', node, () => node.client.demote({ body: { primaryHost: to.redis.host, primaryPort: to.redis.port, epoch } }))),
+    others.map((node) =>
+      step('repoint', node, () =>
+        node.client.demote({ body: { primaryHost: to.redis.host, primaryPort: to.redis.port, epoch } }),
+      ),
+    ),
   );
   await unfence('unfence');
   const failed = report.steps.filter((s) => !s.ok);
   if (failed.length > 0 || repointed.some((r) => r.status === 'rejected')) {
-    throw fail(`switchover to ${nameOf(to)} is committed, but ${failed.map((s) => `${s.step} of ${s.node}`).join(', ')} failed`);
+    throw fail(
+      `switchover to ${nameOf(to)} is committed, but ${failed.map((s) => `${s.step} of ${s.node}`).join(', ')} failed`,
+    );
   }
   return finish();
 }

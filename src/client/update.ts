@@ -76,7 +76,12 @@ export async function update(
   for (;;) {
     const now = await client.getStatus({ timeoutMs: Math.min(2000, remaining()) }).catch(() => undefined);
     if (now && now.manager.executableHash === sha256 && now.manager.sessionId !== before.manager.sessionId) {
-      return { version: now.manager.version, sha256, sessionId: now.manager.sessionId, previousSessionId: before.manager.sessionId };
+      return {
+        version: now.manager.version,
+        sha256,
+        sessionId: now.manager.sessionId,
+        previousSessionId: before.manager.sessionId,
+      };
     }
     if (Date.now() >= deadline) throw new UpdateTimeoutError(timeoutMs, 'restart');
     await sleep(Math.min(options.pollIntervalMs ?? 100, remaining()));

@@ -150,7 +150,9 @@ export function buildConfig(raw: RawOptions): Config {
       throw new ConfigError(`--redis-url: scheme ${JSON.stringify(url.protocol)} must be redis: or rediss:`);
     }
     if (url.password) {
-      throw new ConfigError('--redis-url: put the password in --redis-password-file, not in the URL (argv is visible to ps)');
+      throw new ConfigError(
+        '--redis-url: put the password in --redis-password-file, not in the URL (argv is visible to ps)',
+      );
     }
   }
   const s3 = buildS3(raw);
@@ -172,7 +174,12 @@ export function buildConfig(raw: RawOptions): Config {
     jsonBodyLimitBytes: 64 * 1024,
     redisStdio: 'inherit',
     updateMaxBytes: integer('--update-max-bytes', raw.updateMaxBytes ?? String(64 * 1024 * 1024), 1, 2 ** 40),
-    updateSelfTestTimeoutMs: integer('--update-self-test-timeout-ms', raw.updateSelfTestTimeoutMs ?? '10000', 100, 600_000),
+    updateSelfTestTimeoutMs: integer(
+      '--update-self-test-timeout-ms',
+      raw.updateSelfTestTimeoutMs ?? '10000',
+      100,
+      600_000,
+    ),
   };
 }
 
@@ -183,7 +190,8 @@ function buildS3(raw: RawOptions): S3Config | undefined {
   if (raw.s3Endpoint !== undefined) {
     try {
       const url = new URL(raw.s3Endpoint);
-      if (url.username || url.password) throw new ConfigError('--s3-endpoint: credentials belong in the AWS_* environment, not the URL');
+      if (url.username || url.password)
+        throw new ConfigError('--s3-endpoint: credentials belong in the AWS_* environment, not the URL');
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       throw new ConfigError(`--s3-endpoint: ${JSON.stringify(raw.s3Endpoint)} is not a valid URL`);

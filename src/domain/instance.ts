@@ -83,9 +83,20 @@ export class Instance {
       log: log.child({ module: 'backup' }),
       operations,
     });
-    const metrics = Metrics.connect(endpoint, config.probeTimeoutMs, () => supervisor?.restarts ?? 0, () => backupFamilies(backups.stats));
+    const metrics = Metrics.connect(
+      endpoint,
+      config.probeTimeoutMs,
+      () => supervisor?.restarts ?? 0,
+      () => backupFamilies(backups.stats),
+    );
     const tokens = new TokenStore(config.tokenFile);
-    const replication = new Replication({ redis, state, log: log.child({ module: 'replication' }), redisPort: endpoint.port, operations });
+    const replication = new Replication({
+      redis,
+      state,
+      log: log.child({ module: 'replication' }),
+      redisPort: endpoint.port,
+      operations,
+    });
     if (supervisor) {
       // Redis (re)started from the state file; bring it fully in line (resume a held primary).
       supervisor.on('started', () => void replication.reconcileSoon());
@@ -93,7 +104,19 @@ export class Instance {
       // Redis still loading a large dataset must not keep the probes waiting.
       await replication.reconcileSoon();
     }
-    const instance = new Instance(config, log, identity, redis, supervisor, tokens, state, operations, backups, metrics, replication);
+    const instance = new Instance(
+      config,
+      log,
+      identity,
+      redis,
+      supervisor,
+      tokens,
+      state,
+      operations,
+      backups,
+      metrics,
+      replication,
+    );
     const { role, primary, epoch } = state.current;
     log.info(
       { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },

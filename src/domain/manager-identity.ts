@@ -17,7 +17,11 @@ export const BUNDLE_NAME = 'instance-manager.mjs';
 
 export async function identifyManager(entry = process.argv[1]): Promise<ManagerIdentity> {
   const isBundle = entry !== undefined && basename(entry) === BUNDLE_NAME;
-  const executableHash = isBundle ? createHash('sha256').update(await readFile(entry)).digest('hex') : null;
+  const executableHash = isBundle
+    ? createHash('sha256')
+        .update(await readFile(entry))
+        .digest('hex')
+    : null;
   return {
     version: MANAGER_VERSION,
     executableHash,

@@ -27,7 +27,10 @@ export interface GateOptions {
   assertAcceptingWrites: () => void;
 }
 
-export function bodyGate(api: OpenAPIBackend, { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions): RequestHandler {
+export function bodyGate(
+  api: OpenAPIBackend,
+  { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
+): RequestHandler {
   const parseJson = express.json({ limit: jsonLimitBytes, type: () => true, strict: false });
   return (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
@@ -39,7 +42,9 @@ export function bodyGate(api: OpenAPIBackend, { tokens, jsonLimitBytes, assertAc
       context.authenticated = true;
     }
     if (req.method !== 'GET') assertAcceptingWrites();
-    const accepted = Object.keys(operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {});
+    const accepted = Object.keys(
+      operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {},
+    );
     // A body sent to an operation that takes none is ignored, never parsed.
     if (!hasBody(req.headers) || accepted.length === 0) return next();
     const mediaType = (req.get('content-type') ?? '').split(';', 1)[0].trim().toLowerCase();

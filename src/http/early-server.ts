@@ -25,7 +25,11 @@ function answerStarting(res: ServerResponse, detail: string): void {
     status: 503,
     detail,
   });
-  res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), 'Retry-After': '1' });
+  res.writeHead(503, {
+    'Content-Type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+    'Retry-After': '1',
+  });
   res.end(body);
 }
 
@@ -35,7 +39,8 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
   const held: [IncomingMessage, ServerResponse][] = [];
   const server = createServer((req, res) => {
     if (listener) return listener(req, res);
-    if (failed || held.length >= MAX_HELD) return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
+    if (failed || held.length >= MAX_HELD)
+      return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
   });
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.

@@ -97,7 +97,10 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
       ...handlers,
       validationFail: (c: Context) => {
         const errors = fieldErrors(c.validation.errors);
-        throw new ValidationError(errors.map((e) => `${e.path} ${e.message}`).join('; ') || 'the request is invalid', errors);
+        throw new ValidationError(
+          errors.map((e) => `${e.path} ${e.message}`).join('; ') || 'the request is invalid',
+          errors,
+        );
       },
       // The body gate has already verified the token; this runs only if it did not.
       unauthorizedHandler: () => {
@@ -108,14 +111,22 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
       },
       methodNotAllowed: (c: Context) => {
         const allow = allowedMethods(api, c.request.path);
-        throw new MethodNotAllowedError(`${c.request.method.toUpperCase()} is not allowed on ${c.request.path}; use ${allow.join(' or ')}`, allow);
+        throw new MethodNotAllowedError(
+          `${c.request.method.toUpperCase()} is not allowed on ${c.request.path}; use ${allow.join(' or ')}`,
+          allow,
+        );
       },
       notImplemented: (c: Context) => {
-        throw new NotImplementedError(`${c.operation.operationId ?? 'this operation'} is in the contract but not available in this build yet`);
+        throw new NotImplementedError(
+          `${c.operation.operationId ?? 'this operation'} is in the contract but not available in this build yet`,
+        );
       },
     },
   });
   // Authentication happens in the body gate, before the body is read; this reports its verdict.
-  api.registerSecurityHandler(OPERATOR_SCHEME, (_c: Context, _req: Request, res: Response) => contextOf(res).authenticated);
+  api.registerSecurityHandler(
+    OPERATOR_SCHEME,
+    (_c: Context, _req: Request, res: Response) => contextOf(res).authenticated,
+  );
   return api;
 }

@@ -26,7 +26,11 @@ interface BodyParserError extends Error {
 }
 
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return err instanceof Error && typeof (err as Partial<BodyParserError>).type === 'string' && typeof (err as Partial<BodyParserError>).status === 'number';
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<BodyParserError>).type === 'string' &&
+    typeof (err as Partial<BodyParserError>).status === 'number'
+  );
 }
 
 /** Turns what body-parser throws into our typed errors. */
@@ -38,7 +42,7 @@ function fromBodyParser(err: BodyParserError): ProblemError | undefined {
       return new ValidationError('the body is not valid JSON');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new UnsupportedMediaTypeError('the body\'s charset or content encoding is not supported');
+      return new UnsupportedMediaTypeError("the body's charset or content encoding is not supported");
     case 'request.aborted':
     case 'request.size.invalid':
       return new ValidationError('the body was cut short or does not match Content-Length');
@@ -51,12 +55,19 @@ function toProblemError(err: unknown): ProblemError | undefined {
   if (err instanceof ProblemError) return err;
   if (isBodyParserError(err)) return fromBodyParser(err);
   // LOADING, BUSY, MASTERDOWN, READONLY…: Redis cannot do it now, which is a 503, not a bug.
-  if (err instanceof RedisReplyError) return new UnavailableError(`Redis answered ${err.code}: ${err.message.slice(0, 200)}`);
+  if (err instanceof RedisReplyError)
+    return new UnavailableError(`Redis answered ${err.code}: ${err.message.slice(0, 200)}`);
   return undefined;
 }
 
 function sendProblem(res: ServerResponse, error: ProblemError): void {
-  const body: Problem = { type: error.type, title: error.title, status: error.status, detail: error.message, instance: contextOf(res).requestId };
+  const body: Problem = {
+    type: error.type,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    instance: contextOf(res).requestId,
+  };
   if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;
   for (const [name, value] of Object.entries(error.headers())) res.setHeader(name, value);
   sendBody(res, error.status, PROBLEM_MEDIA_TYPE, JSON.stringify(body));

@@ -28,7 +28,12 @@ export function contextOf(res: ServerResponse): RequestContext {
   return context;
 }
 
-export function beginRequest(log: Logger, req: IncomingMessage, res: ServerResponse, observe?: RequestObserver): RequestContext {
+export function beginRequest(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  observe?: RequestObserver,
+): RequestContext {
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
   const context: RequestContext = { requestId, authenticated: false };

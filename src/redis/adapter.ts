@@ -113,7 +113,10 @@ function classify(err: unknown, command: string, timeoutMs: number): Error {
   if (/timed? ?out/i.test(message)) {
     return new RedisUnreachableError(`${command} did not answer within ${timeoutMs} ms`, 'timeout');
   }
-  return new RedisUnreachableError(`${command} failed: Redis is not reachable (${connectionReason(message)})`, 'connection');
+  return new RedisUnreachableError(
+    `${command} failed: Redis is not reachable (${connectionReason(message)})`,
+    'connection',
+  );
 }
 
 /** A short, secret-free reason for a connection failure. */

@@ -36,7 +36,12 @@ describe('backup: bad input', () => {
   ];
   for (const c of cases) {
     it(`${c.name} is 400`, async () => {
-      const res = await api(withStorage).post('/v1/backup').set(auth()).set('Content-Type', 'application/json').send(c.body).expect(400);
+      const res = await api(withStorage)
+        .post('/v1/backup')
+        .set(auth())
+        .set('Content-Type', 'application/json')
+        .send(c.body)
+        .expect(400);
       assert.equal(res.body.status, 400);
       assert.match(res.body.detail, c.detail);
       await assertNothingStarted(withStorage);

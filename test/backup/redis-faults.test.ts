@@ -81,8 +81,15 @@ describe('backup: Redis faults and races', function () {
     await slowSaves(redis, true);
     const pid = m.instance.supervisor!.pid!;
     const started = await startBackup(m);
-    await waitFor('BGSAVE to run', async () => (await infoField(redis, 'persistence', 'rdb_bgsave_in_progress')) === '1');
-    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number);
+    await waitFor(
+      'BGSAVE to run',
+      async () => (await infoField(redis, 'persistence', 'rdb_bgsave_in_progress')) === '1',
+    );
+    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     assert.ok(children.length >= 1, 'the BGSAVE child is running');
     for (const child of children) killPid(child, 'SIGKILL');
     killPid(pid, 'SIGKILL');
@@ -91,7 +98,10 @@ describe('backup: Redis faults and races', function () {
     assert.equal(backup.errorCode, 'redis_restarted', backup.error ?? '');
     assert.match(backup.error!, /restarted/);
     assert.deepEqual(await storage.keys(`${PREFIX}/${backup.id}/`), []);
-    await waitFor('the supervisor to restart redis-server', () => (m.instance.supervisor!.pid ?? pid) !== pid || undefined);
+    await waitFor(
+      'the supervisor to restart redis-server',
+      () => (m.instance.supervisor!.pid ?? pid) !== pid || undefined,
+    );
     await waitFor('redis to answer', async () => (await redis.ping().catch(() => '')) === 'PONG');
     await assertNextBackupWorks();
   });

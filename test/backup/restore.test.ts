@@ -51,7 +51,12 @@ describe('restore command', function () {
   }
 
   /** A backup under `prefix` with the given data object and metadata edits. */
-  async function plant(prefix: string, name: string, data: Buffer, edits: Record<string, unknown> = {}): Promise<string> {
+  async function plant(
+    prefix: string,
+    name: string,
+    data: Buffer,
+    edits: Record<string, unknown> = {},
+  ): Promise<string> {
     const metadata = JSON.parse((await storage.get(keyPrefix(location) + 'metadata.json')).toString());
     await storage.put(`${prefix}/${name}`, data);
     await storage.put(`${prefix}/metadata.json`, JSON.stringify({ ...metadata, object: name, ...edits }));
@@ -88,7 +93,7 @@ describe('restore command', function () {
     assert.deepEqual(await readdir(dir), []);
   });
 
-  it('metadata that is not a backup\'s: exit 1', async () => {
+  it("metadata that is not a backup's: exit 1", async () => {
     const from = await plant('bad-meta', 'dump.rdb', rdb, { sha256: 'nope', format: 9 });
     const res = await restore(['--from', from, '--data-dir', await freshDir()]);
     assert.equal(res.code, RESTORE_EXIT.failed);
@@ -105,7 +110,12 @@ describe('restore command', function () {
       Buffer.alloc(2 * BLOCK),
     ]);
     const sha256 = createHash('sha256').update(archive).digest('hex');
-    const from = await plant('evil', 'appendonly.tar', archive, { type: 'aof', size: archive.length, sha256, aof: { dir: 'appendonlydir', files: [] } });
+    const from = await plant('evil', 'appendonly.tar', archive, {
+      type: 'aof',
+      size: archive.length,
+      sha256,
+      aof: { dir: 'appendonlydir', files: [] },
+    });
     const root = await tempDir('im-restore-');
     const dir = join(root, 'data');
     const res = await restore(['--from', from, '--data-dir', dir]);

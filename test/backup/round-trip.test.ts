@@ -72,8 +72,15 @@ describe('backup round trip through s3rver', function () {
 
         const restoredDir = join(await tempDir('im-restored-'), 'data');
         const result = await runRestoreCli([
-          '--from', backup.location!, '--data-dir', restoredDir,
-          '--s3-endpoint', storage.endpoint, '--s3-path-style', '--s3-region', 'us-east-1',
+          '--from',
+          backup.location!,
+          '--data-dir',
+          restoredDir,
+          '--s3-endpoint',
+          storage.endpoint,
+          '--s3-path-style',
+          '--s3-region',
+          'us-east-1',
         ]);
         assert.equal(result.code, 0, result.stderr);
         const summary = JSON.parse(result.stdout.trim());
@@ -107,7 +114,10 @@ describe('backup round trip through s3rver', function () {
         assert.equal(second.state, 'completed', second.error ?? '');
         assert.notEqual(second.sha256, first.sha256);
         const list = await api(m).get('/v1/backups').set(auth()).expect(200);
-        assert.deepEqual(list.body.items.map((b: { id: string }) => b.id), [second.id, first.id]);
+        assert.deepEqual(
+          list.body.items.map((b: { id: string }) => b.id),
+          [second.id, first.id],
+        );
       });
     });
   }

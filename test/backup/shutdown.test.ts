@@ -44,7 +44,10 @@ describe('backup: shutdown', function () {
       const ended = m.instance.backups.get(backup.id)!;
       assert.equal(ended.state, 'failed');
       assert.equal(ended.errorCode, 'shutdown');
-      await waitFor('the abort to reach the storage', async () => (await storage.pendingUploads()).length === 0 || undefined);
+      await waitFor(
+        'the abort to reach the storage',
+        async () => (await storage.pendingUploads()).length === 0 || undefined,
+      );
       assert.deepEqual(await storage.keys('shutdown-upload/'), []);
     } finally {
       storage.fault = () => 'pass';

@@ -45,7 +45,10 @@ describe('backup: storage faults', function () {
     await storage.up();
     const next = await backupAndWait(m);
     assert.equal(next.state, 'completed', next.error ?? '');
-    assert.deepEqual(await storage.keys(`${PREFIX}/${next.id}/`), [`${PREFIX}/${next.id}/dump.rdb`, `${PREFIX}/${next.id}/metadata.json`]);
+    assert.deepEqual(await storage.keys(`${PREFIX}/${next.id}/`), [
+      `${PREFIX}/${next.id}/dump.rdb`,
+      `${PREFIX}/${next.id}/metadata.json`,
+    ]);
     assert.deepEqual(await storage.pendingUploads(), []);
   }
 

@@ -6,7 +6,12 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { SaveTracker, classifySaveReply, type SaveObservation, type SaveStart } from '../../src/domain/backup/save-progress.js';
+import {
+  SaveTracker,
+  classifySaveReply,
+  type SaveObservation,
+  type SaveStart,
+} from '../../src/domain/backup/save-progress.js';
 import { listTar, tarSize, tarStream, tarHeader } from '../../src/domain/backup/tar.js';
 import { backupPrefix, parseS3Url, storageFailure } from '../../src/domain/backup/storage.js';
 import { metadataKey } from '../../src/domain/backup/restore.js';
@@ -41,26 +46,136 @@ describe('backup units', () => {
       ['Background append only file rewriting scheduled', { start: 'scheduled' }],
       ['ERR Background append only file rewriting already in progress', { start: 'already-running' }],
       ['ERR', { refused: 'ERR' }],
-      ["ERR Can't execute an AOF background rewriting. Please check the server logs for more information.", { refused: "ERR Can't execute an AOF background rewriting. Please check the server logs for more information." }],
+      [
+        "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        {
+          refused: "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        },
+      ],
     ];
-    for (const [reply, expected] of cases) it(JSON.stringify(reply), () => assert.deepEqual(classifySaveReply(reply), expected));
+    for (const [reply, expected] of cases)
+      it(JSON.stringify(reply), () => assert.deepEqual(classifySaveReply(reply), expected));
   });
 
   describe('SaveTracker', () => {
-    const cases: { name: string; type: 'rdb' | 'aof'; start: SaveStart; steps: [Partial<SaveObservation>, string][] }[] = [
-      { name: 'rdb: running, then LASTSAVE advances with ok', type: 'rdb', start: 'started', steps: [[{ rdbInProgress: true }, 'waiting'], [{ lastSave: 101 }, 'completed']] },
-      { name: 'rdb: child gone with err and LASTSAVE still', type: 'rdb', start: 'started', steps: [[{ rdbInProgress: true }, 'waiting'], [{ rdbStatusOk: false }, 'failed:save_failed']] },
-      { name: 'rdb: an earlier failure (err at baseline) does not fail a running save', type: 'rdb', start: 'started', steps: [[{ rdbInProgress: true, rdbStatusOk: false }, 'waiting'], [{ lastSave: 101 }, 'completed']] },
-      { name: 'rdb: restarted Redis (LASTSAVE = start time, status ok) is not a completed save', type: 'rdb', start: 'started', steps: [[{ runId: 'r2', lastSave: 200 }, 'failed:redis_restarted']] },
-      { name: 'rdb: scheduled behind an AOF rewrite; an old err is not our failure until our child ran', type: 'rdb', start: 'scheduled', steps: [[{ aofInProgress: true, rdbStatusOk: false }, 'waiting'], [{ rdbStatusOk: false }, 'waiting'], [{ rdbStatusOk: false, forks: 6 }, 'failed:save_failed']] },
-      { name: 'rdb: scheduled, runs, succeeds', type: 'rdb', start: 'scheduled', steps: [[{ aofInProgress: true }, 'waiting'], [{ rdbInProgress: true, forks: 6 }, 'waiting'], [{ lastSave: 150, forks: 6 }, 'completed']] },
-      { name: 'rdb: already running, finishes ok', type: 'rdb', start: 'already-running', steps: [[{ rdbInProgress: true }, 'waiting'], [{ lastSave: 101 }, 'completed']] },
-      { name: 'rdb: LASTSAVE advanced but status err (not ours yet)', type: 'rdb', start: 'started', steps: [[{ lastSave: 101, rdbStatusOk: false, rdbInProgress: true }, 'waiting']] },
-      { name: 'aof: started, done with ok', type: 'aof', start: 'started', steps: [[{ aofInProgress: true }, 'waiting'], [{}, 'completed']] },
-      { name: 'aof: started, done with err', type: 'aof', start: 'started', steps: [[{ aofInProgress: true }, 'waiting'], [{ aofStatusOk: false }, 'failed:save_failed']] },
-      { name: 'aof: scheduled behind a BGSAVE, waits for its own rewrite', type: 'aof', start: 'scheduled', steps: [[{ rdbInProgress: true, aofScheduled: true }, 'waiting'], [{ aofScheduled: true }, 'waiting'], [{ aofInProgress: true, forks: 6 }, 'waiting'], [{ forks: 6 }, 'completed']] },
-      { name: 'aof: scheduled, its quick rewrite seen only through total_forks', type: 'aof', start: 'scheduled', steps: [[{ rdbInProgress: true, aofScheduled: true }, 'waiting'], [{ forks: 7 }, 'completed']] },
-      { name: 'aof: restarted Redis', type: 'aof', start: 'started', steps: [[{ runId: 'other' }, 'failed:redis_restarted']] },
+    const cases: {
+      name: string;
+      type: 'rdb' | 'aof';
+      start: SaveStart;
+      steps: [Partial<SaveObservation>, string][];
+    }[] = [
+      {
+        name: 'rdb: running, then LASTSAVE advances with ok',
+        type: 'rdb',
+        start: 'started',
+        steps: [
+          [{ rdbInProgress: true }, 'waiting'],
+          [{ lastSave: 101 }, 'completed'],
+        ],
+      },
+      {
+        name: 'rdb: child gone with err and LASTSAVE still',
+        type: 'rdb',
+        start: 'started',
+        steps: [
+          [{ rdbInProgress: true }, 'waiting'],
+          [{ rdbStatusOk: false }, 'failed:save_failed'],
+        ],
+      },
+      {
+        name: 'rdb: an earlier failure (err at baseline) does not fail a running save',
+        type: 'rdb',
+        start: 'started',
+        steps: [
+          [{ rdbInProgress: true, rdbStatusOk: false }, 'waiting'],
+          [{ lastSave: 101 }, 'completed'],
+        ],
+      },
+      {
+        name: 'rdb: restarted Redis (LASTSAVE = start time, status ok) is not a completed save',
+        type: 'rdb',
+        start: 'started',
+        steps: [[{ runId: 'r2', lastSave: 200 }, 'failed:redis_restarted']],
+      },
+      {
+        name: 'rdb: scheduled behind an AOF rewrite; an old err is not our failure until our child ran',
+        type: 'rdb',
+        start: 'scheduled',
+        steps: [
+          [{ aofInProgress: true, rdbStatusOk: false }, 'waiting'],
+          [{ rdbStatusOk: false }, 'waiting'],
+          [{ rdbStatusOk: false, forks: 6 }, 'failed:save_failed'],
+        ],
+      },
+      {
+        name: 'rdb: scheduled, runs, succeeds',
+        type: 'rdb',
+        start: 'scheduled',
+        steps: [
+          [{ aofInProgress: true }, 'waiting'],
+          [{ rdbInProgress: true, forks: 6 }, 'waiting'],
+          [{ lastSave: 150, forks: 6 }, 'completed'],
+        ],
+      },
+      {
+        name: 'rdb: already running, finishes ok',
+        type: 'rdb',
+        start: 'already-running',
+        steps: [
+          [{ rdbInProgress: true }, 'waiting'],
+          [{ lastSave: 101 }, 'completed'],
+        ],
+      },
+      {
+        name: 'rdb: LASTSAVE advanced but status err (not ours yet)',
+        type: 'rdb',
+        start: 'started',
+        steps: [[{ lastSave: 101, rdbStatusOk: false, rdbInProgress: true }, 'waiting']],
+      },
+      {
+        name: 'aof: started, done with ok',
+        type: 'aof',
+        start: 'started',
+        steps: [
+          [{ aofInProgress: true }, 'waiting'],
+          [{}, 'completed'],
+        ],
+      },
+      {
+        name: 'aof: started, done with err',
+        type: 'aof',
+        start: 'started',
+        steps: [
+          [{ aofInProgress: true }, 'waiting'],
+          [{ aofStatusOk: false }, 'failed:save_failed'],
+        ],
+      },
+      {
+        name: 'aof: scheduled behind a BGSAVE, waits for its own rewrite',
+        type: 'aof',
+        start: 'scheduled',
+        steps: [
+          [{ rdbInProgress: true, aofScheduled: true }, 'waiting'],
+          [{ aofScheduled: true }, 'waiting'],
+          [{ aofInProgress: true, forks: 6 }, 'waiting'],
+          [{ forks: 6 }, 'completed'],
+        ],
+      },
+      {
+        name: 'aof: scheduled, its quick rewrite seen only through total_forks',
+        type: 'aof',
+        start: 'scheduled',
+        steps: [
+          [{ rdbInProgress: true, aofScheduled: true }, 'waiting'],
+          [{ forks: 7 }, 'completed'],
+        ],
+      },
+      {
+        name: 'aof: restarted Redis',
+        type: 'aof',
+        start: 'started',
+        steps: [[{ runId: 'other' }, 'failed:redis_restarted']],
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -100,7 +215,14 @@ describe('backup units', () => {
       const read = await open(file, 'r');
       const members = await listTar(read, archive.length);
       await read.close();
-      assert.deepEqual(members.map((m) => [m.name, m.size]), [['appendonlydir/appendonly.aof.manifest', 5], ['appendonlydir/empty', 0], ['appendonlydir/big', 1500]]);
+      assert.deepEqual(
+        members.map((m) => [m.name, m.size]),
+        [
+          ['appendonlydir/appendonly.aof.manifest', 5],
+          ['appendonlydir/empty', 0],
+          ['appendonlydir/big', 1500],
+        ],
+      );
     });
 
     it('sizes of 8 GiB and more use the base-256 form', () => {
@@ -118,7 +240,10 @@ describe('backup units', () => {
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : link[i];
       link.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-      for (const [header, message] of [[bad, /corrupt/], [link, /not a regular file/]] as const) {
+      for (const [header, message] of [
+        [bad, /corrupt/],
+        [link, /not a regular file/],
+      ] as const) {
         const file = join(dir, 'x.tar');
         await writeFile(file, Buffer.concat([header, Buffer.alloc(1024)]));
         const handle = await open(file, 'r');
@@ -136,11 +261,24 @@ describe('backup units', () => {
   });
 
   describe('layout and locations', () => {
-    const prefixes: [string, string][] = [['', 'ID/'], ['backups', 'backups/ID/'], ['backups/', 'backups/ID/'], ['a/b', 'a/b/ID/']];
-    for (const [prefix, expected] of prefixes) it(`prefix ${JSON.stringify(prefix)} → ${expected}`, () => assert.equal(backupPrefix(prefix, 'ID'), expected));
+    const prefixes: [string, string][] = [
+      ['', 'ID/'],
+      ['backups', 'backups/ID/'],
+      ['backups/', 'backups/ID/'],
+      ['a/b', 'a/b/ID/'],
+    ];
+    for (const [prefix, expected] of prefixes)
+      it(`prefix ${JSON.stringify(prefix)} → ${expected}`, () => assert.equal(backupPrefix(prefix, 'ID'), expected));
 
-    const metadata: [string, string][] = [['p/id/', 'p/id/metadata.json'], ['p/id/metadata.json', 'p/id/metadata.json'], ['p/id/dump.rdb', 'p/id/metadata.json'], ['', 'metadata.json'], ['dump.rdb', 'metadata.json']];
-    for (const [key, expected] of metadata) it(`metadata of ${JSON.stringify(key)} → ${expected}`, () => assert.equal(metadataKey(key), expected));
+    const metadata: [string, string][] = [
+      ['p/id/', 'p/id/metadata.json'],
+      ['p/id/metadata.json', 'p/id/metadata.json'],
+      ['p/id/dump.rdb', 'p/id/metadata.json'],
+      ['', 'metadata.json'],
+      ['dump.rdb', 'metadata.json'],
+    ];
+    for (const [key, expected] of metadata)
+      it(`metadata of ${JSON.stringify(key)} → ${expected}`, () => assert.equal(metadataKey(key), expected));
 
     it('parses s3:// locations and refuses others', () => {
       assert.deepEqual(parseS3Url('s3://b/k/x'), { bucket: 'b', key: 'k/x' });
@@ -169,15 +307,20 @@ describe('backup units', () => {
     for (const [err, code] of cases) {
       it(`${JSON.stringify(err)} → ${code}`, () => assert.equal(storageFailure(err, 'upload', 'b').code, code));
     }
-    it('never echoes the server\'s message (it may name the access key)', () => {
-      const failure = storageFailure({ name: 'InvalidAccessKeyId', message: 'key AKIASECRET does not exist' }, 'upload', 'b');
+    it("never echoes the server's message (it may name the access key)", () => {
+      const failure = storageFailure(
+        { name: 'InvalidAccessKeyId', message: 'key AKIASECRET does not exist' },
+        'upload',
+        'b',
+      );
       assert.doesNotMatch(failure.message, /AKIASECRET/);
     });
   });
 
   describe('AOF manifest', () => {
     it('lists base and incr files, not history', () => {
-      const manifest = 'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n';
+      const manifest =
+        'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.base.rdb seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n';
       assert.deepEqual(manifestFiles(manifest), ['appendonly.aof.2.base.rdb', 'appendonly.aof.3.incr.aof']);
     });
     it('refuses a name with a path in it', () => {
@@ -195,7 +338,9 @@ describe('backup units', () => {
       [{ type: 'aof', aof: { dir: '../x' } }, /aof\.dir/],
       [{ format: 2 }, /format/],
     ];
-    for (const [edit, message] of bad) it(`refuses ${JSON.stringify(edit)}`, () => assert.throws(() => parseMetadata(JSON.stringify({ ...good, ...edit })), message));
+    for (const [edit, message] of bad)
+      it(`refuses ${JSON.stringify(edit)}`, () =>
+        assert.throws(() => parseMetadata(JSON.stringify({ ...good, ...edit })), message));
     it('refuses what is not JSON', () => assert.throws(() => parseMetadata('{'), /not valid JSON/));
   });
 

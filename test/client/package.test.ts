@@ -68,14 +68,26 @@ describe('the client package', function () {
     await run('npm', ['pack', join(root, 'generated/client'), '--pack-destination', scratch], { cwd: scratch });
     const tarball = (await readdir(scratch)).find((f) => f.endsWith('.tgz'));
     assert.ok(tarball, 'npm pack produced no tarball');
-    await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'operator-example', private: true, type: 'module' }));
+    await writeFile(
+      join(scratch, 'package.json'),
+      JSON.stringify({ name: 'operator-example', private: true, type: 'module' }),
+    );
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`], { cwd: scratch });
     await mkdir(join(scratch, 'src'));
     await writeFile(join(scratch, 'src/operator.ts'), PROGRAM);
     await writeFile(
       join(scratch, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, lib: ['ES2022', 'DOM'], types: [], outDir: 'out', skipLibCheck: false },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          outDir: 'out',
+          skipLibCheck: false,
+        },
         include: ['src'],
       }),
     );
@@ -92,11 +104,14 @@ describe('the client package', function () {
   });
 
   it('type-checks an operator-style program, and rejects a call the contract forbids', async () => {
-    await run(tsc, ['-p', join(scratch, 'tsconfig.json')], { cwd: scratch }).catch((err: { stdout: string }) => assert.fail(err.stdout));
+    await run(tsc, ['-p', join(scratch, 'tsconfig.json')], { cwd: scratch }).catch((err: { stdout: string }) =>
+      assert.fail(err.stdout),
+    );
     await writeFile(join(scratch, 'src/mistake.ts'), MISTAKE);
     try {
-      await assert.rejects(run(tsc, ['-p', join(scratch, 'tsconfig.json'), '--noEmit'], { cwd: scratch }), (err: { stdout: string }) =>
-        /mistake\.ts.*Type 'string' is not assignable to type 'number'/s.test(err.stdout),
+      await assert.rejects(
+        run(tsc, ['-p', join(scratch, 'tsconfig.json'), '--noEmit'], { cwd: scratch }),
+        (err: { stdout: string }) => /mistake\.ts.*Type 'string' is not assignable to type 'number'/s.test(err.stdout),
       );
     } finally {
       const { rm } = await import('node:fs/promises');
@@ -106,7 +121,11 @@ describe('the client package', function () {
 
   it('runs against a live manager: typed results, problems as ProblemError, timeouts as TimeoutError', async () => {
     const address = hung.address() as { port: number };
-    const { stdout } = await run(process.execPath, [join(scratch, 'out/operator.js'), m.url, TEST_TOKEN, `http://127.0.0.1:${address.port}`], { cwd: scratch });
+    const { stdout } = await run(
+      process.execPath,
+      [join(scratch, 'out/operator.js'), m.url, TEST_TOKEN, `http://127.0.0.1:${address.port}`],
+      { cwd: scratch },
+    );
     const result = JSON.parse(stdout.trim()) as Record<string, unknown>;
     const status = await fetch(`${m.url}/v1/status`).then((r) => r.json() as Promise<{ redis: { runId: string } }>);
     assert.deepEqual(result, {
@@ -114,7 +133,11 @@ describe('the client package', function () {
       runId: status.redis.runId,
       alive: true,
       ready: true,
-      unauthenticated: { status: 401, title: 'Unauthorized', type: 'https://redis-instance-manager.dev/problems/unauthorized' },
+      unauthenticated: {
+        status: 401,
+        title: 'Unauthorized',
+        type: 'https://redis-instance-manager.dev/problems/unauthorized',
+      },
       notFound: result.notFound,
       timedOut: true,
     });

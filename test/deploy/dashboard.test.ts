@@ -8,7 +8,19 @@ import { startTestManager } from '../helpers/manager.js';
 import { redisClient, startRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+]);
 
 /** Metric names in a PromQL expression: identifiers outside label matchers, ranges and strings, not called as functions. */
 export function metricNames(expr: string): string[] {
@@ -33,17 +45,32 @@ describe('Grafana dashboard (config/monitoring/grafana-dashboard.json)', functio
   this.timeout(60_000);
   let dashboard: { panels: Panel[]; templating: { list: { type: string; query?: { query: string } | string }[] } };
   before(async () => {
-    dashboard = JSON.parse(await readFile(join(import.meta.dirname, '../../config/monitoring/grafana-dashboard.json'), 'utf8'));
+    dashboard = JSON.parse(
+      await readFile(join(import.meta.dirname, '../../config/monitoring/grafana-dashboard.json'), 'utf8'),
+    );
   });
 
   it('extracts metric names from PromQL', () => {
-    assert.deepEqual(metricNames('rate(redis_a_total{pod=~"$pod"}[$__rate_interval]) / (rate(redis_b{x="y"}[5m]) + c) > 0'), ['redis_a_total', 'redis_b', 'c']);
-    assert.deepEqual(metricNames('time() - instance_manager_backup_last_success_timestamp_seconds{ns="a"}'), ['instance_manager_backup_last_success_timestamp_seconds']);
+    assert.deepEqual(
+      metricNames('rate(redis_a_total{pod=~"$pod"}[$__rate_interval]) / (rate(redis_b{x="y"}[5m]) + c) > 0'),
+      ['redis_a_total', 'redis_b', 'c'],
+    );
+    assert.deepEqual(metricNames('time() - instance_manager_backup_last_success_timestamp_seconds{ns="a"}'), [
+      'instance_manager_backup_last_success_timestamp_seconds',
+    ]);
   });
 
   it('has the panels an operator needs, each with a query', () => {
     const titles = dashboard.panels.map((p) => p.title);
-    for (const needed of ['Role', 'Memory used', 'Connected clients', 'Commands per second', 'Keyspace hit ratio', 'Replication offset', 'Backup age']) {
+    for (const needed of [
+      'Role',
+      'Memory used',
+      'Connected clients',
+      'Commands per second',
+      'Keyspace hit ratio',
+      'Replication offset',
+      'Backup age',
+    ]) {
       assert.ok(titles.includes(needed), `no "${needed}" panel`);
     }
     assert.ok(titles.some((t) => /lag/i.test(t)));
@@ -54,7 +81,10 @@ describe('Grafana dashboard (config/monitoring/grafana-dashboard.json)', functio
   it('queries only metrics a live primary and replica expose', async () => {
     const primary = await startTestManager();
     const replicaRedis = await startRedis(['--replicaof', '127.0.0.1', String(primary.redisPort)]);
-    await waitFor('replica online', async () => /slave0:.*state=online/.test(await redisClient(primary.redisPort).info('replication')) || undefined);
+    await waitFor(
+      'replica online',
+      async () => /slave0:.*state=online/.test(await redisClient(primary.redisPort).info('replication')) || undefined,
+    );
     const replica = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicaRedis.port}` } });
     try {
       const exposed = new Set<string>();
@@ -67,7 +97,9 @@ describe('Grafana dashboard (config/monitoring/grafana-dashboard.json)', functio
       }
       const queries = [
         ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
-        ...dashboard.templating.list.filter((v) => v.type === 'query').map((v) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? ''))),
+        ...dashboard.templating.list
+          .filter((v) => v.type === 'query')
+          .map((v) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? ''))),
       ];
       const used = new Set(queries.flatMap((q) => metricNames(q.replace(/^label_values\((.*),\s*\w+\)$/, '$1'))));
       assert.ok(used.size >= 10);

@@ -17,12 +17,19 @@ describe('make demo', function () {
     const lines = stdout.split('\n');
     const row = (table: string, node: string) => {
       const start = lines.findIndex((l) => l === table);
-      return lines.slice(start).find((l) => l.trim().startsWith(node))!.trim().split(/\s{2,}/);
+      return lines
+        .slice(start)
+        .find((l) => l.trim().startsWith(node))!
+        .trim()
+        .split(/\s{2,}/);
     };
     assert.equal(row('before the switchover', 'node-0')[2], 'primary');
     assert.equal(row('before the switchover', 'node-1')[2], 'replica');
     const after = ['node-0', 'node-1', 'node-2'].map((n) => row('after the switchover', n));
-    assert.deepEqual(after.map((r) => r[2]), ['replica', 'primary', 'replica']);
+    assert.deepEqual(
+      after.map((r) => r[2]),
+      ['replica', 'primary', 'replica'],
+    );
     const newPrimary = after[1][1];
     assert.ok(after[0][5].startsWith(`${newPrimary} (up)`) && after[2][5].startsWith(`${newPrimary} (up)`), stdout);
     assert.match(stdout, /^OK {3}node-1 is the primary$/m);

@@ -21,10 +21,20 @@ describe('API reference (make docs)', function () {
   before(async function () {
     assert.ok(existsSync(CHROMIUM), 'Debian chromium is not installed (make deps installs it)');
     page = join(await tempDir('im-docs-'), 'api.html');
-    await run(process.execPath, [join(root, 'scripts/docs.mjs'), page], { env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}` } });
+    await run(process.execPath, [join(root, 'scripts/docs.mjs'), page], {
+      env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}` },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {

@@ -39,11 +39,16 @@ export function registerValidator(apiVersionKind: string, validate: Validator): 
 
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    // kustomization.yaml itself and promtool's rule tests are not Kubernetes objects.
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml' && !e.name.endsWith('.test.yaml'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  return (
+    entries
+      // kustomization.yaml itself and promtool's rule tests are not Kubernetes objects.
+      .filter(
+        (e) =>
+          e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml' && !e.name.endsWith('.test.yaml'),
+      )
+      .map((e) => join(e.parentPath, e.name))
+      .sort()
+  );
 }
 
 async function manifests(): Promise<{ file: string; object: Manifest }[]> {
@@ -75,7 +80,9 @@ describe('Kubernetes samples (config/samples)', () => {
   });
 
   it('the kustomization lists every manifest file', async () => {
-    const kustomization = parseAllDocuments(await readFile(join(configDir, 'kustomization.yaml'), 'utf8'))[0].toJSON() as { resources: string[] };
+    const kustomization = parseAllDocuments(
+      await readFile(join(configDir, 'kustomization.yaml'), 'utf8'),
+    )[0].toJSON() as { resources: string[] };
     const files = (await yamlFiles(configDir)).map((f) => relative(configDir, f)).filter((f) => !f.endsWith('.json'));
     assert.deepEqual([...kustomization.resources].sort(), files.sort());
   });
@@ -116,7 +123,10 @@ describe('Kubernetes samples (config/samples)', () => {
     }
     const manager = pod.volumes!.find((v) => v.name === 'manager')!;
     assert.ok(manager.emptyDir);
-    assert.match(pod.initContainers![0].command!.join(' '), /cp .*instance-manager\.mjs \/var\/lib\/instance-manager\//);
+    assert.match(
+      pod.initContainers![0].command!.join(' '),
+      /cp .*instance-manager\.mjs \/var\/lib\/instance-manager\//,
+    );
   });
 
   it('admits the API port only from the operator and monitoring namespaces', () => {
@@ -147,9 +157,18 @@ describe('Dockerfile', () => {
 
   it('copies the bundle as the only application file and runs as a non-root user with data on a volume', async () => {
     const copies = dockerfile.match(/^(COPY|ADD) .*/gm) ?? [];
-    assert.deepEqual(copies.map((c) => c.split(' ').at(-2)), ['dist/instance-manager.mjs']);
+    assert.deepEqual(
+      copies.map((c) => c.split(' ').at(-2)),
+      ['dist/instance-manager.mjs'],
+    );
     assert.match(dockerfile, /^USER 10001:10001$/m);
     assert.match(dockerfile, /^VOLUME \["\/data"\]$/m);
-    assert.equal((await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')).join(' '), '* !dist/instance-manager.mjs');
+    assert.equal(
+      (await readFile(join(root, '.dockerignore'), 'utf8'))
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .join(' '),
+      '* !dist/instance-manager.mjs',
+    );
   });
 });

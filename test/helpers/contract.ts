@@ -54,7 +54,9 @@ function validatorFor(pointer: string) {
 /** Asserts that `res` is a response the contract allows for `method path`. */
 export function assertMatchesContract(method: string, path: string, res: Response): void {
   const status = String(res.status);
-  const contentType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+  const contentType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   const template = templateFor(path);
   const operation = template ? paths[template][method.toLowerCase()] : undefined;
   const where = `${method.toUpperCase()} ${path} → ${status}`;
@@ -76,14 +78,20 @@ export function assertMatchesContract(method: string, path: string, res: Respons
     response = pointer
       .split('/')
       .slice(1)
-      .reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, document as unknown as Record<string, unknown>);
+      .reduce<Record<string, unknown>>(
+        (node, key) => node[key] as Record<string, unknown>,
+        document as unknown as Record<string, unknown>,
+      );
   }
   for (const [name, header] of Object.entries(response.headers ?? {})) {
     if (header.required) assert.ok(res.headers[name.toLowerCase()], `${where}: missing required header ${name}`);
   }
   const declared = Object.keys(response.content ?? {});
   if (declared.length === 0) return;
-  assert.ok(declared.includes(contentType), `${where}: content-type ${contentType} is not one of ${declared.join(', ')}`);
+  assert.ok(
+    declared.includes(contentType),
+    `${where}: content-type ${contentType} is not one of ${declared.join(', ')}`,
+  );
   const body = contentType.startsWith('text/') || contentType === 'application/openmetrics-text' ? res.text : res.body;
   assertValid(`${pointer}/content/${escapePointer(contentType)}/schema`, body, where);
 }
@@ -92,15 +100,26 @@ function assertValid(pointer: string, body: unknown, where: string): void {
   const validate = validatorFor(pointer);
   if (!validate) throw new Error(`no schema at ${pointer}`);
   const ok = validate(body);
-  assert.ok(ok, `${where}: body does not match ${pointer}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)?.slice(0, 500)}`);
+  assert.ok(
+    ok,
+    `${where}: body does not match ${pointer}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)?.slice(0, 500)}`,
+  );
 }
 
 /** Every operation in the contract, for tests that must cover them all. */
-export function contractOperations(): { method: string; path: string; operation: OperationObject & Record<string, unknown> }[] {
+export function contractOperations(): {
+  method: string;
+  path: string;
+  operation: OperationObject & Record<string, unknown>;
+}[] {
   return Object.entries(paths).flatMap(([path, item]) =>
     Object.entries(item)
       .filter(([method]) => ['get', 'put', 'post', 'delete', 'patch'].includes(method))
-      .map(([method, operation]) => ({ method, path, operation: operation as OperationObject & Record<string, unknown> })),
+      .map(([method, operation]) => ({
+        method,
+        path,
+        operation: operation as OperationObject & Record<string, unknown>,
+      })),
   );
 }
 

@@ -84,7 +84,14 @@ export async function startTestManager(options: TestManagerOptions = {}): Promis
   };
   running.add(test);
   if (config.redisUrl === undefined) {
-    await waitFor('redis-server to answer', async () => (await manager.instance.redis.ping().then(() => true, () => false)) || undefined);
+    await waitFor(
+      'redis-server to answer',
+      async () =>
+        (await manager.instance.redis.ping().then(
+          () => true,
+          () => false,
+        )) || undefined,
+    );
   }
   return test;
 }
@@ -101,7 +108,13 @@ export interface ManagerProcess {
 
 /** The manager as its own process (tsx from source, or a bundle given as `entry`). */
 export async function spawnManager(
-  args: { dataDir: string; redisPort: number; tokenFile?: string; extra?: string[]; waitUntil?: 'listening' | 'redis-answers' },
+  args: {
+    dataDir: string;
+    redisPort: number;
+    tokenFile?: string;
+    extra?: string[];
+    waitUntil?: 'listening' | 'redis-answers';
+  },
   entry?: string,
 ): Promise<ManagerProcess> {
   const port = await freePort();
@@ -129,13 +142,19 @@ export async function spawnManager(
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`manager on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`manager exited ${child.exitCode}: ${out}`);
-    // 'redis-answers' (the default) waits until Redis answers INFO behind the manager (a
-    // fresh replica is never ready, but it answers); 'listening' only for the HTTP port.
-    const res = await fetch(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/v1/status'}`).catch(() => undefined);
-    return (res !== undefined && (args.waitUntil === 'listening' || res.status === 200)) || undefined;
-  }, 20_000);
+  await waitFor(
+    `manager on ${port}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`manager exited ${child.exitCode}: ${out}`);
+      // 'redis-answers' (the default) waits until Redis answers INFO behind the manager (a
+      // fresh replica is never ready, but it answers); 'listening' only for the HTTP port.
+      const res = await fetch(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/v1/status'}`).catch(
+        () => undefined,
+      );
+      return (res !== undefined && (args.waitUntil === 'listening' || res.status === 200)) || undefined;
+    },
+    20_000,
+  );
   spawned.add(child);
   return { child, url, dataDir: args.dataDir, output: () => out, exited };
 }

@@ -22,7 +22,13 @@ const servers: TestRedis[] = [];
 
 /** A client that tests close in the global after hook. */
 export function redisClient(port: number, options: { password?: string } = {}): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, password: options.password, lazyConnect: false, maxRetriesPerRequest: 1 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    password: options.password,
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+  });
   client.on('error', () => {});
   clients.push(client);
   return client;
@@ -31,10 +37,14 @@ export function redisClient(port: number, options: { password?: string } = {}): 
 export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   const dir = await tempDir('im-redis-');
-  const child = spawn('redis-server', ['--port', String(port), '--dir', dir, '--save', '', '--pidfile', join(dir, 'redis.pid'), ...extraArgs], {
-    stdio: 'ignore',
-    detached: true,
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--dir', dir, '--save', '', '--pidfile', join(dir, 'redis.pid'), ...extraArgs],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   child.unref();
   const pid = child.pid!;
   const probe = redisClient(port);

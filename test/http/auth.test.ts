@@ -25,7 +25,16 @@ describe('authentication', () => {
 
   it('covers every protected operation in the contract', () => {
     const names = protectedOperations.map((o) => o.operation.operationId).sort();
-    assert.deepEqual(names, ['demote', 'fence', 'getBackup', 'listBackups', 'promote', 'startBackup', 'unfence', 'update']);
+    assert.deepEqual(names, [
+      'demote',
+      'fence',
+      'getBackup',
+      'listBackups',
+      'promote',
+      'startBackup',
+      'unfence',
+      'update',
+    ]);
   });
 
   for (const { method, path, operation } of protectedOperations) {
@@ -42,7 +51,12 @@ describe('authentication', () => {
   }
 
   it('authenticates before reading the body: an unauthenticated upload is refused unread', async () => {
-    const res = await api(m).put('/v1/update').set('Content-Type', 'application/octet-stream').set('Content-Digest', `sha-256=:${'A'.repeat(43)}=:`).send(Buffer.alloc(1024 * 1024)).expect(401);
+    const res = await api(m)
+      .put('/v1/update')
+      .set('Content-Type', 'application/octet-stream')
+      .set('Content-Digest', `sha-256=:${'A'.repeat(43)}=:`)
+      .send(Buffer.alloc(1024 * 1024))
+      .expect(401);
     assert.equal(res.body.status, 401);
   });
 

@@ -31,7 +31,9 @@ describe('bad input', () => {
   });
 
   it('a body over the limit → 413', async () => {
-    const res = await demote().send({ primaryHost: 'h', padding: 'x'.repeat(100 * 1024) }).expect(413);
+    const res = await demote()
+      .send({ primaryHost: 'h', padding: 'x'.repeat(100 * 1024) })
+      .expect(413);
     assert.match(res.body.detail, /larger than the limit of 65536 bytes/);
   });
 
@@ -47,7 +49,9 @@ describe('bad input', () => {
 
   it('unknown fields → 400, naming the field', async () => {
     const res = await demote().send({ primaryHost: 'h', primaryPrt: 6379 }).expect(400);
-    assert.deepEqual(res.body.errors, [{ path: 'requestBody', message: 'must NOT have additional properties (primaryPrt)' }]);
+    assert.deepEqual(res.body.errors, [
+      { path: 'requestBody', message: 'must NOT have additional properties (primaryPrt)' },
+    ]);
   });
 
   it('a missing required field → 400', async () => {

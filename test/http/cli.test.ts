@@ -30,15 +30,21 @@ describe('command line (dist/instance-manager.mjs)', function () {
   ];
   for (const [argv, env, message] of bad) {
     it(`exits 2 on ${argv.slice(1).join(' ') || JSON.stringify(env)} with a message naming the value`, async () => {
-      await assert.rejects(run(process.execPath, [bundle, ...argv], { env: { ...process.env, ...env } }), (err: { code: number; stderr: string }) => {
-        assert.equal(err.code, 2);
-        assert.match(err.stderr, message);
-        return true;
-      });
+      await assert.rejects(
+        run(process.execPath, [bundle, ...argv], { env: { ...process.env, ...env } }),
+        (err: { code: number; stderr: string }) => {
+          assert.equal(err.code, 2);
+          assert.match(err.stderr, message);
+          return true;
+        },
+      );
     });
   }
 
   it('exits 2 with usage on an unknown command', async () => {
-    await assert.rejects(run(process.execPath, [bundle, 'dance']), (err: { code: number; stderr: string }) => err.code === 2 && /usage:/.test(err.stderr));
+    await assert.rejects(
+      run(process.execPath, [bundle, 'dance']),
+      (err: { code: number; stderr: string }) => err.code === 2 && /usage:/.test(err.stderr),
+    );
   });
 });

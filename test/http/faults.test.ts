@@ -32,10 +32,15 @@ describe('faults', function () {
       const oldPid = m.instance.supervisor!.pid!;
       const killedAt = Date.now();
       killPid(oldPid, 'SIGKILL');
-      const down = await waitFor('healthz 503', async () => {
-        const res = await api(m).get('/healthz');
-        return res.status === 503 ? res : undefined;
-      }, NO_HANG_MS, 5);
+      const down = await waitFor(
+        'healthz 503',
+        async () => {
+          const res = await api(m).get('/healthz');
+          return res.status === 503 ? res : undefined;
+        },
+        NO_HANG_MS,
+        5,
+      );
       console.log(`      (exit noticed after ${Date.now() - killedAt} ms)`);
       assert.deepEqual(down.body, { alive: false, pid: null, reason: 'redis-server is not running' });
       const up = await waitFor('healthz 200 with a new pid', async () => {
@@ -102,10 +107,15 @@ describe('faults', function () {
 
     it('is alive (200) but not ready (503, loading), and status says loading', async () => {
       killPid(m.instance.supervisor!.pid!, 'SIGKILL');
-      const ready = await waitFor('readyz to report loading', async () => {
-        const res = await api(m).get('/readyz');
-        return res.status === 503 && res.body.reasons.some((r: string) => r.startsWith('loading:')) ? res : undefined;
-      }, 15_000, 20);
+      const ready = await waitFor(
+        'readyz to report loading',
+        async () => {
+          const res = await api(m).get('/readyz');
+          return res.status === 503 && res.body.reasons.some((r: string) => r.startsWith('loading:')) ? res : undefined;
+        },
+        15_000,
+        20,
+      );
       assert.deepEqual(ready.body.reasons, ['loading: Redis is loading the dataset into memory']);
       await api(m).get('/healthz').expect(200);
       const status = await api(m).get('/v1/status').expect(200);
@@ -122,7 +132,14 @@ describe('faults', function () {
       const primary = await startRedis();
       await primary.client().set('seed', '1');
       const paths = await testPaths();
-      await writeState(paths.dataDir, { role: 'replica', primary: { host: '127.0.0.1', port: primary.port }, epoch: null, roleChangedAt: null, emptyAtCleanShutdown: false, updatedAt: new Date().toISOString() });
+      await writeState(paths.dataDir, {
+        role: 'replica',
+        primary: { host: '127.0.0.1', port: primary.port },
+        epoch: null,
+        roleChangedAt: null,
+        emptyAtCleanShutdown: false,
+        updatedAt: new Date().toISOString(),
+      });
       m = await startTestManager({ dataDir: paths.dataDir, raw: { initialRole: 'replica' } });
       await waitFor('replica ready', async () => (await api(m).get('/readyz')).status === 200 || undefined);
       const linked = await api(m).get('/v1/status').expect(200);
@@ -138,7 +155,10 @@ describe('faults', function () {
         const res = await api(m).get('/readyz');
         return res.status === 503 ? res : undefined;
       });
-      assert.match(ready.body.reasons[0], new RegExp(`^link-down: the link to the primary 127.0.0.1:${primary.port} is down`));
+      assert.match(
+        ready.body.reasons[0],
+        new RegExp(`^link-down: the link to the primary 127.0.0.1:${primary.port} is down`),
+      );
       const status = await api(m).get('/v1/status').expect(200);
       assert.equal(status.body.primary.linkStatus, 'down');
       assert.equal(status.body.lagSeconds, null);

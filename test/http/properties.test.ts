@@ -30,9 +30,13 @@ function valueFor(schema: Schema): fc.Arbitrary<Json> {
   if (types.includes('integer') || types.includes('number')) {
     const lo = s.minimum ?? -1e6;
     const hi = s.maximum ?? 1e6;
-    options.push(fc.integer({ min: Math.max(lo - 2, -1e9), max: Math.min(hi + 2, 1e9) }), fc.constantFrom(lo, hi, lo - 1, hi + 1, 0.5));
+    options.push(
+      fc.integer({ min: Math.max(lo - 2, -1e9), max: Math.min(hi + 2, 1e9) }),
+      fc.constantFrom(lo, hi, lo - 1, hi + 1, 0.5),
+    );
   }
-  if (types.includes('string')) options.push(fc.string(), fc.constantFrom('127.0.0.1', 'redis-0.redis', '::1', '-bad-', 'a'.repeat(300)));
+  if (types.includes('string'))
+    options.push(fc.string(), fc.constantFrom('127.0.0.1', 'redis-0.redis', '::1', '-bad-', 'a'.repeat(300)));
   if (types.includes('boolean')) options.push(fc.boolean());
   if (types.includes('object') && s.properties) options.push(objectFor(s));
   return fc.oneof(...options);
@@ -42,7 +46,11 @@ function objectFor(schema: Schema): fc.Arbitrary<Json> {
   const props = resolve(schema).properties ?? {};
   const known = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, valueFor(v)]));
   return fc
-    .tuple(fc.record(known, { requiredKeys: [] }), fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue() as fc.Arbitrary<Json>, { maxKeys: 1 }), fc.boolean())
+    .tuple(
+      fc.record(known, { requiredKeys: [] }),
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue() as fc.Arbitrary<Json>, { maxKeys: 1 }),
+      fc.boolean(),
+    )
     .map(([base, extra, addExtra]) => ({ ...(addExtra ? extra : {}), ...(base as Record<string, Json>) }));
 }
 
@@ -70,7 +78,12 @@ describe('property-based requests from the contract', function () {
         fc.asyncProperty(
           body,
           fc.constantFrom('good', 'missing', 'wrong'),
-          fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream'),
+          fc.constantFrom(
+            'application/json',
+            'application/json; charset=utf-8',
+            'text/plain',
+            'application/octet-stream',
+          ),
           fc.stringMatching(/^[A-Za-z0-9_-]{1,70}$/),
           async (payload, credentials, contentType, id) => {
             const target = path.replace('{id}', id);
@@ -79,7 +92,10 @@ describe('property-based requests from the contract', function () {
             if (credentials === 'wrong') req = req.set(auth('wrong'));
             if (payload !== undefined) req = req.set('Content-Type', contentType).send(JSON.stringify(payload));
             const res = await req;
-            assert.ok(res.status < 500 || declared.includes(String(res.status)), `${method} ${target} → ${res.status}: ${res.text}`);
+            assert.ok(
+              res.status < 500 || declared.includes(String(res.status)),
+              `${method} ${target} → ${res.status}: ${res.text}`,
+            );
           },
         ),
         { numRuns: 40 },

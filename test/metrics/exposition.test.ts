@@ -1,6 +1,13 @@
 // The exposition renderer and content negotiation, and failure classification. Pure.
 import assert from 'node:assert/strict';
-import { escapeLabelValue, finish, negotiateFormat, render, renderValue, type Family } from '../../src/domain/metrics/exposition.js';
+import {
+  escapeLabelValue,
+  finish,
+  negotiateFormat,
+  render,
+  renderValue,
+  type Family,
+} from '../../src/domain/metrics/exposition.js';
 import { classify } from '../../src/domain/metrics/scraper.js';
 import { encode } from '../../src/domain/metrics/metrics.js';
 import { RedisReplyError, RedisUnreachableError } from '../../src/redis/adapter.js';
@@ -27,14 +34,36 @@ describe('exposition', () => {
     it(`escapes label value ${JSON.stringify(input)}`, () => assert.equal(escapeLabelValue(input), expected));
   }
 
-  for (const [v, text] of [[1, '1'], [0.5, '0.5'], [1e-6, '0.000001'], [2.2e-7, '2.2e-7'], [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [-1, '-1']] as const) {
+  for (const [v, text] of [
+    [1, '1'],
+    [0.5, '0.5'],
+    [1e-6, '0.000001'],
+    [2.2e-7, '2.2e-7'],
+    [NaN, 'NaN'],
+    [Infinity, '+Inf'],
+    [-Infinity, '-Inf'],
+    [-1, '-1'],
+  ] as const) {
     it(`renders ${String(v)} as ${text}`, () => assert.equal(renderValue(v), text));
   }
 
   const families: Family[] = [
-    { name: 'x_total', type: 'counter', help: 'A counter\nwith a newline.', samples: [{ labels: { cmd: 'config|get' }, value: 3 }] },
+    {
+      name: 'x_total',
+      type: 'counter',
+      help: 'A counter\nwith a newline.',
+      samples: [{ labels: { cmd: 'config|get' }, value: 3 }],
+    },
     { name: 'empty', type: 'gauge', help: 'Nothing to say.', samples: [] },
-    { name: 'lat_seconds', type: 'summary', help: 'Latency.', samples: [{ labels: { quantile: '0.5' }, value: 0.1 }, { suffix: '_count', value: 2 }] },
+    {
+      name: 'lat_seconds',
+      type: 'summary',
+      help: 'Latency.',
+      samples: [
+        { labels: { quantile: '0.5' }, value: 0.1 },
+        { suffix: '_count', value: 2 },
+      ],
+    },
   ];
 
   it('renders Prometheus text: HELP, TYPE, samples; empty families left out', () => {

@@ -72,15 +72,23 @@ describe('/metrics when Redis is in trouble', function () {
     }
     await client.call('SAVE');
     killPid(m.instance.supervisor!.pid!, 'SIGKILL');
-    const loading = await waitFor('a scrape during loading', async () => {
-      const s = await scrape(m);
-      return has(s.series, 'redis_loading') && value(s.series, 'redis_loading') === 1 ? s : undefined;
-    }, 20_000);
+    const loading = await waitFor(
+      'a scrape during loading',
+      async () => {
+        const s = await scrape(m);
+        return has(s.series, 'redis_loading') && value(s.series, 'redis_loading') === 1 ? s : undefined;
+      },
+      20_000,
+    );
     promtoolCheckMetrics(loading.text);
     assert.equal(value(loading.series, 'redis_up'), 1);
     assert.ok(value(loading.series, 'redis_loading_total_bytes') > 0);
     assert.ok(value(loading.series, 'redis_loading_loaded_bytes') >= 0);
-    await waitFor('loading to finish', async () => value((await scrape(m)).series, 'redis_loading') === 0 || undefined, 30_000);
+    await waitFor(
+      'loading to finish',
+      async () => value((await scrape(m)).series, 'redis_loading') === 0 || undefined,
+      30_000,
+    );
     const after = await scrape(m);
     assert.equal(value(after.series, 'redis_db_keys', { db: 'db0' }), 40_000);
   });
@@ -98,11 +106,15 @@ describe('/metrics when Redis is in trouble', function () {
     assert.equal(value(before.series, 'redis_restarts_observed_total'), 0);
 
     killPid(m.instance.supervisor!.pid!, 'SIGKILL');
-    const after = await waitFor('a scrape of the restarted Redis', async () => {
-      const s = await scrape(m);
-      const info = s.series.find((x) => x.name === 'redis_instance_info');
-      return info && info.labels.run_id !== infoBefore.labels.run_id ? s : undefined;
-    }, 20_000);
+    const after = await waitFor(
+      'a scrape of the restarted Redis',
+      async () => {
+        const s = await scrape(m);
+        const info = s.series.find((x) => x.name === 'redis_instance_info');
+        return info && info.labels.run_id !== infoBefore.labels.run_id ? s : undefined;
+      },
+      20_000,
+    );
     // The counter dropped: Prometheus's rate()/increase() read a decrease as a reset, so no
     // negative rate results, and the old total is not carried forward to hide it.
     assert.ok(value(after.series, 'redis_keyspace_hits_total') < hitsBefore);

@@ -18,7 +18,11 @@ export async function scrape(target: { url: string }, accept?: string): Promise<
   if (accept !== undefined) req.set('Accept', accept);
   const res = await req.expect(200);
   const text = res.text;
-  return { text, series: parseExposition(text.replace(/^# EOF\n$/m, '')), contentType: String(res.headers['content-type']) };
+  return {
+    text,
+    series: parseExposition(text.replace(/^# EOF\n$/m, '')),
+    contentType: String(res.headers['content-type']),
+  };
 }
 
 /** `promtool check metrics`: no output and exit 0 means no problems. */
@@ -29,10 +33,14 @@ export function promtoolCheckMetrics(text: string): void {
 }
 
 export async function waitForReplicasOnline(primary: Redis, count: number): Promise<void> {
-  await waitFor(`${count} replicas online`, async () => {
-    const info = await primary.info('replication');
-    return (info.match(/^slave\d+:.*state=online/gm) ?? []).length === count || undefined;
-  }, 20_000);
+  await waitFor(
+    `${count} replicas online`,
+    async () => {
+      const info = await primary.info('replication');
+      return (info.match(/^slave\d+:.*state=online/gm) ?? []).length === count || undefined;
+    },
+    20_000,
+  );
 }
 
 export function infoField(info: string, name: string): string {

@@ -45,12 +45,61 @@ interface Case {
 }
 
 const PRIMARIES: Case[] = [
-  { fixture: 'redis-5.0-primary.txt', version: '5.0.14', errorstats: false, latency: false, subcommands: false, failedCalls: false, subexpiry: undefined },
-  { fixture: 'redis-6.2-primary.txt', version: '6.2.14', errorstats: true, latency: false, subcommands: false, failedCalls: true, subexpiry: undefined },
-  { fixture: 'redis-7.0-primary.txt', version: '7.0.15', errorstats: true, latency: true, subcommands: true, failedCalls: true, subexpiry: undefined },
-  { fixture: 'redis-7.4-primary.txt', version: '7.4.1', errorstats: true, latency: true, subcommands: true, failedCalls: true, subexpiry: 1 },
-  { fixture: 'redis-8.0-primary.txt', version: '8.0.2', errorstats: true, latency: true, subcommands: true, failedCalls: true, subexpiry: 0 },
-  { fixture: 'valkey-8.0-primary.txt', version: '7.2.4', valkeyVersion: '8.0.1', errorstats: true, latency: true, subcommands: true, failedCalls: true, subexpiry: undefined },
+  {
+    fixture: 'redis-5.0-primary.txt',
+    version: '5.0.14',
+    errorstats: false,
+    latency: false,
+    subcommands: false,
+    failedCalls: false,
+    subexpiry: undefined,
+  },
+  {
+    fixture: 'redis-6.2-primary.txt',
+    version: '6.2.14',
+    errorstats: true,
+    latency: false,
+    subcommands: false,
+    failedCalls: true,
+    subexpiry: undefined,
+  },
+  {
+    fixture: 'redis-7.0-primary.txt',
+    version: '7.0.15',
+    errorstats: true,
+    latency: true,
+    subcommands: true,
+    failedCalls: true,
+    subexpiry: undefined,
+  },
+  {
+    fixture: 'redis-7.4-primary.txt',
+    version: '7.4.1',
+    errorstats: true,
+    latency: true,
+    subcommands: true,
+    failedCalls: true,
+    subexpiry: 1,
+  },
+  {
+    fixture: 'redis-8.0-primary.txt',
+    version: '8.0.2',
+    errorstats: true,
+    latency: true,
+    subcommands: true,
+    failedCalls: true,
+    subexpiry: 0,
+  },
+  {
+    fixture: 'valkey-8.0-primary.txt',
+    version: '7.2.4',
+    valkeyVersion: '8.0.1',
+    errorstats: true,
+    latency: true,
+    subcommands: true,
+    failedCalls: true,
+    subexpiry: undefined,
+  },
 ];
 
 describe('INFO → metric families', () => {
@@ -92,7 +141,10 @@ describe('INFO → metric families', () => {
         assert.equal(value(series, 'redis_commands_duration_seconds_total', { cmd: 'set' }), 22e-6);
         assert.equal(has(series, 'redis_commands_failed_calls_total'), c.failedCalls);
         if (c.failedCalls) assert.equal(value(series, 'redis_commands_failed_calls_total', { cmd: 'hset' }), 1);
-        assert.equal(series.some((s) => s.labels.cmd === 'config|get'), c.subcommands);
+        assert.equal(
+          series.some((s) => s.labels.cmd === 'config|get'),
+          c.subcommands,
+        );
       });
 
       it('has error stats by prefix and latency percentiles where Redis reports them', () => {
@@ -159,7 +211,11 @@ describe('INFO → metric families', () => {
     });
 
     it('has no replica lag while the link is down, and says the link is down', () => {
-      const down = fixture('redis-7.0-replica.txt').replace('master_link_status:up', 'master_link_status:down').replace('master_last_io_seconds_ago:1', 'master_last_io_seconds_ago:-1') + 'master_link_down_since_seconds:12\r\n';
+      const down =
+        fixture('redis-7.0-replica.txt')
+          .replace('master_link_status:up', 'master_link_status:down')
+          .replace('master_last_io_seconds_ago:1', 'master_last_io_seconds_ago:-1') +
+        'master_link_down_since_seconds:12\r\n';
       const s = parseExposition(finish(render(redisFamilies(parseInfo(down)), 'prometheus'), 'prometheus'));
       assert.equal(value(s, 'redis_master_link_up'), 0);
       assert.equal(has(s, 'redis_replica_lag_seconds'), false);
@@ -180,13 +236,29 @@ describe('INFO → metric families', () => {
       { info: 'slave_priority:100', name: 'redis_replica_priority', expected: 100 },
       { info: 'replica_priority:90', name: 'redis_replica_priority', expected: 90 },
       { info: 'used_memory:not-a-number', name: 'redis_used_memory_bytes', expected: undefined },
-      { info: 'db12:expires=1,keys=5,avg_ttl=0,some_future_field=9', name: 'redis_db_keys', labels: { db: 'db12' }, expected: 5 },
+      {
+        info: 'db12:expires=1,keys=5,avg_ttl=0,some_future_field=9',
+        name: 'redis_db_keys',
+        labels: { db: 'db12' },
+        expected: 5,
+      },
       { info: 'errorstat_NOAUTH:count=4', name: 'redis_errors_total', labels: { err: 'NOAUTH' }, expected: 4 },
-      { info: 'cmdstat_client|list:calls=3,usec=30,usec_per_call=10.00', name: 'redis_commands_total', labels: { cmd: 'client|list' }, expected: 3 },
+      {
+        info: 'cmdstat_client|list:calls=3,usec=30,usec_per_call=10.00',
+        name: 'redis_commands_total',
+        labels: { cmd: 'client|list' },
+        expected: 3,
+      },
     ];
     for (const c of cases) {
       it(`${c.info} → ${c.name} ${String(c.expected)}`, () => {
-        const section = c.info.startsWith('db') ? 'Keyspace' : c.info.startsWith('errorstat') ? 'Errorstats' : c.info.startsWith('cmdstat') ? 'Commandstats' : 'Stats';
+        const section = c.info.startsWith('db')
+          ? 'Keyspace'
+          : c.info.startsWith('errorstat')
+            ? 'Errorstats'
+            : c.info.startsWith('cmdstat')
+              ? 'Commandstats'
+              : 'Stats';
         const text = `# Server\r\nredis_version:7.0.15\r\n# ${section}\r\n${c.info}\r\n`;
         const s = parseExposition(finish(render(redisFamilies(parseInfo(text)), 'prometheus'), 'prometheus'));
         if (c.expected === undefined) assert.equal(has(s, c.name), false);

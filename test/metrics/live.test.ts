@@ -28,7 +28,9 @@ describe('GET /metrics on a primary with two replicas', function () {
     await primary.call('CONFIG', 'GET', 'maxmemory');
     // Replicas report their offset in an ACK once a second: wait until both have acked the writes.
     await waitFor('replicas to ack the writes', async () => {
-      const offsets = [...(await primary.info('replication')).matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+      const offsets = [...(await primary.info('replication')).matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) =>
+        Number(m[1]),
+      );
       return (offsets.length === 2 && offsets.every((o) => o > 0)) || undefined;
     });
     replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0].port}` } });
@@ -63,7 +65,15 @@ describe('GET /metrics on a primary with two replicas', function () {
     assert.equal(value(s.series, 'redis_commands_total', { cmd: 'config|get' }), 1);
     assert.ok(value(s.series, 'redis_command_latency_seconds', { cmd: 'get', quantile: '0.99' }) > 0);
     const runId = infoField(info, 'run_id');
-    assert.equal(value(s.series, 'redis_instance_info', { role: 'primary', version: infoField(info, 'redis_version'), mode: 'standalone', run_id: runId }), 1);
+    assert.equal(
+      value(s.series, 'redis_instance_info', {
+        role: 'primary',
+        version: infoField(info, 'redis_version'),
+        mode: 'standalone',
+        run_id: runId,
+      }),
+      1,
+    );
     assert.ok(has(s.series, 'process_resident_memory_bytes'));
   });
 
@@ -73,7 +83,10 @@ describe('GET /metrics on a primary with two replicas', function () {
     assert.equal(value(s.series, 'redis_replication_role'), 0);
     assert.equal(value(s.series, 'redis_master_link_up'), 1);
     assert.ok(value(s.series, 'redis_replica_lag_seconds') >= 0);
-    assert.equal(value(s.series, 'redis_replica_info', { primary_host: '127.0.0.1', primary_port: String(m.redisPort) }), 1);
+    assert.equal(
+      value(s.series, 'redis_replica_info', { primary_host: '127.0.0.1', primary_port: String(m.redisPort) }),
+      1,
+    );
     assert.equal(has(s.series, 'redis_connected_replica_state'), false);
   });
 
@@ -91,7 +104,7 @@ describe('GET /metrics on a primary with two replicas', function () {
   it('scrapes over one kept-open connection of its own, apart from the probes', async () => {
     const admin = redisClient(m.redisPort);
     const metricsClients = async () =>
-      (String(await admin.call('CLIENT', 'LIST')).match(/^id=(\d+) .*name=instance-manager-metrics /gm) ?? []);
+      String(await admin.call('CLIENT', 'LIST')).match(/^id=(\d+) .*name=instance-manager-metrics /gm) ?? [];
     await scrape(m);
     const first = await metricsClients();
     await scrape(m);
@@ -118,15 +131,32 @@ describe('GET /metrics on a primary with two replicas', function () {
     await api(m).get('/healthz').expect(200);
     await api(m).get('/no/such/path').expect(404);
     const s = await scrape(m);
-    assert.ok(value(s.series, 'http_request_duration_seconds_count', { route: '/healthz', method: 'GET', status: '200' }) >= 1);
-    assert.ok(value(s.series, 'http_request_duration_seconds_count', { route: 'unmatched', method: 'GET', status: '404' }) >= 1);
+    assert.ok(
+      value(s.series, 'http_request_duration_seconds_count', { route: '/healthz', method: 'GET', status: '200' }) >= 1,
+    );
+    assert.ok(
+      value(s.series, 'http_request_duration_seconds_count', { route: 'unmatched', method: 'GET', status: '404' }) >= 1,
+    );
     assert.ok(!s.series.some((x) => x.labels.route === '/no/such/path'));
   });
 
   it('covers every INFO-derived family of prometheus-redis-exporter 1.45 (primary and replica)', async () => {
-    for (const [target, port] of [[m, m.redisPort], [replicaManager, replicas[0].port]] as const) {
+    for (const [target, port] of [
+      [m, m.redisPort],
+      [replicaManager, replicas[0].port],
+    ] as const) {
       const exporterPort = await freePort();
-      const exporter = spawn('prometheus-redis-exporter', ['--redis.addr', `redis://127.0.0.1:${port}`, '--web.listen-address', `127.0.0.1:${exporterPort}`, '--redis-only-metrics'], { stdio: 'ignore' });
+      const exporter = spawn(
+        'prometheus-redis-exporter',
+        [
+          '--redis.addr',
+          `redis://127.0.0.1:${port}`,
+          '--web.listen-address',
+          `127.0.0.1:${exporterPort}`,
+          '--redis-only-metrics',
+        ],
+        { stdio: 'ignore' },
+      );
       try {
         const theirs = await waitFor('the exporter to answer', async () => {
           const res = await fetch(`http://127.0.0.1:${exporterPort}/metrics`).catch(() => undefined);

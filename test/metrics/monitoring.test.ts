@@ -5,7 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import {
+  PodMonitor,
+  PrometheusRule,
+  ServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { tempDir } from '../helpers/tmp.js';
 
 const dir = join(import.meta.dirname, '../../config/monitoring');
@@ -37,7 +41,20 @@ describe('config/monitoring', () => {
     const rule = new PrometheusRule((await load('prometheusrule.yaml')) as never);
     rule.validate();
     const alerts = rule.spec.groups!.flatMap((g) => (g.rules ?? []).map((r) => r.alert));
-    for (const name of ['RedisInstanceManagerDown', 'RedisDown', 'RedisReplicaLinkDown', 'RedisReplicaLag', 'RedisNoPrimary', 'RedisMultiplePrimaries', 'RedisMemoryNearMaxmemory', 'RedisRejectedConnections', 'RedisRdbLastSaveFailed', 'RedisRdbLastSaveTooOld', 'RedisBackupTooOld', 'RedisBackupFailing']) {
+    for (const name of [
+      'RedisInstanceManagerDown',
+      'RedisDown',
+      'RedisReplicaLinkDown',
+      'RedisReplicaLag',
+      'RedisNoPrimary',
+      'RedisMultiplePrimaries',
+      'RedisMemoryNearMaxmemory',
+      'RedisRejectedConnections',
+      'RedisRdbLastSaveFailed',
+      'RedisRdbLastSaveTooOld',
+      'RedisBackupTooOld',
+      'RedisBackupFailing',
+    ]) {
       assert.ok(alerts.includes(name), name);
     }
     const tmp = await tempDir('im-rules-');

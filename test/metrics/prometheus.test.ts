@@ -50,8 +50,13 @@ describe('a real Prometheus scraping /metrics', function () {
     for (let i = 0; i < 7; i++) await primary.get('k');
     for (let i = 0; i < 3; i++) await primary.get('nothing-here');
     // One client blocked for the whole test: blocked_clients 1.
-    void redisClient(m.redisPort).blpop('never-pushed', 0).catch(() => {});
-    await waitFor('the blocked client', async () => infoField(await primary.info('clients'), 'blocked_clients') === '1' || undefined);
+    void redisClient(m.redisPort)
+      .blpop('never-pushed', 0)
+      .catch(() => {});
+    await waitFor(
+      'the blocked client',
+      async () => infoField(await primary.info('clients'), 'blocked_clients') === '1' || undefined,
+    );
 
     const dir = await tempDir('im-prom-');
     const port = await freePort();
@@ -67,13 +72,25 @@ describe('a real Prometheus scraping /metrics', function () {
         '',
       ].join('\n'),
     );
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-    await waitFor('Prometheus to have scraped both targets', async () => {
-      const res = await fetch(`${promUrl}/api/v1/query?query=redis_blocked_clients`).catch(() => undefined);
-      if (!res?.ok) return undefined;
-      const body = (await res.json()) as { data: { result: Vector[] } };
-      return body.data.result.length === 2 || undefined;
-    }, 30_000);
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      'Prometheus to have scraped both targets',
+      async () => {
+        const res = await fetch(`${promUrl}/api/v1/query?query=redis_blocked_clients`).catch(() => undefined);
+        if (!res?.ok) return undefined;
+        const body = (await res.json()) as { data: { result: Vector[] } };
+        return body.data.result.length === 2 || undefined;
+      },
+      30_000,
+    );
   });
 
   after(async () => {
@@ -108,7 +125,9 @@ describe('a real Prometheus scraping /metrics', function () {
       uptime: p('redis_uptime_seconds'),
       replicaLag: 'redis_replica_lag_seconds{job="replica"}',
     };
-    const got = Object.fromEntries(await Promise.all(Object.entries(queries).map(async ([k, q]) => [k, await one(q)] as const))) as Record<keyof typeof queries, number>;
+    const got = Object.fromEntries(
+      await Promise.all(Object.entries(queries).map(async ([k, q]) => [k, await one(q)] as const)),
+    ) as Record<keyof typeof queries, number>;
     const after = await primary.info('all');
     const n = (info: string, f: string) => Number(infoField(info, f));
     assert.equal(got.role, 1);

@@ -29,13 +29,21 @@ describe('RedisScraper', () => {
       ]),
     );
     const outcomes = [await scraper.scrape(), await scraper.scrape(), await scraper.scrape(), await scraper.scrape()];
-    assert.deepEqual(outcomes.map((o) => o.failure), ['timeout', 'connection', 'parse', null]);
-    assert.deepEqual(outcomes.map((o) => o.families !== null), [false, false, false, true]);
+    assert.deepEqual(
+      outcomes.map((o) => o.failure),
+      ['timeout', 'connection', 'parse', null],
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.families !== null),
+      [false, false, false, true],
+    );
     assert.deepEqual(scraper.failures, { timeout: 1, connection: 1, parse: 1 });
   });
 
   it('counts a restart when run_id changes, across failed scrapes too', async () => {
-    const scraper = new RedisScraper(source([info('a'), info('a'), new RedisUnreachableError('x', 'connection'), info('b'), info('b')]));
+    const scraper = new RedisScraper(
+      source([info('a'), info('a'), new RedisUnreachableError('x', 'connection'), info('b'), info('b')]),
+    );
     for (let i = 0; i < 5; i++) await scraper.scrape();
     assert.equal(scraper.restartsObserved, 1);
   });

@@ -88,7 +88,11 @@ describe('replication API', function () {
     });
 
     it('a repeated demote to the same primary changes nothing', async () => {
-      const res = await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort }).expect(200);
+      const res = await api(b)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort })
+        .expect(200);
       assert.equal(res.body.changed, false);
       assert.equal(res.body.role, 'replica');
       assert.equal(res.body.primary.port, a.redisPort);
@@ -111,7 +115,11 @@ describe('replication API', function () {
         [{ primaryHost: '127.0.0.1', primaryPort: a.redisPort, extra: true }, /extra/],
       ];
       for (const [body, detail] of bad) {
-        const res = await api(b).post('/v1/demote').set(auth()).send(body as object).expect(400);
+        const res = await api(b)
+          .post('/v1/demote')
+          .set(auth())
+          .send(body as object)
+          .expect(400);
         assert.match(res.body.detail, detail, JSON.stringify(body));
       }
       for (const body of [{ minOffset: -1 }, { timeoutSeconds: 0 }, { force: 'yes' }, { epoch: 1.5 }, { other: 1 }]) {
@@ -128,7 +136,11 @@ describe('replication API', function () {
 
     it('promote with a minOffset that is not reached in time is 409 and changes nothing', async () => {
       const offset = (await status(a)).replicationOffset;
-      const res = await api(b).post('/v1/promote').set(auth()).send({ minOffset: offset + 1_000_000, timeoutSeconds: 0.3 }).expect(409);
+      const res = await api(b)
+        .post('/v1/promote')
+        .set(auth())
+        .send({ minOffset: offset + 1_000_000, timeoutSeconds: 0.3 })
+        .expect(409);
       assert.match(res.body.detail, /did not reach minOffset/);
       const s = await status(b);
       assert.equal(s.role, 'replica');
@@ -145,16 +157,26 @@ describe('replication API', function () {
         signal: caller.signal,
       }).catch((err: unknown) => err);
       await waitFor('the promote to be waiting', async () => {
-        const res = await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
+        const res = await api(c)
+          .post('/v1/demote')
+          .set(auth())
+          .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
         return res.status === 409 && /in progress/.test(res.body.detail);
       });
       caller.abort();
       await waiting;
       // Well before the 30 s it asked for, the promote has let go and changed nothing.
-      await waitFor('the lock to be free', async () => {
-        const res = await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
-        return res.status === 200 || undefined;
-      }, 10_000);
+      await waitFor(
+        'the lock to be free',
+        async () => {
+          const res = await api(c)
+            .post('/v1/demote')
+            .set(auth())
+            .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
+          return res.status === 200 || undefined;
+        },
+        10_000,
+      );
       assert.equal((await status(c)).role, 'replica');
       assert.equal((await readState(c.dataDir))!.role, 'replica');
     });
@@ -162,9 +184,16 @@ describe('replication API', function () {
     it('a second change while one is in progress is 409, never interleaved', async () => {
       const offset = (await status(a)).replicationOffset;
       // .then() sends the request now (supertest is lazy).
-      const waiting = api(c).post('/v1/promote').set(auth()).send({ minOffset: offset + 1_000_000, timeoutSeconds: 2 }).then((r) => r);
+      const waiting = api(c)
+        .post('/v1/promote')
+        .set(auth())
+        .send({ minOffset: offset + 1_000_000, timeoutSeconds: 2 })
+        .then((r) => r);
       await waitFor('the first promote to be waiting', async () => {
-        const res = await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
+        const res = await api(c)
+          .post('/v1/demote')
+          .set(auth())
+          .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort });
         return res.status === 409 && /in progress/.test(res.body.detail);
       });
       const first = await waiting;
@@ -183,7 +212,9 @@ describe('replication API', function () {
       assert.equal((await status(a)).fenced, true);
       let acknowledged = false;
       const pending = writer.set('during-fence', '1').then(() => (acknowledged = true));
-      await waitFor('the write to be held by the pause', async () => /flags=b [^\n]*cmd=set /.test(String(await redisClient(a.redisPort).client('LIST'))));
+      await waitFor('the write to be held by the pause', async () =>
+        /flags=b [^\n]*cmd=set /.test(String(await redisClient(a.redisPort).client('LIST'))),
+      );
       assert.equal(acknowledged, false);
       assert.equal((await status(a)).replicationOffset, fence.body.replicationOffset);
       const lifted = await api(a).delete('/v1/fence').set(auth()).expect(200);
@@ -196,12 +227,20 @@ describe('replication API', function () {
     it('promote with a reached minOffset, then demote back: a round trip', async () => {
       await redisClient(a.redisPort).set('round-trip', 'x');
       const offset = (await status(a)).replicationOffset;
-      const promoted = await api(b).post('/v1/promote').set(auth()).send({ epoch: 10, minOffset: offset, timeoutSeconds: 5 }).expect(200);
+      const promoted = await api(b)
+        .post('/v1/promote')
+        .set(auth())
+        .send({ epoch: 10, minOffset: offset, timeoutSeconds: 5 })
+        .expect(200);
       assert.equal(promoted.body.changed, true);
       assert.ok(promoted.body.replicationOffset >= offset);
       assert.equal(await redisClient(b.redisPort).get('round-trip'), 'x');
       // back: b follows a again, a stays primary
-      const demoted = await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort, epoch: 11 }).expect(200);
+      const demoted = await api(b)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort, epoch: 11 })
+        .expect(200);
       assert.equal(demoted.body.changed, true);
       assert.equal(demoted.body.epoch, 11);
       await waitForSync(b, a);
@@ -213,12 +252,20 @@ describe('replication API', function () {
       assert.match(stale.body.detail, /older than the highest accepted epoch 11/);
       const conflicting = await api(b).post('/v1/promote').set(auth()).send({ epoch: 11, force: true }).expect(409);
       assert.match(conflicting.body.detail, /different topology/);
-      const otherPrimary = await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 11 }).expect(409);
+      const otherPrimary = await api(b)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 11 })
+        .expect(409);
       assert.match(otherPrimary.body.detail, /different topology/);
       await api(b).post('/v1/fence').set(auth()).send({ epoch: 10, timeoutMs: 100 }).expect(409);
       assert.deepEqual(await readState(b.dataDir), before);
       assert.equal((await status(b)).role, 'replica');
-      const repeat = await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort, epoch: 11 }).expect(200);
+      const repeat = await api(b)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort, epoch: 11 })
+        .expect(200);
       assert.equal(repeat.body.changed, false);
       assert.equal((await status(b)).epoch, 11);
     });
@@ -230,15 +277,23 @@ describe('replication API', function () {
       // The link was up before (to a): never-synced is about this redis-server run, so restart it.
       const pid = Number((await status(c)).primary ? (await api(c).get('/healthz').expect(200)).body.pid : 0);
       process.kill(pid, 'SIGKILL');
-      await waitFor('c to come back', async () => {
-        const h = await api(c).get('/healthz');
-        return h.status === 200 && h.body.pid !== pid;
-      }, 20_000);
+      await waitFor(
+        'c to come back',
+        async () => {
+          const h = await api(c).get('/healthz');
+          return h.status === 200 && h.body.pid !== pid;
+        },
+        20_000,
+      );
       await waitFor('c to answer status', async () => (await api(c).get('/v1/status')).status === 200);
       const res = await api(c).post('/v1/promote').set(auth()).send({}).expect(409);
       assert.match(res.body.detail, /never completed a sync/);
       assert.equal((await status(c)).role, 'replica');
-      await api(c).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort }).expect(200);
+      await api(c)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort })
+        .expect(200);
       await waitForSync(c, a);
     });
 
@@ -246,7 +301,11 @@ describe('replication API', function () {
       b.instance.shuttingDown = true;
       try {
         await api(b).post('/v1/promote').set(auth()).send({}).expect(503);
-        await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort }).expect(503);
+        await api(b)
+          .post('/v1/demote')
+          .set(auth())
+          .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort })
+          .expect(503);
         await api(b).post('/v1/fence').set(auth()).send({ timeoutMs: 100 }).expect(503);
         await api(b).delete('/v1/fence').set(auth()).expect(503);
       } finally {

@@ -18,23 +18,32 @@ export async function startTrio(keys = 10): Promise<TestManager[]> {
   const pipeline = redisClient(a.redisPort).pipeline();
   for (let i = 0; i < keys; i++) pipeline.set(`seed:${i}`, String(i));
   await pipeline.exec();
-  for (const r of [b, c]) await api(r).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort }).expect(200);
+  for (const r of [b, c])
+    await api(r)
+      .post('/v1/demote')
+      .set(auth())
+      .send({ primaryHost: '127.0.0.1', primaryPort: a.redisPort })
+      .expect(200);
   for (const r of [b, c]) await waitForSync(r, a);
   return nodes;
 }
 
 /** Waits until `replica` follows `primary` with its link up and the same offset. */
 export async function waitForSync(replica: TestManager, primary: TestManager, timeoutMs = 15_000): Promise<void> {
-  await waitFor(`${replica.redisPort} to sync from ${primary.redisPort}`, async () => {
-    const [r, p] = await Promise.all([status(replica), status(primary)]);
-    return (
-      r.role === 'replica' &&
-      r.primary?.port === primary.redisPort &&
-      r.primary.linkStatus === 'up' &&
-      p.role === 'primary' &&
-      r.replicationOffset >= p.replicationOffset
-    );
-  }, timeoutMs);
+  await waitFor(
+    `${replica.redisPort} to sync from ${primary.redisPort}`,
+    async () => {
+      const [r, p] = await Promise.all([status(replica), status(primary)]);
+      return (
+        r.role === 'replica' &&
+        r.primary?.port === primary.redisPort &&
+        r.primary.linkStatus === 'up' &&
+        p.role === 'primary' &&
+        r.replicationOffset >= p.replicationOffset
+      );
+    },
+    timeoutMs,
+  );
 }
 
 export interface StatusBody {

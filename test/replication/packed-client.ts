@@ -21,7 +21,10 @@ export async function installPackedClient(): Promise<PackedClient> {
   await run('npm', ['pack', './generated/client', '--pack-destination', packDir], { cwd: root, env });
   const tarball = (await readdir(packDir)).find((f) => f.endsWith('.tgz'))!;
   const scratch = await tempDir('im-scratch-');
-  await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch-operator', private: true, type: 'module' }));
+  await writeFile(
+    join(scratch, 'package.json'),
+    JSON.stringify({ name: 'scratch-operator', private: true, type: 'module' }),
+  );
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(packDir, tarball)], { cwd: scratch, env });
   const entry = join(scratch, 'node_modules/redis-instance-manager-client/dist/index.js');
   return (await import(pathToFileURL(entry).href)) as PackedClient;

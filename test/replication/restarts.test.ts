@@ -18,10 +18,14 @@ async function redisPid(dataDir: string): Promise<number> {
 async function killRedisAndWait(m: { url: string; dataDir: string }): Promise<void> {
   const pid = await redisPid(m.dataDir);
   killPid(pid, 'SIGKILL');
-  await waitFor('redis-server to be restarted', async () => {
-    const h = await api(m).get('/healthz');
-    return h.status === 200 && h.body.pid !== pid;
-  }, 20_000);
+  await waitFor(
+    'redis-server to be restarted',
+    async () => {
+      const h = await api(m).get('/healthz');
+      return h.status === 200 && h.body.pid !== pid;
+    },
+    20_000,
+  );
   await waitFor('redis-server to answer', async () => (await api(m).get('/v1/status')).status === 200, 20_000);
 }
 
@@ -61,12 +65,19 @@ describe('replication across restarts', function () {
     it('a primary that comes back empty is held read-only and not ready; its replicas keep their data', async () => {
       // FLUSHALL with save points configured writes an empty RDB at once.
       await redisClient(a.redisPort).flushall();
-      assert.equal(Number(/rdb_changes_since_last_save:(\d+)/.exec(await redisClient(a.redisPort).info('persistence'))![1]), 0);
+      assert.equal(
+        Number(/rdb_changes_since_last_save:(\d+)/.exec(await redisClient(a.redisPort).info('persistence'))![1]),
+        0,
+      );
       await redisClient(a.redisPort).set('unsaved', '1');
       await waitForSync(c, a);
       await killRedisAndWait(a);
       // give the manager every chance to (wrongly) resume it
-      await waitFor('a to be judged', async () => (await api(a).get('/readyz')).body.reasons.join().includes('held'), 20_000);
+      await waitFor(
+        'a to be judged',
+        async () => (await api(a).get('/readyz')).body.reasons.join().includes('held'),
+        20_000,
+      );
       const s = await status(a);
       assert.equal(s.role, 'replica');
       assert.equal(s.desiredRole, 'primary');
@@ -78,8 +89,16 @@ describe('replication across restarts', function () {
       assert.match(refused.body.detail, /empty dataset/);
       // the operator moves the primary to c instead
       await api(c).post('/v1/promote').set(auth()).send({ epoch: 20 }).expect(200);
-      await api(a).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 20 }).expect(200);
-      await api(b).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 20 }).expect(200);
+      await api(a)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 20 })
+        .expect(200);
+      await api(b)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch: 20 })
+        .expect(200);
       await waitForSync(a, c, 30_000);
       await waitForSync(b, c, 30_000);
       assert.equal(await redisClient(a.redisPort).get('unsaved'), '1');
@@ -97,11 +116,20 @@ describe('replication across restarts', function () {
 
     it('a killed manager (redis-server kept running, or killed too) comes back as a replica of the same primary', async () => {
       const paths = await testPaths();
-      const args = { dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra: ['--initial-role', 'replica'] };
+      const args = {
+        dataDir: paths.dataDir,
+        redisPort: paths.redisPort,
+        tokenFile: paths.tokenFile,
+        extra: ['--initial-role', 'replica'],
+      };
       try {
         let m = await spawnManager(args);
         assert.equal((await api(m).get('/v1/status').expect(200)).body.primary, null);
-        await api(m).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: primary.redisPort, epoch: 1 }).expect(200);
+        await api(m)
+          .post('/v1/demote')
+          .set(auth())
+          .send({ primaryHost: '127.0.0.1', primaryPort: primary.redisPort, epoch: 1 })
+          .expect(200);
         const runId = (await api(m).get('/v1/status').expect(200)).body.redis.runId;
 
         m.child.kill('SIGKILL');
@@ -115,10 +143,14 @@ describe('replication across restarts', function () {
         await m.exited;
         killPid(await redisPid(paths.dataDir), 'SIGKILL');
         m = await spawnManager(args);
-        await waitFor('the replica to sync again', async () => {
-          s = (await api(m).get('/v1/status')).body;
-          return s.role === 'replica' && s.primary?.port === primary.redisPort && s.primary.linkStatus === 'up';
-        }, 20_000);
+        await waitFor(
+          'the replica to sync again',
+          async () => {
+            s = (await api(m).get('/v1/status')).body;
+            return s.role === 'replica' && s.primary?.port === primary.redisPort && s.primary.linkStatus === 'up';
+          },
+          20_000,
+        );
         assert.notEqual(s.redis.runId, runId);
         assert.equal(await redisClient(paths.redisPort).get('k'), 'v');
         m.child.kill('SIGKILL');
@@ -130,7 +162,11 @@ describe('replication across restarts', function () {
 
     it('a wiped data directory comes back as a fresh replica: no primary, read-only, not ready', async () => {
       const replica = await freshReplica();
-      await api(replica).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: primary.redisPort }).expect(200);
+      await api(replica)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: primary.redisPort })
+        .expect(200);
       await waitForSync(replica, primary);
       const { dataDir, redisPort } = replica;
       await replica.stop();
@@ -172,10 +208,14 @@ describe('replication across restarts', function () {
 
         // Its redis-server killed while empty: nothing says empty is expected, so it is held.
         await killRedisAndWait(m);
-        const ready = await waitFor('held', async () => {
-          const r = await api(m).get('/readyz');
-          return r.status === 503 && r.body.reasons.some((x: string) => x.startsWith('held:')) ? r : undefined;
-        }, 20_000);
+        const ready = await waitFor(
+          'held',
+          async () => {
+            const r = await api(m).get('/readyz');
+            return r.status === 503 && r.body.reasons.some((x: string) => x.startsWith('held:')) ? r : undefined;
+          },
+          20_000,
+        );
         assert.equal(ready.body.ready, false);
         await assert.rejects(redisClient(paths.redisPort).set('x', '1'), /READONLY/);
         m.child.kill('SIGTERM');

@@ -27,7 +27,15 @@ describe('replication rules', () => {
       ['equal epoch, same primary (retry)', 5, 5, R1, R1, true, 5],
       ['equal epoch, other role', 5, 5, R1, P, false, null],
       ['equal epoch, other primary', 5, 5, R1, R2, false, null],
-      ['host compared case-insensitively', 5, 5, R1, { role: 'replica', primary: { host: 'REDIS-0', port: 6379 } }, true, 5],
+      [
+        'host compared case-insensitively',
+        5,
+        5,
+        R1,
+        { role: 'replica', primary: { host: 'REDIS-0', port: 6379 } },
+        true,
+        5,
+      ],
       ['equal epoch, other port', 5, 5, R1, { role: 'replica', primary: { host: 'redis-0', port: 6380 } }, false, null],
     ];
     for (const [name, stored, requested, current, wanted, accept, epoch] of cases) {
@@ -73,7 +81,15 @@ describe('replication rules', () => {
       });
     }
     it('ports are 1-65535 integers', () => {
-      assert.deepEqual([0, 1, 6379, 65535, 65536, 1.5, -1].map(isValidPort), [false, true, true, true, false, false, false]);
+      assert.deepEqual([0, 1, 6379, 65535, 65536, 1.5, -1].map(isValidPort), [
+        false,
+        true,
+        true,
+        true,
+        false,
+        false,
+        false,
+      ]);
     });
     const self: [string, number, boolean][] = [
       ['127.0.0.1', 7000, true],
@@ -98,7 +114,9 @@ describe('replication rules', () => {
     const replica = (extra: string) =>
       `# Server\r\nrun_id:abc\r\n# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n${extra}master_replid:r1\r\n# Keyspace\r\n`;
     it('a synced replica with data', () => {
-      const r = redisRole(parseInfo(replica('master_link_status:up\r\nslave_repl_offset:42\r\n') + 'db0:keys=3,expires=0,avg_ttl=0\r\n'));
+      const r = redisRole(
+        parseInfo(replica('master_link_status:up\r\nslave_repl_offset:42\r\n') + 'db0:keys=3,expires=0,avg_ttl=0\r\n'),
+      );
       assert.deepEqual(r, {
         role: 'replica',
         primary: { host: '10.0.0.1', port: 6379 },
@@ -111,7 +129,9 @@ describe('replication rules', () => {
       });
     });
     it('a replica whose link was never up, with an empty keyspace', () => {
-      const r = redisRole(parseInfo(replica('master_link_status:down\r\nmaster_link_down_since_seconds:-1\r\nslave_repl_offset:1\r\n')));
+      const r = redisRole(
+        parseInfo(replica('master_link_status:down\r\nmaster_link_down_since_seconds:-1\r\nslave_repl_offset:1\r\n')),
+      );
       assert.equal(r.neverSynced, true);
       assert.equal(r.empty, true);
     });
@@ -120,12 +140,18 @@ describe('replication rules', () => {
       assert.equal(r.neverSynced, false);
     });
     it('the placeholder primary is no primary', () => {
-      const r = redisRole(parseInfo('# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:0\r\nmaster_link_status:down\r\n'));
+      const r = redisRole(
+        parseInfo(
+          '# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:0\r\nmaster_link_status:down\r\n',
+        ),
+      );
       assert.equal(r.role, 'replica');
       assert.equal(r.primary, null);
     });
     it('a primary: its own offset; databases with keys=0 are empty', () => {
-      const r = redisRole(parseInfo('# Replication\r\nrole:master\r\nmaster_repl_offset:99\r\n# Keyspace\r\ndb1:keys=0,expires=0\r\n'));
+      const r = redisRole(
+        parseInfo('# Replication\r\nrole:master\r\nmaster_repl_offset:99\r\n# Keyspace\r\ndb1:keys=0,expires=0\r\n'),
+      );
       assert.equal(r.role, 'primary');
       assert.equal(r.offset, 99);
       assert.equal(r.empty, true);
@@ -134,7 +160,9 @@ describe('replication rules', () => {
   });
 
   describe('readiness of a node behind the placeholder', () => {
-    const placeholder = parseInfo('# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:0\r\nmaster_link_status:down\r\n');
+    const placeholder = parseInfo(
+      '# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:0\r\nmaster_link_status:down\r\n',
+    );
     const cases: [string, 'primary' | 'replica', RegExp][] = [
       ['a fresh replica waits for the operator', 'replica', /^no-primary: /],
       ['a primary that came back empty is held', 'primary', /^held: /],
@@ -154,11 +182,20 @@ describe('replication rules', () => {
       const lock = new SingleFlight(new OperationGuard());
       let release!: () => void;
       const first = lock.run('a promote', () => new Promise<string>((r) => (release = () => r('done'))));
-      await assert.rejects(lock.run('a demote', async () => 'never'), (err: unknown) => err instanceof ConflictError && /cannot start a demote: a promote is in progress/.test(err.message));
+      await assert.rejects(
+        lock.run('a demote', async () => 'never'),
+        (err: unknown) =>
+          err instanceof ConflictError && /cannot start a demote: a promote is in progress/.test(err.message),
+      );
       assert.equal(await lock.tryRun('a reconcile', async () => 'never'), undefined);
       release();
       assert.equal(await first, 'done');
-      await assert.rejects(lock.run('a fence', async () => { throw new Error('boom'); }), /boom/);
+      await assert.rejects(
+        lock.run('a fence', async () => {
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
       assert.equal(await lock.run('a demote', async () => 'ok'), 'ok');
     });
 
@@ -166,7 +203,10 @@ describe('replication rules', () => {
       const guard = new OperationGuard();
       const lock = new SingleFlight(guard);
       const update = guard.begin('update', 'an update');
-      await assert.rejects(lock.run('a promote', async () => 'never'), (err: unknown) => err instanceof ConflictError && /an update is in progress/.test(err.message));
+      await assert.rejects(
+        lock.run('a promote', async () => 'never'),
+        (err: unknown) => err instanceof ConflictError && /an update is in progress/.test(err.message),
+      );
       assert.equal(await lock.tryRun('a reconcile', async () => 'never'), undefined);
       update.release();
       let release!: () => void;

@@ -23,12 +23,16 @@ describe('replication storm', function () {
     await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
         const epoch = Math.floor(Math.random() * 1000);
-        const call: Call = i % 3 === 0 ? { kind: 'promote' } : { kind: 'demote', port: i % 3 === 1 ? a.redisPort : b.redisPort };
+        const call: Call =
+          i % 3 === 0 ? { kind: 'promote' } : { kind: 'demote', port: i % 3 === 1 ? a.redisPort : b.redisPort };
         await sleep(Math.random() * 1500);
         const res =
           call.kind === 'promote'
             ? await api(target).post('/v1/promote').set(auth()).send({ epoch, force: true })
-            : await api(target).post('/v1/demote').set(auth()).send({ primaryHost: '127.0.0.1', primaryPort: call.port, epoch });
+            : await api(target)
+                .post('/v1/demote')
+                .set(auth())
+                .send({ primaryHost: '127.0.0.1', primaryPort: call.port, epoch });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 200) accepted.push({ epoch, call, changed: res.body.changed });
         else assert.equal(res.status, 409, JSON.stringify(res.body));
@@ -50,6 +54,10 @@ describe('replication storm', function () {
       assert.deepEqual([state.role, state.primary], ['replica', { host: '127.0.0.1', port: highest.call.port }]);
     }
     // Accepted epochs never went down, in the order they were accepted.
-    for (let i = 1; i < accepted.length; i++) assert.ok(accepted[i].epoch >= accepted[i - 1].epoch, `accepted ${accepted[i - 1].epoch} then ${accepted[i].epoch}`);
+    for (let i = 1; i < accepted.length; i++)
+      assert.ok(
+        accepted[i].epoch >= accepted[i - 1].epoch,
+        `accepted ${accepted[i - 1].epoch} then ${accepted[i].epoch}`,
+      );
   });
 });

@@ -45,7 +45,10 @@ describe('switchover through the packed client', function () {
     primaryPort = b.redisPort;
     assert.equal(first.committed, true);
     assert.equal(first.rolledBack, false);
-    assert.deepEqual(first.steps.map((s) => s.step), ['fence', 'check-target', 'promote', 'demote-old-primary', 'repoint', 'unfence']);
+    assert.deepEqual(
+      first.steps.map((s) => s.step),
+      ['fence', 'check-target', 'promote', 'demote-old-primary', 'repoint', 'unfence'],
+    );
     assert.ok(first.steps.every((s) => s.ok && s.durationMs >= 0));
     assert.ok(first.fencedOffset! > 0);
 
@@ -94,7 +97,14 @@ describe('switchover through the packed client', function () {
     const { report } = err;
     assert.deepEqual(
       report.steps.map((s) => [s.step, s.ok]),
-      [['fence', true], ['check-target', true], ['promote', true], ['demote-old-primary', false], ['rollback-demote-target', true], ['rollback-unfence', true]],
+      [
+        ['fence', true],
+        ['check-target', true],
+        ['promote', true],
+        ['demote-old-primary', false],
+        ['rollback-demote-target', true],
+        ['rollback-unfence', true],
+      ],
     );
     assert.deepEqual([report.committed, report.rolledBack], [false, true]);
     assert.deepEqual([(await status(c)).role, (await status(c)).fenced], ['primary', false]);
@@ -106,7 +116,10 @@ describe('switchover through the packed client', function () {
   it('a refused fence (stale epoch) changes nothing and lifts no pause', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
     const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 });
-    assert.deepEqual(err.report.steps.map((s) => [s.step, s.ok]), [['fence', false]]);
+    assert.deepEqual(
+      err.report.steps.map((s) => [s.step, s.ok]),
+      [['fence', false]],
+    );
     assert.deepEqual([err.report.committed, err.report.rolledBack], [false, false]);
     assert.match(err.report.steps[0].error!, /older than the highest accepted epoch/);
     assert.equal((await status(c)).role, 'primary');

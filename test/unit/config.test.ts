@@ -19,9 +19,32 @@ describe('configuration', () => {
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {
     const c = build([
-      '--listen', '127.0.0.1:9000', '--data-dir=/var/lib/redis', '--redis-port', '7000', '--token-file', '/etc/im/token',
-      '--initial-role', 'primary', '--max-lag-seconds', '3', '--redis-password-file', '/etc/im/pw', '--redis-config', '/etc/im/extra.conf',
-      '--s3-endpoint', 'http://127.0.0.1:9999', '--s3-bucket', 'b', '--s3-prefix', 'p/', '--s3-region', 'eu-west-1', '--s3-path-style', '--log-level', 'debug',
+      '--listen',
+      '127.0.0.1:9000',
+      '--data-dir=/var/lib/redis',
+      '--redis-port',
+      '7000',
+      '--token-file',
+      '/etc/im/token',
+      '--initial-role',
+      'primary',
+      '--max-lag-seconds',
+      '3',
+      '--redis-password-file',
+      '/etc/im/pw',
+      '--redis-config',
+      '/etc/im/extra.conf',
+      '--s3-endpoint',
+      'http://127.0.0.1:9999',
+      '--s3-bucket',
+      'b',
+      '--s3-prefix',
+      'p/',
+      '--s3-region',
+      'eu-west-1',
+      '--s3-path-style',
+      '--log-level',
+      'debug',
     ]);
     assert.deepEqual(c.listen, { host: '127.0.0.1', port: 9000 });
     assert.equal(c.dataDir, '/var/lib/redis');
@@ -31,12 +54,23 @@ describe('configuration', () => {
     assert.equal(c.maxLagSeconds, 3);
     assert.equal(c.redisPasswordFile, '/etc/im/pw');
     assert.equal(c.redisConfig, '/etc/im/extra.conf');
-    assert.deepEqual(c.s3, { endpoint: 'http://127.0.0.1:9999', bucket: 'b', prefix: 'p/', region: 'eu-west-1', pathStyle: true });
+    assert.deepEqual(c.s3, {
+      endpoint: 'http://127.0.0.1:9999',
+      bucket: 'b',
+      prefix: 'p/',
+      region: 'eu-west-1',
+      pathStyle: true,
+    });
     assert.equal(c.logLevel, 'debug');
   });
 
   it('reads IM_* environment variables, and flags win over them', () => {
-    const c = build(['--redis-port', '7001'], { IM_REDIS_PORT: '7000', IM_MAX_LAG_SECONDS: '4', IM_S3_BUCKET: 'x', IM_S3_PATH_STYLE: 'true' });
+    const c = build(['--redis-port', '7001'], {
+      IM_REDIS_PORT: '7000',
+      IM_MAX_LAG_SECONDS: '4',
+      IM_S3_BUCKET: 'x',
+      IM_S3_PATH_STYLE: 'true',
+    });
     assert.equal(c.redisPort, 7001);
     assert.equal(c.maxLagSeconds, 4);
     assert.equal(c.s3?.bucket, 'x');
@@ -53,19 +87,28 @@ describe('configuration', () => {
     ['bad log level', ['--log-level', 'loud'], {}, /--log-level: "loud"/],
     ['bad env value', [], { IM_MAX_LAG_SECONDS: '-1' }, /--max-lag-seconds: "-1" is not a whole number/],
     ['s3 without bucket', ['--s3-endpoint', 'http://x'], {}, /--s3-bucket is required/],
-    ['bad s3 endpoint', ['--s3-bucket', 'b', '--s3-endpoint', 'not a url'], {}, /--s3-endpoint: "not a url" is not a valid URL/],
+    [
+      'bad s3 endpoint',
+      ['--s3-bucket', 'b', '--s3-endpoint', 'not a url'],
+      {},
+      /--s3-endpoint: "not a url" is not a valid URL/,
+    ],
     ['redis url scheme', ['--redis-url', 'http://h:1'], {}, /--redis-url: scheme "http:"/],
   ];
   for (const [name, argv, env, message] of invalid) {
     it(`rejects ${name} with an error naming the value`, () => {
-      assert.throws(() => build(argv, env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => build(argv, env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 
   it('refuses a password in --redis-url and never echoes it', () => {
     assert.throws(
       () => build(['--redis-url', 'redis://user:hunter2@h:6379']),
-      (err: unknown) => err instanceof ConfigError && !err.message.includes('hunter2') && /--redis-password-file/.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError && !err.message.includes('hunter2') && /--redis-password-file/.test(err.message),
     );
   });
 

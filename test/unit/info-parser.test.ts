@@ -3,10 +3,20 @@ import { connectedReplicas, numberField, parseInfo, parseKeyValues } from '../..
 
 describe('INFO parser', () => {
   const text = [
-    '# Server', 'redis_version:7.0.15', 'run_id:abc', '', '# Replication', 'role:master', 'connected_slaves:2',
+    '# Server',
+    'redis_version:7.0.15',
+    'run_id:abc',
+    '',
+    '# Replication',
+    'role:master',
+    'connected_slaves:2',
     'slave0:ip=10.0.0.2,port=6379,state=online,offset=100,lag=0',
     'slave1:ip=10.0.0.3,port=6380,state=wait_bgsave,offset=0,lag=1',
-    'master_repl_offset:100', '', '# Keyspace', 'db0:keys=3,expires=1,avg_ttl=100,subexpiry=0', '',
+    'master_repl_offset:100',
+    '',
+    '# Keyspace',
+    'db0:keys=3,expires=1,avg_ttl=100,subexpiry=0',
+    '',
   ].join('\r\n');
 
   it('groups fields by section, case-insensitively', () => {
@@ -26,7 +36,9 @@ describe('INFO parser', () => {
 
   it('tolerates replicas without lag (Redis 2.8 style) and fields in another order', () => {
     const info = parseInfo('# Replication\nrole:master\nslave0:state=online,offset=5,port=1,ip=h\n');
-    assert.deepEqual(connectedReplicas(info), [{ index: 0, host: 'h', port: 1, state: 'online', offset: 5, lag: undefined }]);
+    assert.deepEqual(connectedReplicas(info), [
+      { index: 0, host: 'h', port: 1, state: 'online', offset: 5, lag: undefined },
+    ]);
   });
 
   it('parses k=v lists whatever fields they carry (Redis 7.4 subexpiry, Valkey)', () => {

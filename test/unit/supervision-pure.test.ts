@@ -18,7 +18,10 @@ describe('process state from /proc/<pid>/stat', () => {
 
 describe('restart backoff', () => {
   it('doubles from the initial delay up to the cap', () => {
-    assert.deepEqual([0, 1, 2, 3].map((a) => restartDelay(DEFAULT_BACKOFF, a)), [250, 500, 1000, 2000]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((a) => restartDelay(DEFAULT_BACKOFF, a)),
+      [250, 500, 1000, 2000],
+    );
     assert.equal(restartDelay(DEFAULT_BACKOFF, 20), DEFAULT_BACKOFF.maxMs);
   });
   it('counts a crash after a long healthy run as a first crash again', () => {
@@ -28,7 +31,14 @@ describe('restart backoff', () => {
 });
 
 describe('redis.conf rendering', () => {
-  const base = { port: 7000, dataDir: '/data', pidFile: '/data/redis.pid', replicaOf: null, secretsFile: null, userConfig: null };
+  const base = {
+    port: 7000,
+    dataDir: '/data',
+    pidFile: '/data/redis.pid',
+    replicaOf: null,
+    secretsFile: null,
+    userConfig: null,
+  };
 
   it('writes port, dir and pidfile, and no replicaof for a primary', () => {
     const conf = renderRedisConf(base);
@@ -40,7 +50,10 @@ describe('redis.conf rendering', () => {
   });
 
   it('carries the role of a replica so a restart comes back as one', () => {
-    assert.match(renderRedisConf({ ...base, replicaOf: { host: 'redis-0.redis', port: 6379 } }), /^replicaof redis-0.redis 6379$/m);
+    assert.match(
+      renderRedisConf({ ...base, replicaOf: { host: 'redis-0.redis', port: 6379 } }),
+      /^replicaof redis-0.redis 6379$/m,
+    );
   });
 
   it('includes the secrets file, then the user file last so it can override', () => {

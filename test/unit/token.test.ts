@@ -8,7 +8,8 @@ import { tempDir } from '../helpers/tmp.js';
 function rejects(store: TokenStore, header: string | undefined, detail: RegExp, challenge: RegExp) {
   assert.throws(
     () => store.verify(header),
-    (err: unknown) => err instanceof UnauthorizedError && detail.test(err.message) && challenge.test(err.headers()['WWW-Authenticate']),
+    (err: unknown) =>
+      err instanceof UnauthorizedError && detail.test(err.message) && challenge.test(err.headers()['WWW-Authenticate']),
   );
 }
 

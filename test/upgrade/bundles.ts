@@ -31,7 +31,9 @@ export function buildBundle(version: string): Promise<string> {
 }
 
 export async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 export function digestHeader(bytes: Uint8Array): string {
@@ -56,21 +58,27 @@ export async function startBundledManager(version: string, extra: string[] = [])
   await mkdir(binDir);
   const bundle = join(binDir, 'instance-manager.mjs');
   await copyFile(source, bundle);
-  const manager = await spawnManager({ dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra }, bundle);
+  const manager = await spawnManager(
+    { dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra },
+    bundle,
+  );
   const stop = async () => {
     if (manager.child.exitCode === null) {
       killPid(manager.child.pid!, 'SIGTERM');
-      await waitFor('the manager to exit', () => manager.child.exitCode !== null, 15_000).catch(() => killPid(manager.child.pid!, 'SIGKILL'));
+      await waitFor('the manager to exit', () => manager.child.exitCode !== null, 15_000).catch(() =>
+        killPid(manager.child.pid!, 'SIGKILL'),
+      );
     }
     await killRedisIn(paths.dataDir);
   };
   // spawnManager waits for an HTTP answer; the tests start once Redis answers too.
-  await waitFor('Redis behind the manager to answer', async () => (await fetch(`${manager.url}/v1/status`)).status === 200).catch(
-    async (err: unknown) => {
-      await stop();
-      throw err;
-    },
-  );
+  await waitFor(
+    'Redis behind the manager to answer',
+    async () => (await fetch(`${manager.url}/v1/status`)).status === 200,
+  ).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
   return {
     ...manager,
     bundle,

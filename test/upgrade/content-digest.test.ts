@@ -34,7 +34,10 @@ describe('Content-Digest (RFC 9530)', () => {
   ];
   for (const [name, header, message] of refused) {
     it(`refuses ${name} with a 400`, () => {
-      assert.throws(() => parseSha256Digest(header), (err: unknown) => err instanceof ValidationError && message.test(err.message));
+      assert.throws(
+        () => parseSha256Digest(header),
+        (err: unknown) => err instanceof ValidationError && message.test(err.message),
+      );
     });
   }
 
@@ -59,7 +62,10 @@ describe('operation guard', () => {
       const guard = new OperationGuard();
       const lease = guard.begin(held, `the ${held}`);
       if (conflict) {
-        assert.throws(() => guard.begin(wanted), (err: unknown) => err instanceof ConflictError && err.message.includes(`the ${held} is in progress`));
+        assert.throws(
+          () => guard.begin(wanted),
+          (err: unknown) => err instanceof ConflictError && err.message.includes(`the ${held} is in progress`),
+        );
       } else {
         guard.begin(wanted).release();
       }

@@ -19,7 +19,10 @@ export interface RawUpload {
 }
 
 export function startPut(url: string, headers: Record<string, string | number>): RawUpload {
-  const req = request(`${url}/v1/update`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...headers } });
+  const req = request(`${url}/v1/update`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/octet-stream', ...headers },
+  });
   const answer = new Promise<RawAnswer | null>((resolve) => {
     req.once('response', (res) => {
       let text = '';
@@ -27,7 +30,12 @@ export function startPut(url: string, headers: Record<string, string | number>):
       res.once('end', () => {
         const body = (text === '' ? {} : JSON.parse(text)) as RawAnswer['body'];
         const answer = { status: res.statusCode!, headers: res.headers, body };
-        assertMatchesContract('put', '/v1/update', { status: answer.status, headers: res.headers, body, text } as unknown as Response);
+        assertMatchesContract('put', '/v1/update', {
+          status: answer.status,
+          headers: res.headers,
+          body,
+          text,
+        } as unknown as Response);
         resolve(answer);
       });
     });
@@ -38,7 +46,11 @@ export function startPut(url: string, headers: Record<string, string | number>):
 }
 
 /** Sends the whole body (in 64 KiB pieces) and returns the answer. */
-export async function putRaw(url: string, headers: Record<string, string | number>, body: Uint8Array): Promise<RawAnswer | null> {
+export async function putRaw(
+  url: string,
+  headers: Record<string, string | number>,
+  body: Uint8Array,
+): Promise<RawAnswer | null> {
   const upload = startPut(url, headers);
   for (let i = 0; i < body.length; i += 65536) {
     if (!upload.req.write(body.subarray(i, i + 65536))) {
@@ -67,12 +79,18 @@ export async function putFetch(url: string, headers: Record<string, string>, bod
   const text = await res.text();
   const body_ = (text === '' ? {} : JSON.parse(text)) as RawAnswer['body'];
   const headersObject = Object.fromEntries(res.headers.entries());
-  assertMatchesContract('put', '/v1/update', { status: res.status, headers: headersObject, body: body_, text } as unknown as Response);
+  assertMatchesContract('put', '/v1/update', {
+    status: res.status,
+    headers: headersObject,
+    body: body_,
+    text,
+  } as unknown as Response);
   return { status: res.status, headers: headersObject, body: body_ };
 }
 
 /** The answer, when it has this status (the body's detail is shown otherwise). */
 export function expectStatus(answer: RawAnswer, status: number): RawAnswer {
-  if (answer.status !== status) throw new Error(`expected ${status}, got ${answer.status}: ${answer.body.detail || JSON.stringify(answer.body)}`);
+  if (answer.status !== status)
+    throw new Error(`expected ${status}, got ${answer.status}: ${answer.body.detail || JSON.stringify(answer.body)}`);
   return answer;
 }

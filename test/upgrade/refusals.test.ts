@@ -22,16 +22,30 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
 
   before(async () => {
     good = await readFile(await buildBundle('9.9.9'));
-    m = await startBundledManager('1.0.0-base', ['--update-max-bytes', String(MAX_BYTES), '--update-self-test-timeout-ms', '3000']);
+    m = await startBundledManager('1.0.0-base', [
+      '--update-max-bytes',
+      String(MAX_BYTES),
+      '--update-self-test-timeout-ms',
+      '3000',
+    ]);
     const status = (await api(m).get('/v1/status').expect(200)).body;
-    initial = { listing: await listing(m.binDir), sha256: await sha256Of(m.bundle), sessionId: status.manager.sessionId, pid: status.redis.pid };
+    initial = {
+      listing: await listing(m.binDir),
+      sha256: await sha256Of(m.bundle),
+      sessionId: status.manager.sessionId,
+      pid: status.redis.pid,
+    };
   });
   after(() => m?.stop());
 
   /** Nothing installed, no staging file left, the same manager session and Redis. */
   async function assertUnchanged() {
     // A refused upload's staging file is removed before the answer; an aborted one right after.
-    await waitFor('no staging file left', async () => !(await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])), 5000);
+    await waitFor(
+      'no staging file left',
+      async () => !(await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])),
+      5000,
+    );
     assert.deepEqual(await listing(m.binDir), initial.listing);
     assert.equal(await sha256Of(m.bundle), initial.sha256);
     const status = (await api(m).get('/v1/status').expect(200)).body;
@@ -42,7 +56,8 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     assert.equal(m.child.exitCode, null);
   }
 
-  const put = (body: Uint8Array, digest?: string) => putFetch(m.url, { ...auth(), ...(digest === undefined ? {} : { 'Content-Digest': digest }) }, body);
+  const put = (body: Uint8Array, digest?: string) =>
+    putFetch(m.url, { ...auth(), ...(digest === undefined ? {} : { 'Content-Digest': digest }) }, body);
 
   it('no token or a wrong token: 401, nothing written to disk', async () => {
     const digest = digestHeader(good);
@@ -63,7 +78,11 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   });
 
   it('a malformed Content-Digest: 400', async () => {
-    for (const digest of ['sha-256=abc', `sha-512=:${good.subarray(0, 64).toString('base64')}:`, 'sha-256=:c2hvcnQ=:']) {
+    for (const digest of [
+      'sha-256=abc',
+      `sha-512=:${good.subarray(0, 64).toString('base64')}:`,
+      'sha-256=:c2hvcnQ=:',
+    ]) {
       expectStatus(await put(good, digest), 400);
     }
     await assertUnchanged();
@@ -83,7 +102,9 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   it('an upload cut off mid-body (connection dropped): nothing installed, the next update is not blocked', async () => {
     const upload = startPut(m.url, { ...auth(), 'Content-Digest': digestHeader(good), 'Content-Length': good.length });
     upload.req.write(good.subarray(0, 256 * 1024));
-    await waitFor('the staging file to appear', async () => (await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])));
+    await waitFor('the staging file to appear', async () =>
+      (await listing(m.binDir)).some((l) => isStagingName(l.split(' ')[0])),
+    );
     upload.req.destroy();
     assert.equal(await upload.answer, null);
     await assertUnchanged();
@@ -142,7 +163,11 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
 
   it('a streamed body (no Content-Length) that grows past the limit: 413, reading stops, the staging file is removed', async () => {
     const big = Buffer.alloc(MAX_BYTES + 512 * 1024, 0x61);
-    const answer = await putRaw(m.url, { ...auth(), 'Content-Digest': digestHeader(big), 'Transfer-Encoding': 'chunked' }, big);
+    const answer = await putRaw(
+      m.url,
+      { ...auth(), 'Content-Digest': digestHeader(big), 'Transfer-Encoding': 'chunked' },
+      big,
+    );
     assert.equal(answer?.status, 413);
     assert.equal(answer.headers.connection, 'close');
     await assertUnchanged();
@@ -150,7 +175,11 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
 
   it('a second update while one is being received: 409; the first still completes on its own merits', async () => {
     // The first upload carries a digest that will not match, so even when it completes it installs nothing.
-    const first = startPut(m.url, { ...auth(), 'Content-Digest': digestHeader(Buffer.from('other')), 'Content-Length': good.length });
+    const first = startPut(m.url, {
+      ...auth(),
+      'Content-Digest': digestHeader(Buffer.from('other')),
+      'Content-Length': good.length,
+    });
     first.req.write(good.subarray(0, 128 * 1024));
     // A probe that is harmless either way: 422 until the first holds the update, then 409.
     const probe = Buffer.from('probe');
@@ -166,7 +195,13 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   });
 
   it('the wrong media type: 415', async () => {
-    await api(m).put('/v1/update').set(auth()).set('Content-Type', 'application/json').set('Content-Digest', digestHeader(good)).send('{}').expect(415);
+    await api(m)
+      .put('/v1/update')
+      .set(auth())
+      .set('Content-Type', 'application/json')
+      .set('Content-Digest', digestHeader(good))
+      .send('{}')
+      .expect(415);
     await assertUnchanged();
   });
 });

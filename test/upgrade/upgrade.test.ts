@@ -9,7 +9,14 @@ import { api } from '../helpers/api.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
 import { killPid, redisClient } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
-import { buildBundle, parentOf, sha256Of, startBundledManager, zombieChildrenOf, type BundledManager } from './bundles.js';
+import {
+  buildBundle,
+  parentOf,
+  sha256Of,
+  startBundledManager,
+  zombieChildrenOf,
+  type BundledManager,
+} from './bundles.js';
 
 describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
   this.timeout(90_000);
@@ -90,13 +97,22 @@ describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
     const oldPid: number = before.redis.pid;
     killPid(oldPid, 'SIGKILL');
     await waitFor('the old redis-server to be gone', () => !isAlive(oldPid));
-    const after = await waitFor('a new redis-server', async () => {
-      const res = await api(m).get('/v1/status');
-      return res.status === 200 && res.body.redis?.pid !== oldPid && res.body.redis.restarts === 1 ? res.body : undefined;
-    }, 20_000);
+    const after = await waitFor(
+      'a new redis-server',
+      async () => {
+        const res = await api(m).get('/v1/status');
+        return res.status === 200 && res.body.redis?.pid !== oldPid && res.body.redis.restarts === 1
+          ? res.body
+          : undefined;
+      },
+      20_000,
+    );
     assert.ok(isAlive(after.redis.pid));
     assert.notEqual(after.redis.runId, before.redis.runId);
-    assert.match(m.output(), new RegExp(`"pid":${oldPid},"ranForMs":\\d+,"restartInMs":\\d+,"msg":"redis-server exited"`));
+    assert.match(
+      m.output(),
+      new RegExp(`"pid":${oldPid},"ranForMs":\\d+,"restartInMs":\\d+,"msg":"redis-server exited"`),
+    );
     assert.deepEqual(await zombieChildrenOf(m.child.pid!), []);
     await api(m).get('/healthz').expect(200);
   });

@@ -8,7 +8,15 @@ import { BackupFailure, type BackupRecord, type FailureCode } from './backup-rec
 import { buildMetadata, METADATA_NAME } from './metadata.js';
 import { runSave, type SaveOptions } from './save.js';
 import { openSnapshot, redisFiles, type Snapshot } from './snapshot.js';
-import { backupPrefix, createS3Client, deleteObject, putSmallObject, s3Url, uploadObject, type PendingAborts } from './storage.js';
+import {
+  backupPrefix,
+  createS3Client,
+  deleteObject,
+  putSmallObject,
+  s3Url,
+  uploadObject,
+  type PendingAborts,
+} from './storage.js';
 import { messageOf } from '../../errors.js';
 
 export interface BackupTimings {
@@ -83,7 +91,11 @@ async function upload(
   try {
     if (context.pendingAborts.pending.length > 0) {
       await context.pendingAborts.retry(client);
-      if (context.pendingAborts.pending.length > 0) context.log.warn({ uploads: context.pendingAborts.pending }, 'multipart uploads of failed backups still not aborted');
+      if (context.pendingAborts.pending.length > 0)
+        context.log.warn(
+          { uploads: context.pendingAborts.pending },
+          'multipart uploads of failed backups still not aborted',
+        );
     }
     const sha256 = await uploadObject({
       client,
@@ -110,11 +122,18 @@ async function upload(
       aof: snapshot.aof,
     });
     try {
-      await putSmallObject(client, s3.bucket, prefix + METADATA_NAME, JSON.stringify(metadata, null, 2) + '\n', context.signal);
+      await putSmallObject(
+        client,
+        s3.bucket,
+        prefix + METADATA_NAME,
+        JSON.stringify(metadata, null, 2) + '\n',
+        context.signal,
+      );
     } catch (err) {
       // Without metadata the data object is not a backup: take it back.
       const removed = await deleteObject(client, s3.bucket, dataKey);
-      if (!removed) context.log.warn({ key: dataKey }, 'could not delete the data object of a backup whose metadata failed');
+      if (!removed)
+        context.log.warn({ key: dataKey }, 'could not delete the data object of a backup whose metadata failed');
       throw err;
     }
     record.sha256 = sha256;

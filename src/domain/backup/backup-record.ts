@@ -50,7 +50,10 @@ export interface BackupRecord {
 
 /** Sortable, unique and URL-safe: 20261126T160059Z-1a2b3c. */
 export function newBackupId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

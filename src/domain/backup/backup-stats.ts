@@ -82,13 +82,35 @@ export const BACKUP_METRIC_NAMES = {
  * backup" alert fires for a node that never had one.
  */
 export function backupFamilies(stats: BackupStats): Family[] {
-  const gauge = (name: string, help: string, value: number | null): Family => ({ name, type: 'gauge', help, samples: [{ value: value ?? 0 }] });
+  const gauge = (name: string, help: string, value: number | null): Family => ({
+    name,
+    type: 'gauge',
+    help,
+    samples: [{ value: value ?? 0 }],
+  });
   return [
-    gauge(BACKUP_METRIC_NAMES.lastSuccess, 'Unix time when the last successful backup finished.', stats.lastSuccessTimestampSeconds),
-    gauge(BACKUP_METRIC_NAMES.lastDuration, 'Duration of the last successful backup, save and upload, in seconds.', stats.lastDurationSeconds),
-    gauge(BACKUP_METRIC_NAMES.lastSize, "Size of the last successful backup's data object (or file, when not uploaded) in bytes.", stats.lastSizeBytes),
+    gauge(
+      BACKUP_METRIC_NAMES.lastSuccess,
+      'Unix time when the last successful backup finished.',
+      stats.lastSuccessTimestampSeconds,
+    ),
+    gauge(
+      BACKUP_METRIC_NAMES.lastDuration,
+      'Duration of the last successful backup, save and upload, in seconds.',
+      stats.lastDurationSeconds,
+    ),
+    gauge(
+      BACKUP_METRIC_NAMES.lastSize,
+      "Size of the last successful backup's data object (or file, when not uploaded) in bytes.",
+      stats.lastSizeBytes,
+    ),
     gauge(BACKUP_METRIC_NAMES.inProgress, '1 while a backup is saving or uploading.', stats.inProgress ? 1 : 0),
-    { name: BACKUP_METRIC_NAMES.completed, type: 'counter', help: 'Backups that completed since the manager started.', samples: [{ value: stats.completedTotal }] },
+    {
+      name: BACKUP_METRIC_NAMES.completed,
+      type: 'counter',
+      help: 'Backups that completed since the manager started.',
+      samples: [{ value: stats.completedTotal }],
+    },
     {
       name: BACKUP_METRIC_NAMES.failures,
       type: 'counter',

@@ -5,7 +5,15 @@ import type { S3Config } from '../../config/config.js';
 import { ConflictError, ValidationError, messageOf } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { OperationGuard } from '../operation-guard.js';
-import { BackupFailure, isRunning, newRecord, toView, type BackupRecord, type BackupType, type BackupView } from './backup-record.js';
+import {
+  BackupFailure,
+  isRunning,
+  newRecord,
+  toView,
+  type BackupRecord,
+  type BackupType,
+  type BackupView,
+} from './backup-record.js';
 import { BackupStats } from './backup-stats.js';
 import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
 import { loadSdk, PendingAborts } from './storage.js';
@@ -45,7 +53,10 @@ export class Backups {
     // manager is up (not during start-up, which an in-place upgrade waits for), so a backup's
     // memory and time are the upload's alone. Without storage it is never loaded.
     if (options.s3) {
-      setTimeout(() => void loadSdk().catch((err: unknown) => options.log.warn({ err }, 'could not load the S3 SDK')), SDK_PRELOAD_DELAY_MS).unref();
+      setTimeout(
+        () => void loadSdk().catch((err: unknown) => options.log.warn({ err }, 'could not load the S3 SDK')),
+        SDK_PRELOAD_DELAY_MS,
+      ).unref();
     }
   }
 
@@ -61,7 +72,10 @@ export class Backups {
         { path: 'upload', message: 'no object storage is configured' },
       ]);
     }
-    if (this.running) throw new ConflictError(`backup ${this.running.record.id} is still ${this.running.record.state}; one backup at a time`);
+    if (this.running)
+      throw new ConflictError(
+        `backup ${this.running.record.id} is still ${this.running.record.state}; one backup at a time`,
+      );
     const record = newRecord(request.type ?? 'rdb', upload, new Date());
     const lease = this.options.operations.begin('backup', `backup ${record.id}`);
     this.history.unshift(record);

@@ -79,7 +79,8 @@ export function parseMetadata(text: string): BackupMetadata {
   if (typeof m.object !== 'string' || !OBJECT_NAME.test(m.object)) problems.push('object must be a plain file name');
   if (!Number.isSafeInteger(m.size) || (m.size ?? -1) < 0) problems.push('size must be a whole number of bytes');
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) problems.push('sha256 must be 64 hex digits');
-  if (m.type === 'aof' && (typeof m.aof?.dir !== 'string' || !OBJECT_NAME.test(m.aof.dir))) problems.push('aof.dir must be a plain directory name');
+  if (m.type === 'aof' && (typeof m.aof?.dir !== 'string' || !OBJECT_NAME.test(m.aof.dir)))
+    problems.push('aof.dir must be a plain directory name');
   if (problems.length > 0) throw new Error(`metadata.json is not usable: ${problems.join('; ')}`);
   return m as BackupMetadata;
 }

@@ -93,7 +93,10 @@ async function readMetadata(client: S3Client, bucket: string, key: string): Prom
     size += (chunk as Buffer).length;
     if (size > METADATA_LIMIT) {
       body.destroy();
-      throw new RestoreError('integrity', `s3://${bucket}/${key} is larger than ${METADATA_LIMIT} bytes; not a backup's metadata`);
+      throw new RestoreError(
+        'integrity',
+        `s3://${bucket}/${key} is larger than ${METADATA_LIMIT} bytes; not a backup's metadata`,
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -105,7 +108,13 @@ async function readMetadata(client: S3Client, bucket: string, key: string): Prom
 }
 
 /** Downloads to `file`, hashing on the way; deletes the file unless size and sha256 match. */
-async function download(client: S3Client, bucket: string, key: string, file: string, metadata: BackupMetadata): Promise<void> {
+async function download(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  metadata: BackupMetadata,
+): Promise<void> {
   const body = await getObject(client, bucket, key);
   const hash = createHash('sha256');
   let size = 0;
@@ -158,13 +167,17 @@ async function unpackAof(archive: string, target: string, metadata: BackupMetada
       if (name.endsWith('.manifest')) manifest = true;
       const out = join(dir, name);
       const source =
-        member.size === 0 ? Readable.from([]) : handle.createReadStream({ start: member.offset, end: member.offset + member.size - 1, autoClose: false });
+        member.size === 0
+          ? Readable.from([])
+          : handle.createReadStream({ start: member.offset, end: member.offset + member.size - 1, autoClose: false });
       await pipeline(source, createWriteStream(out, { mode: 0o600, flush: true }));
     }
     if (!manifest) throw new RestoreError('integrity', 'the AOF archive has no manifest');
     return dir;
   } catch (err) {
-    throw err instanceof RestoreError ? err : new RestoreError('integrity', `the AOF archive cannot be unpacked: ${(err as Error).message}`);
+    throw err instanceof RestoreError
+      ? err
+      : new RestoreError('integrity', `the AOF archive cannot be unpacked: ${(err as Error).message}`);
   } finally {
     await handle.close();
   }
@@ -180,7 +193,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const present = await existingData(options.dataDir);
   if (present.length > 0 && !options.force) {
-    throw new RestoreError('existing-data', `${options.dataDir} already holds Redis data (${present.join(', ')}); use --force to replace it`);
+    throw new RestoreError(
+      'existing-data',
+      `${options.dataDir} already holds Redis data (${present.join(', ')}); use --force to replace it`,
+    );
   }
   const client = await createS3Client({ ...options.s3, bucket: location.bucket, prefix: '' });
   const staging = join(options.dataDir, `.restore-${randomBytes(4).toString('hex')}`);
@@ -197,11 +213,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const finalName = metadata.type === 'rdb' ? RDB_NAME : metadata.aof!.dir;
     const replaced = await existingData(options.dataDir, metadata.aof?.dir);
     if (replaced.length > 0 && !options.force) {
-      throw new RestoreError('existing-data', `${options.dataDir} gained Redis data (${replaced.join(', ')}) during the restore; use --force to replace it`);
+      throw new RestoreError(
+        'existing-data',
+        `${options.dataDir} gained Redis data (${replaced.join(', ')}) during the restore; use --force to replace it`,
+      );
     }
     // Redis prefers an AOF directory over dump.rdb, and loads dump.rdb when AOF is off:
     // whatever of the old data is not replaced by name is removed, or it would be loaded.
-    for (const name of replaced) if (name !== finalName) await rm(join(options.dataDir, name), { recursive: true, force: true });
+    for (const name of replaced)
+      if (name !== finalName) await rm(join(options.dataDir, name), { recursive: true, force: true });
     if (metadata.type === 'aof') await rm(join(options.dataDir, finalName), { recursive: true, force: true });
     await rename(staged, join(options.dataDir, finalName));
     await fsyncPath(options.dataDir);
@@ -218,4 +238,3 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     await rm(staging, { recursive: true, force: true });
   }
 }
-

@@ -59,11 +59,13 @@ export async function runSave(redis: RedisAdapter, type: BackupType, options: Sa
   try {
     reply = String(await redis.command(name, ...args));
   } catch (err) {
-    if (!(err instanceof RedisReplyError)) throw new BackupFailure('redis_unavailable', `${name} did not answer: ${messageOf(err)}`);
+    if (!(err instanceof RedisReplyError))
+      throw new BackupFailure('redis_unavailable', `${name} did not answer: ${messageOf(err)}`);
     reply = err.message;
   }
   const answer = classifySaveReply(reply);
-  if ('refused' in answer) throw new BackupFailure('save_failed', `Redis refused ${[name, ...args].join(' ')}: ${answer.refused}`);
+  if ('refused' in answer)
+    throw new BackupFailure('save_failed', `Redis refused ${[name, ...args].join(' ')}: ${answer.refused}`);
 
   const tracker = new SaveTracker(type, observe(before), answer.start);
   const deadline = Date.now() + options.timeoutMs;
@@ -87,7 +89,10 @@ export async function runSave(redis: RedisAdapter, type: BackupType, options: Sa
       if (verdict.verdict === 'failed') throw new BackupFailure(verdict.code, verdict.reason);
     }
     if (Date.now() > deadline) {
-      throw new BackupFailure('save_timeout', `Redis did not finish the save within ${Math.round(options.timeoutMs / 1000)} s`);
+      throw new BackupFailure(
+        'save_timeout',
+        `Redis did not finish the save within ${Math.round(options.timeoutMs / 1000)} s`,
+      );
     }
     await sleep(options.pollMs, undefined, { signal: options.signal }).catch(() => {});
   }

@@ -86,7 +86,8 @@ async function openRdb(redis: RedisAdapter, files: RedisFiles): Promise<Snapshot
       size,
       lastSave: saved,
       aof: null,
-      stream: () => handle.createReadStream({ start: 0, end: Math.max(0, size - 1), autoClose: false, emitClose: false }),
+      stream: () =>
+        handle.createReadStream({ start: 0, end: Math.max(0, size - 1), autoClose: false, emitClose: false }),
       close: () => handle.close(),
     };
   }
@@ -101,7 +102,8 @@ export function manifestFiles(manifest: string): string[] {
     const name = words[words.indexOf('file') + 1];
     const type = words[words.indexOf('type') + 1];
     if (words[0] !== 'file' || !name || type === 'h') continue;
-    if (name.includes('/') || name === '..' || name === '.') throw new Error(`the AOF manifest names an unexpected file ${JSON.stringify(name)}`);
+    if (name.includes('/') || name === '..' || name === '.')
+      throw new Error(`the AOF manifest names an unexpected file ${JSON.stringify(name)}`);
     names.push(name);
   }
   return names;
@@ -138,7 +140,12 @@ async function openAof(files: RedisFiles): Promise<Snapshot> {
     }
     const entries: TarEntry[] = [
       { name: `${files.appenddirname}/${manifestName}`, size: manifest.length, mtime: new Date(), source: manifest },
-      ...handles.map((h) => ({ name: `${files.appenddirname}/${h.name}`, size: h.size, mtime: h.mtime, source: h.handle })),
+      ...handles.map((h) => ({
+        name: `${files.appenddirname}/${h.name}`,
+        size: h.size,
+        mtime: h.mtime,
+        source: h.handle,
+      })),
     ];
     return {
       objectName: 'appendonly.tar',

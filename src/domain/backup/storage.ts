@@ -66,8 +66,16 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
-const DENIED = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError']);
-const NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up|TimeoutError|RequestTimeout/;
+const DENIED = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'ExpiredToken',
+  'InvalidToken',
+  'CredentialsProviderError',
+]);
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up|TimeoutError|RequestTimeout/;
 
 /** A short reason that names the kind of failure, never a credential. */
 export function storageFailure(err: unknown, what: string, bucket: string): BackupFailure {
@@ -76,9 +84,13 @@ export function storageFailure(err: unknown, what: string, bucket: string): Back
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
   const http = status ? ` (HTTP ${status})` : '';
-  if (name === 'NoSuchBucket') return new BackupFailure('storage_no_bucket', `${what}: bucket ${JSON.stringify(bucket)} does not exist`);
+  if (name === 'NoSuchBucket')
+    return new BackupFailure('storage_no_bucket', `${what}: bucket ${JSON.stringify(bucket)} does not exist`);
   if (DENIED.has(name) || status === 401 || status === 403) {
-    return new BackupFailure('storage_denied', `${what}: the storage refused the credentials or the access (${name}${http})`);
+    return new BackupFailure(
+      'storage_denied',
+      `${what}: the storage refused the credentials or the access (${name}${http})`,
+    );
   }
   if (NETWORK.test(`${name} ${e.code ?? ''} ${e.message ?? ''}`)) {
     return new BackupFailure('storage_unreachable', `${what}: the storage is not reachable (${e.code ?? name})`);
@@ -108,7 +120,9 @@ export interface MultipartUpload {
 async function abortMultipart(client: S3Client, upload: MultipartUpload): Promise<boolean> {
   try {
     const { AbortMultipartUploadCommand } = await loadSdk();
-    await client.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }),
+    );
     return true;
   } catch (err) {
     return (err as SdkError).name === 'NoSuchUpload';
@@ -181,7 +195,8 @@ export async function uploadObject(request: UploadRequest): Promise<string> {
       const started = { bucket: request.bucket, key: request.key, uploadId: upload.uploadId };
       if (!(await abortMultipart(request.client, started))) request.pendingAborts.add(started);
     }
-    if (request.signal.aborted) throw new BackupFailure('shutdown', 'the manager shut down during the upload; the upload was aborted');
+    if (request.signal.aborted)
+      throw new BackupFailure('shutdown', 'the manager shut down during the upload; the upload was aborted');
     throw storageFailure(err, `upload of ${request.key}`, request.bucket);
   } finally {
     request.signal.removeEventListener('abort', onAbort);
@@ -190,10 +205,18 @@ export async function uploadObject(request: UploadRequest): Promise<string> {
   }
 }
 
-export async function putSmallObject(client: S3Client, bucket: string, key: string, body: string, signal: AbortSignal): Promise<void> {
+export async function putSmallObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<void> {
   try {
     const { PutObjectCommand } = await loadSdk();
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }), { abortSignal: signal });
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }), {
+      abortSignal: signal,
+    });
   } catch (err) {
     throw storageFailure(err, `upload of ${key}`, bucket);
   }

@@ -67,7 +67,8 @@ async function* tarChunks(entries: readonly TarEntry[]): AsyncGenerator<Buffer> 
         read += (chunk as Buffer).length;
         yield chunk as Buffer;
       }
-      if (read !== entry.size) throw new Error(`${entry.name} shrank while it was archived (${read} of ${entry.size} bytes)`);
+      if (read !== entry.size)
+        throw new Error(`${entry.name} shrank while it was archived (${read} of ${entry.size} bytes)`);
     }
     const pad = padding(entry.size);
     if (pad > 0) yield Buffer.alloc(pad);
@@ -88,7 +89,10 @@ export interface TarMember {
 }
 
 function readOctal(header: Buffer, offset: number, length: number): number {
-  const text = header.toString('ascii', offset, offset + length).replace(/[\0 ]+$/g, '').trim();
+  const text = header
+    .toString('ascii', offset, offset + length)
+    .replace(/[\0 ]+$/g, '')
+    .trim();
   if (!/^[0-7]*$/.test(text)) throw new Error('corrupt tar header (bad number)');
   return text === '' ? 0 : parseInt(text, 8);
 }

@@ -44,25 +44,57 @@ function replicationFamilies(info: Info, out: Family[]): void {
   const replica = isReplica(info);
   const role = info.fields.get('role');
   if (role === 'master' || role === 'slave') {
-    out.push(family('redis_replication_role', 'gauge', 'Replication role: 1 on a primary, 0 on a replica.', [{ value: replica ? 0 : 1 }]));
+    out.push(
+      family('redis_replication_role', 'gauge', 'Replication role: 1 on a primary, 0 on a replica.', [
+        { value: replica ? 0 : 1 },
+      ]),
+    );
   }
   const offset = replicationOffset(info);
   if (offset !== undefined) {
-    out.push(family('redis_replication_offset', 'gauge', 'Replication offset of this node, in bytes (on a replica: processed from its primary).', [{ value: offset }]));
+    out.push(
+      family(
+        'redis_replication_offset',
+        'gauge',
+        'Replication offset of this node, in bytes (on a replica: processed from its primary).',
+        [{ value: offset }],
+      ),
+    );
   }
   if (replica) {
     const linkUp = info.fields.get('master_link_status') === 'up';
-    const labels = { primary_host: info.fields.get('master_host') ?? '', primary_port: info.fields.get('master_port') ?? '' };
-    out.push(family('redis_replica_info', 'gauge', 'Always 1 on a replica; labels name its primary.', [{ labels, value: 1 }]));
-    out.push(family('redis_master_link_up', 'gauge', '1 when the link to the primary is up.', [{ value: linkUp ? 1 : 0 }]));
+    const labels = {
+      primary_host: info.fields.get('master_host') ?? '',
+      primary_port: info.fields.get('master_port') ?? '',
+    };
+    out.push(
+      family('redis_replica_info', 'gauge', 'Always 1 on a replica; labels name its primary.', [{ labels, value: 1 }]),
+    );
+    out.push(
+      family('redis_master_link_up', 'gauge', '1 when the link to the primary is up.', [{ value: linkUp ? 1 : 0 }]),
+    );
     const lastIo = toNumber(info.fields.get('master_last_io_seconds_ago'));
     // Lag is only known while the link is up; a down link is its own alert.
     if (linkUp && lastIo !== undefined && lastIo >= 0) {
-      out.push(family('redis_replica_lag_seconds', 'gauge', 'Seconds since this replica last heard from its primary (while the link is up).', [{ value: lastIo }]));
+      out.push(
+        family(
+          'redis_replica_lag_seconds',
+          'gauge',
+          'Seconds since this replica last heard from its primary (while the link is up).',
+          [{ value: lastIo }],
+        ),
+      );
     }
     const replOffset = toNumber(info.fields.get('slave_repl_offset'));
     if (replOffset !== undefined) {
-      out.push(family('redis_replica_repl_offset', 'gauge', 'Replication offset this replica has processed from its primary.', [{ value: replOffset }]));
+      out.push(
+        family(
+          'redis_replica_repl_offset',
+          'gauge',
+          'Replication offset this replica has processed from its primary.',
+          [{ value: replOffset }],
+        ),
+      );
     }
   }
   connectedReplicaFamilies(info, out);
@@ -72,10 +104,26 @@ function connectedReplicaFamilies(info: Info, out: Family[]): void {
   const section = info.sections.get('replication');
   if (!section) return;
   const primaryOffset = toNumber(info.fields.get('master_repl_offset'));
-  const offsets = family('redis_connected_replica_offset_bytes', 'gauge', 'Replication offset a connected replica has acknowledged.');
-  const lagBytes = family('redis_connected_replica_lag_bytes', 'gauge', 'Bytes a connected replica is behind this primary (master_repl_offset minus its offset).');
-  const ackLag = family('redis_connected_replica_ack_lag_seconds', 'gauge', 'Seconds since a connected replica last acknowledged.');
-  const state = family('redis_connected_replica_state', 'gauge', 'State of a connected replica: 1 for its current state, 0 for the others.');
+  const offsets = family(
+    'redis_connected_replica_offset_bytes',
+    'gauge',
+    'Replication offset a connected replica has acknowledged.',
+  );
+  const lagBytes = family(
+    'redis_connected_replica_lag_bytes',
+    'gauge',
+    'Bytes a connected replica is behind this primary (master_repl_offset minus its offset).',
+  );
+  const ackLag = family(
+    'redis_connected_replica_ack_lag_seconds',
+    'gauge',
+    'Seconds since a connected replica last acknowledged.',
+  );
+  const state = family(
+    'redis_connected_replica_state',
+    'gauge',
+    'State of a connected replica: 1 for its current state, 0 for the others.',
+  );
   for (const [key, value] of section) {
     if (!key.startsWith('slave') || !/^slave\d+$/.test(key)) continue;
     const kv = parseKeyValues(value);
@@ -88,7 +136,9 @@ function connectedReplicaFamilies(info: Info, out: Family[]): void {
     const lag = toNumber(kv.get('lag'));
     if (lag !== undefined) ackLag.samples.push({ labels, value: lag });
     const current = kv.get('state') ?? 'unknown';
-    const states: readonly string[] = (REPLICA_STATES as readonly string[]).includes(current) ? REPLICA_STATES : [...REPLICA_STATES, current];
+    const states: readonly string[] = (REPLICA_STATES as readonly string[]).includes(current)
+      ? REPLICA_STATES
+      : [...REPLICA_STATES, current];
     for (const s of states) state.samples.push({ labels: { ...labels, state: s }, value: s === current ? 1 : 0 });
   }
   out.push(offsets, lagBytes, ackLag, state);
@@ -104,11 +154,25 @@ function serverFamilies(info: Info, out: Family[]): void {
   };
   const valkey = info.fields.get('valkey_version');
   if (valkey !== undefined) labels.valkey_version = valkey;
-  out.push(family('redis_instance_info', 'gauge', 'Always 1; labels carry the role, version, mode and run id of redis-server.', [{ labels, value: 1 }]));
+  out.push(
+    family(
+      'redis_instance_info',
+      'gauge',
+      'Always 1; labels carry the role, version, mode and run id of redis-server.',
+      [{ labels, value: 1 }],
+    ),
+  );
   const uptime = toNumber(info.fields.get('uptime_in_seconds'));
   const nowUsec = toNumber(info.fields.get('server_time_usec'));
   if (uptime !== undefined && nowUsec !== undefined) {
-    out.push(family('redis_start_time_seconds', 'gauge', 'Unix time, in seconds, when redis-server started (server_time_usec minus uptime).', [{ value: Math.round(nowUsec / 1e6 - uptime) }]));
+    out.push(
+      family(
+        'redis_start_time_seconds',
+        'gauge',
+        'Unix time, in seconds, when redis-server started (server_time_usec minus uptime).',
+        [{ value: Math.round(nowUsec / 1e6 - uptime) }],
+      ),
+    );
   }
 }
 
@@ -116,8 +180,16 @@ function serverFamilies(info: Info, out: Family[]): void {
 function keyspaceFamilies(info: Info, out: Family[]): void {
   const keys = family('redis_db_keys', 'gauge', 'Keys in a database.');
   const expiring = family('redis_db_keys_expiring', 'gauge', 'Keys with an expiry in a database.');
-  const ttl = family('redis_db_avg_ttl_seconds', 'gauge', 'Average time to live of the keys with an expiry in a database, in seconds (estimate).');
-  const subexpiry = family('redis_db_keys_with_expiring_fields', 'gauge', 'Keys with hash fields that expire, in a database (Redis 7.4+).');
+  const ttl = family(
+    'redis_db_avg_ttl_seconds',
+    'gauge',
+    'Average time to live of the keys with an expiry in a database, in seconds (estimate).',
+  );
+  const subexpiry = family(
+    'redis_db_keys_with_expiring_fields',
+    'gauge',
+    'Keys with hash fields that expire, in a database (Redis 7.4+).',
+  );
   for (const { name, fields: kv } of keyspace(info)) {
     const labels = { db: name };
     push(keys, labels, toNumber(kv.get('keys')));
@@ -135,9 +207,17 @@ function push(target: Family, labels: Labels, value: number | undefined, suffix?
 
 /** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
 function commandFamilies(info: Info, out: Family[]): void {
-  const calls = family('redis_commands_total', 'counter', 'Calls of a command (cmd label; subcommands as container|sub).');
+  const calls = family(
+    'redis_commands_total',
+    'counter',
+    'Calls of a command (cmd label; subcommands as container|sub).',
+  );
   const duration = family('redis_commands_duration_seconds_total', 'counter', 'Time spent in a command, in seconds.');
-  const rejected = family('redis_commands_rejected_calls_total', 'counter', 'Calls of a command refused before running (unknown, ACL, OOM, ...).');
+  const rejected = family(
+    'redis_commands_rejected_calls_total',
+    'counter',
+    'Calls of a command refused before running (unknown, ACL, OOM, ...).',
+  );
   const failed = family('redis_commands_failed_calls_total', 'counter', 'Calls of a command that ran and failed.');
   const sums = new Map<string, { calls: number; seconds: number }>();
   for (const [key, value] of info.sections.get('commandstats') ?? []) {
@@ -155,7 +235,11 @@ function commandFamilies(info: Info, out: Family[]): void {
   }
   out.push(calls, duration, rejected, failed);
 
-  const latency = family('redis_command_latency_seconds', 'summary', 'Latency percentiles of a command, in seconds, as Redis tracks them (latency-tracking).');
+  const latency = family(
+    'redis_command_latency_seconds',
+    'summary',
+    'Latency percentiles of a command, in seconds, as Redis tracks them (latency-tracking).',
+  );
   for (const [key, value] of info.sections.get('latencystats') ?? []) {
     if (!key.startsWith('latency_percentiles_usec_')) continue;
     const cmd = key.slice('latency_percentiles_usec_'.length);
@@ -174,7 +258,11 @@ function commandFamilies(info: Info, out: Family[]): void {
   }
   out.push(latency);
 
-  const errors = family('redis_errors_total', 'counter', 'Error replies by error prefix (err label, e.g. ERR, WRONGTYPE).');
+  const errors = family(
+    'redis_errors_total',
+    'counter',
+    'Error replies by error prefix (err label, e.g. ERR, WRONGTYPE).',
+  );
   for (const [key, value] of info.sections.get('errorstats') ?? []) {
     if (!key.startsWith('errorstat_')) continue;
     push(errors, { err: key.slice('errorstat_'.length) }, toNumber(parseKeyValues(value).get('count')));

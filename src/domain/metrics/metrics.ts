@@ -36,8 +36,17 @@ export class Metrics {
     this.scraper = new RedisScraper(redis);
   }
 
-  static connect(endpoint: RedisEndpoint, timeoutMs: number, supervisorRestarts: () => number, managerFamilies?: () => Family[]): Metrics {
-    return new Metrics(new RedisAdapter(endpoint, timeoutMs, 'instance-manager-metrics'), supervisorRestarts, managerFamilies);
+  static connect(
+    endpoint: RedisEndpoint,
+    timeoutMs: number,
+    supervisorRestarts: () => number,
+    managerFamilies?: () => Family[],
+  ): Metrics {
+    return new Metrics(
+      new RedisAdapter(endpoint, timeoutMs, 'instance-manager-metrics'),
+      supervisorRestarts,
+      managerFamilies,
+    );
   }
 
   async exposition(format: Format): Promise<Exposition> {

@@ -64,7 +64,8 @@ function toFamily(metric: MetricObjectWithValues<MetricValue<string>>): Family {
     const labels: Record<string, string> = {};
     for (const [k, value] of Object.entries(v.labels)) if (value !== undefined) labels[k] = String(value);
     const metricName = (v as { metricName?: string }).metricName;
-    const suffix = metricName !== undefined && metricName !== metric.name ? metricName.slice(metric.name.length) : undefined;
+    const suffix =
+      metricName !== undefined && metricName !== metric.name ? metricName.slice(metric.name.length) : undefined;
     return suffix === undefined ? { labels, value: v.value } : { suffix, labels, value: v.value };
   });
   return { name: metric.name, type, help: metric.help, samples };

@@ -45,9 +45,13 @@ export function readinessRules(input: ReadinessInput): Readiness {
     );
   } else if (role === 'slave') {
     const link = field(info, 'master_link_status');
-    if (link !== 'up') reasons.push(`link-down: the link to the primary ${field(info, 'master_host') ?? '?'}:${field(info, 'master_port') ?? '?'} is ${link ?? 'unknown'}`);
+    if (link !== 'up')
+      reasons.push(
+        `link-down: the link to the primary ${field(info, 'master_host') ?? '?'}:${field(info, 'master_port') ?? '?'} is ${link ?? 'unknown'}`,
+      );
     // master_sync_in_progress drops to 0 between attempts, hence the link check above too.
-    if (field(info, 'master_sync_in_progress') === '1') reasons.push('syncing: a full synchronisation with the primary is in progress');
+    if (field(info, 'master_sync_in_progress') === '1')
+      reasons.push('syncing: a full synchronisation with the primary is in progress');
     const lastIo = numberField(info, 'master_last_io_seconds_ago');
     if (link === 'up' && lastIo !== undefined && lastIo > input.maxLagSeconds) {
       reasons.push(`lagging: last I/O with the primary was ${lastIo} s ago (limit ${input.maxLagSeconds} s)`);

@@ -10,8 +10,7 @@ export interface Topology {
 
 export type EpochVerdict =
   /** Go ahead; record `epoch` as the newest (unchanged when the request carried none). */
-  | { accept: true; epoch: number | null }
-  | { accept: false; reason: string };
+  { accept: true; epoch: number | null } | { accept: false; reason: string };
 
 export function sameTopology(a: Topology, b: Topology): boolean {
   if (a.role !== b.role) return false;
@@ -53,5 +52,9 @@ export function checkFenceEpoch(stored: number | null, requested: number | undef
 }
 
 export function describe(t: Topology): string {
-  return t.role === 'primary' ? 'primary' : t.primary ? `replica of ${t.primary.host}:${t.primary.port}` : 'replica with no primary';
+  return t.role === 'primary'
+    ? 'primary'
+    : t.primary
+      ? `replica of ${t.primary.host}:${t.primary.port}`
+      : 'replica with no primary';
 }

@@ -75,7 +75,11 @@ export class Replication {
       let view = await this.read();
       if (view.role === 'primary') return this.settle(view, wanted, epoch);
       if (request.minOffset !== undefined) {
-        view = await this.waitForOffset(request.minOffset, request.timeoutSeconds ?? DEFAULT_PROMOTE_TIMEOUT_SECONDS, caller);
+        view = await this.waitForOffset(
+          request.minOffset,
+          request.timeoutSeconds ?? DEFAULT_PROMOTE_TIMEOUT_SECONDS,
+          caller,
+        );
       }
       if (!request.force) this.guardPromote(view);
       if (caller?.aborted) throw new ConflictError('the caller went away before the promote; nothing changed');
@@ -115,7 +119,12 @@ export class Replication {
         throw err;
       }
       this.options.log.info({ offset: view.offset, timeoutMs: request.timeoutMs }, 'writes fenced');
-      return { fenced: true, replicationOffset: view.offset, until: new Date(until).toISOString(), replicationId: view.replicationId };
+      return {
+        fenced: true,
+        replicationOffset: view.offset,
+        until: new Date(until).toISOString(),
+        replicationId: view.replicationId,
+      };
     });
   }
 
@@ -143,18 +152,23 @@ export class Replication {
       ]);
     }
     if (!isValidPort(primary.port)) {
-      throw new ValidationError(`primaryPort ${primary.port} is not a port (1-65535)`, [{ path: 'primaryPort', message: 'must be 1-65535' }]);
+      throw new ValidationError(`primaryPort ${primary.port} is not a port (1-65535)`, [
+        { path: 'primaryPort', message: 'must be 1-65535' },
+      ]);
     }
     if (isSelf(primary.host, primary.port, this.options.redisPort, ownNames())) {
-      throw new ValidationError(`${primary.host}:${primary.port} is this instance itself; a node cannot replicate from itself`, [
-        { path: 'primaryHost', message: 'names this instance itself' },
-      ]);
+      throw new ValidationError(
+        `${primary.host}:${primary.port} is this instance itself; a node cannot replicate from itself`,
+        [{ path: 'primaryHost', message: 'names this instance itself' }],
+      );
     }
   }
 
   private guardPromote(view: RedisRole): void {
     if (view.empty) {
-      throw new ConflictError('refusing to promote an empty dataset (its replicas would resync to nothing); pass force: true if that is intended');
+      throw new ConflictError(
+        'refusing to promote an empty dataset (its replicas would resync to nothing); pass force: true if that is intended',
+      );
     }
     // A held ex-primary never synced either; only a replica is judged by its link.
     if (view.neverSynced && this.state.current.role === 'replica') {
@@ -167,11 +181,14 @@ export class Replication {
   private async waitForOffset(minOffset: number, timeoutSeconds: number, caller?: AbortSignal): Promise<RedisRole> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      if (caller?.aborted) throw new ConflictError(`the caller went away while waiting for minOffset ${minOffset}; nothing changed`);
+      if (caller?.aborted)
+        throw new ConflictError(`the caller went away while waiting for minOffset ${minOffset}; nothing changed`);
       const view = await this.read();
       if (view.offset >= minOffset) return view;
       if (Date.now() >= deadline) {
-        throw new ConflictError(`replication offset ${view.offset} did not reach minOffset ${minOffset} within ${timeoutSeconds} s; nothing changed`);
+        throw new ConflictError(
+          `replication offset ${view.offset} did not reach minOffset ${minOffset} within ${timeoutSeconds} s; nothing changed`,
+        );
       }
       await new Promise((r) => setTimeout(r, OFFSET_POLL_MS));
     }
@@ -186,7 +203,11 @@ export class Replication {
   }
 
   /** Writes the intent, then changes Redis; undoes the intent when Redis did not change. */
-  private async change(wanted: Topology, epoch: number | null, command: [string, ...(string | number)[]]): Promise<RoleChange> {
+  private async change(
+    wanted: Topology,
+    epoch: number | null,
+    command: [string, ...(string | number)[]],
+  ): Promise<RoleChange> {
     const previous = { ...this.state.current };
     await this.persist(wanted, epoch, true);
     try {
@@ -207,7 +228,12 @@ export class Replication {
       this.options.log.warn({ to: describe(wanted) }, 'role change not confirmed by Redis; kept as intent');
       return;
     }
-    await this.state.update({ role: previous.role, primary: previous.primary, epoch: previous.epoch, roleChangedAt: previous.roleChangedAt });
+    await this.state.update({
+      role: previous.role,
+      primary: previous.primary,
+      epoch: previous.epoch,
+      roleChangedAt: previous.roleChangedAt,
+    });
   }
 
   private async persist(wanted: Topology, epoch: number | null, changed: boolean): Promise<void> {
@@ -226,7 +252,10 @@ export class Replication {
       changed,
       replicationOffset: view.offset,
       epoch,
-      primary: role === 'replica' && primary ? { ...primary, linkStatus: view.linkUp && view.role === 'replica' ? 'up' : 'down' } : null,
+      primary:
+        role === 'replica' && primary
+          ? { ...primary, linkStatus: view.linkUp && view.role === 'replica' ? 'up' : 'down' }
+          : null,
       changedAt: roleChangedAt,
     };
   }
@@ -251,34 +280,46 @@ export class Replication {
    * Returns false when Redis could not be judged yet (down, loading, lock taken).
    */
   async reconcile(): Promise<boolean> {
-    const settled = await this.lock.tryRun('a reconcile', async () => {
-      const info = parseInfo(String(await this.redis.command('INFO', 'server', 'persistence', 'replication', 'keyspace')));
-      if (info.fields.get('loading') === '1') return false;
-      const view = redisRole(info);
-      const desired = this.state.current;
-      if (desired.role === 'replica') {
-        const target = desired.primary ?? PLACEHOLDER_PRIMARY;
-        if (!follows(view, target)) {
-          this.options.log.warn({ to: describe(desired) }, 'redis-server disagrees with the state file; following it');
-          await this.redis.command('REPLICAOF', target.host, target.port);
-        }
-        return true;
-      }
-      if (view.role !== 'primary') {
-        if (view.empty && !desired.emptyAtCleanShutdown) {
-          this.options.log.warn('redis-server came back empty where a primary is expected; held read-only until promoted with force or demoted');
+    const settled = await this.lock
+      .tryRun('a reconcile', async () => {
+        const info = parseInfo(
+          String(await this.redis.command('INFO', 'server', 'persistence', 'replication', 'keyspace')),
+        );
+        if (info.fields.get('loading') === '1') return false;
+        const view = redisRole(info);
+        const desired = this.state.current;
+        if (desired.role === 'replica') {
+          const target = desired.primary ?? PLACEHOLDER_PRIMARY;
+          if (!follows(view, target)) {
+            this.options.log.warn(
+              { to: describe(desired) },
+              'redis-server disagrees with the state file; following it',
+            );
+            await this.redis.command('REPLICAOF', target.host, target.port);
+          }
           return true;
         }
-        this.options.log.info({ emptyAsStopped: view.empty }, 'redis-server came back with the dataset it had; resuming as primary');
-        await this.redis.command('REPLICAOF', 'NO', 'ONE');
-      }
-      // The excuse for an empty dataset covers one start only: a later crash is judged anew.
-      if (desired.emptyAtCleanShutdown) await this.state.update({ emptyAtCleanShutdown: false });
-      return true;
-    }).catch((err: unknown) => {
-      this.options.log.debug({ err }, 'reconcile: redis-server not ready yet');
-      return false;
-    });
+        if (view.role !== 'primary') {
+          if (view.empty && !desired.emptyAtCleanShutdown) {
+            this.options.log.warn(
+              'redis-server came back empty where a primary is expected; held read-only until promoted with force or demoted',
+            );
+            return true;
+          }
+          this.options.log.info(
+            { emptyAsStopped: view.empty },
+            'redis-server came back with the dataset it had; resuming as primary',
+          );
+          await this.redis.command('REPLICAOF', 'NO', 'ONE');
+        }
+        // The excuse for an empty dataset covers one start only: a later crash is judged anew.
+        if (desired.emptyAtCleanShutdown) await this.state.update({ emptyAtCleanShutdown: false });
+        return true;
+      })
+      .catch((err: unknown) => {
+        this.options.log.debug({ err }, 'reconcile: redis-server not ready yet');
+        return false;
+      });
     return settled === true;
   }
 

@@ -45,13 +45,15 @@ export async function readState(dataDir: string): Promise<PersistedState | null>
 
 function validateState(value: unknown): PersistedState {
   const v = value as Partial<PersistedState> | null;
-  if (!v || (v.role !== 'primary' && v.role !== 'replica')) throw new Error('state file: role must be primary or replica');
+  if (!v || (v.role !== 'primary' && v.role !== 'replica'))
+    throw new Error('state file: role must be primary or replica');
   const primary = v.primary ?? null;
   if (primary !== null && (typeof primary.host !== 'string' || !Number.isInteger(primary.port))) {
     throw new Error('state file: primary must be { host, port } or null');
   }
   const epoch = v.epoch ?? null;
-  if (epoch !== null && (!Number.isSafeInteger(epoch) || epoch < 0)) throw new Error('state file: epoch must be a non-negative integer');
+  if (epoch !== null && (!Number.isSafeInteger(epoch) || epoch < 0))
+    throw new Error('state file: epoch must be a non-negative integer');
   return {
     role: v.role,
     primary,
@@ -103,7 +105,14 @@ export class StateStore {
   static async open(dataDir: string, initialRole: Role): Promise<StateStore> {
     const existing = await readState(dataDir);
     if (existing) return new StateStore(dataDir, existing);
-    const fresh: PersistedState = { role: initialRole, primary: null, epoch: null, roleChangedAt: null, emptyAtCleanShutdown: false, updatedAt: new Date().toISOString() };
+    const fresh: PersistedState = {
+      role: initialRole,
+      primary: null,
+      epoch: null,
+      roleChangedAt: null,
+      emptyAtCleanShutdown: false,
+      updatedAt: new Date().toISOString(),
+    };
     await writeState(dataDir, fresh);
     return new StateStore(dataDir, fresh, true);
   }

@@ -1,7 +1,15 @@
 // /v1/status: what this instance is, read from INFO at the moment of the request. A field
 // that cannot be known is null; nothing is served from a cache.
 import type { Schemas, Status } from '../../contract.js';
-import { connectedReplicas, field, isReplica, numberField, parseInfo, replicationOffset, type Info } from '../../redis/info.js';
+import {
+  connectedReplicas,
+  field,
+  isReplica,
+  numberField,
+  parseInfo,
+  replicationOffset,
+  type Info,
+} from '../../redis/info.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { Role } from '../../config/config.js';
 import { isPlaceholder } from '../replication/placeholder.js';
@@ -26,16 +34,17 @@ function statusFromInfo(info: Info, context: StatusContext): Status {
   const replica = isReplica(info);
   const lastIo = numberField(info, 'master_last_io_seconds_ago');
   // A replica of the placeholder (a node with no primary yet) follows nothing.
-  const primary: Status['primary'] = replica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
-    ? {
-        host: field(info, 'master_host') ?? '',
-        port: integer(info, 'master_port'),
-        linkStatus: field(info, 'master_link_status') === 'up' ? 'up' : 'down',
-        syncInProgress: field(info, 'master_sync_in_progress') === '1',
-        // -1 means "never": no I/O with this primary yet.
-        lastIoSecondsAgo: lastIo === undefined || lastIo < 0 ? null : lastIo,
-      }
-    : null;
+  const primary: Status['primary'] =
+    replica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
+      ? {
+          host: field(info, 'master_host') ?? '',
+          port: integer(info, 'master_port'),
+          linkStatus: field(info, 'master_link_status') === 'up' ? 'up' : 'down',
+          syncInProgress: field(info, 'master_sync_in_progress') === '1',
+          // -1 means "never": no I/O with this primary yet.
+          lastIoSecondsAgo: lastIo === undefined || lastIo < 0 ? null : lastIo,
+        }
+      : null;
   return {
     role: replica ? 'replica' : 'primary',
     replicationId: field(info, 'master_replid') ?? '',

@@ -177,7 +177,10 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     this.restarts++;
     this.spawnRedis().catch((err: unknown) => {
       this.log.error({ err }, 'restart of redis-server failed');
-      this.restartTimer = setTimeout(() => this.restart(), restartDelay(this.options.backoff ?? DEFAULT_BACKOFF, ++this.attempt));
+      this.restartTimer = setTimeout(
+        () => this.restart(),
+        restartDelay(this.options.backoff ?? DEFAULT_BACKOFF, ++this.attempt),
+      );
     });
   }
 

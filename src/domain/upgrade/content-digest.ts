@@ -9,7 +9,7 @@ const SHA256_BYTES = 32;
 /** The sha-256 digest the header declares, or ValidationError (400) when absent or malformed. */
 export function parseSha256Digest(header: string | undefined): Buffer {
   if (header === undefined || header.trim() === '') {
-    throw new ValidationError('Content-Digest is required: sha-256=:<base64 of the body\'s SHA-256>: (RFC 9530)');
+    throw new ValidationError("Content-Digest is required: sha-256=:<base64 of the body's SHA-256>: (RFC 9530)");
   }
   for (const member of header.split(',')) {
     const m = /^\s*([a-z][a-z0-9_\-.*]*)=:([A-Za-z0-9+/]*={0,2}):\s*$/.exec(member);

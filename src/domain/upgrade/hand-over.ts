@@ -60,7 +60,8 @@ interface LogDestination {
 export async function flushLog(log: Logger): Promise<void> {
   const destination = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as LogDestination | undefined;
   const deadline = Date.now() + 500;
-  while (destination?._writing === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+  while (destination?._writing === true && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 1));
   try {
     destination?.flushSync?.();
   } catch {

@@ -119,7 +119,9 @@ export class Updater {
   /** The installed bundle, or 501 when an in-place upgrade cannot work here. */
   private bundlePath(): string {
     if (!canExec()) {
-      throw new NotImplementedError(`this Node (${process.version}) has no process.execve; an in-place update needs Node >= 22.15; nothing installed`);
+      throw new NotImplementedError(
+        `this Node (${process.version}) has no process.execve; an in-place update needs Node >= 22.15; nothing installed`,
+      );
     }
     const path = this.host.identity.executablePath;
     if (path === null) {

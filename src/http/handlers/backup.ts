@@ -20,7 +20,8 @@ export function backupHandlers(instance: Instance): Record<BackupOperation, Oper
     async getBackup(c, _req, res) {
       const { id } = c.request.params as { id: string };
       const backup = instance.backups.get(id);
-      if (!backup) throw new NotFoundError(`no backup ${id} (this manager keeps its last 100 backups since it started)`);
+      if (!backup)
+        throw new NotFoundError(`no backup ${id} (this manager keeps its last 100 backups since it started)`);
       reply(res, 'getBackup', 200, backup);
     },
   };

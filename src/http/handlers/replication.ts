@@ -14,10 +14,17 @@ function callerGone(res: Response): AbortSignal {
   return gone.signal;
 }
 
-export function replicationHandlers(instance: Instance): Record<'promote' | 'demote' | 'fence' | 'unfence', OperationHandler> {
+export function replicationHandlers(
+  instance: Instance,
+): Record<'promote' | 'demote' | 'fence' | 'unfence', OperationHandler> {
   return {
     async promote(c, _req, res) {
-      reply(res, 'promote', 200, await instance.replication.promote((c.request.body ?? {}) as PromoteRequest, callerGone(res)));
+      reply(
+        res,
+        'promote',
+        200,
+        await instance.replication.promote((c.request.body ?? {}) as PromoteRequest, callerGone(res)),
+      );
     },
     async demote(c, _req, res) {
       reply(res, 'demote', 200, await instance.replication.demote(c.request.body as DemoteRequest));

@@ -18,7 +18,9 @@ export async function testRedisConfig(extra: string[] = []): Promise<string> {
   return file;
 }
 
-export async function startBackupManager(options: TestManagerOptions & { redisConf?: string[] } = {}): Promise<TestManager> {
+export async function startBackupManager(
+  options: TestManagerOptions & { redisConf?: string[] } = {},
+): Promise<TestManager> {
   const redisConfig = await testRedisConfig(options.redisConf);
   return startTestManager({ ...options, raw: { redisConfig, ...options.raw } });
 }

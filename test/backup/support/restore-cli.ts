@@ -14,7 +14,13 @@ export async function runRestoreCli(args: string[], env: Record<string, string> 
   const main = join(import.meta.dirname, '../../../src/main.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', main, 'restore', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_KEY, AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: S3_KEY,
+      AWS_SECRET_ACCESS_KEY: S3_KEY,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ...env,
+    },
   });
   let stdout = '';
   let stderr = '';

@@ -54,7 +54,13 @@ export class TestStorage {
 
   /** The manager's flags for this storage. */
   raw(prefix: string, bucket = BUCKET) {
-    return { s3Endpoint: this.endpoint, s3Bucket: bucket, s3Prefix: prefix, s3Region: 'us-east-1', s3PathStyle: 'true' };
+    return {
+      s3Endpoint: this.endpoint,
+      s3Bucket: bucket,
+      s3Prefix: prefix,
+      s3Region: 'us-east-1',
+      s3PathStyle: 'true',
+    };
   }
 
   async up(): Promise<void> {
@@ -82,7 +88,11 @@ export class TestStorage {
     await closed;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, s3rver: (req: IncomingMessage, res: ServerResponse) => void): void {
+  private handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    s3rver: (req: IncomingMessage, res: ServerResponse) => void,
+  ): void {
     this.requests.push({ method: req.method ?? '', url: req.url ?? '' });
     const verdict = this.fault(req);
     if (verdict === 'cut') return void req.socket.destroy();
@@ -93,7 +103,8 @@ export class TestStorage {
     }
     const url = new URL(req.url ?? '/', 'http://x');
     const uploadId = url.searchParams.get('uploadId');
-    if (req.method === 'DELETE' && uploadId) return void this.abortUpload(url.pathname.split('/')[1] ?? '', uploadId, res);
+    if (req.method === 'DELETE' && uploadId)
+      return void this.abortUpload(url.pathname.split('/')[1] ?? '', uploadId, res);
     s3rver(req, res);
   }
 
