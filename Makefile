@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover docs demo clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover docs demo clean
 
 deps: system-deps npm-deps
 
@@ -68,12 +68,14 @@ test: deps check-generated lint build client
 
 # The manager on defaults: listens on :8080, runs redis-server on :6379 with its data in
 # ./data, as a primary (single node). The operator token is generated into .run/token.
+# A single node has no operator to confirm it after a restart, so it resumes on its own
+# (--on-primary-restart resume); clusters keep the default, hold (see README).
 run: deps build
 	@mkdir -p $(RUN_DIR) && chmod 700 $(RUN_DIR)
 	@[ -s $(RUN_DIR)/token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > $(RUN_DIR)/token; chmod 600 $(RUN_DIR)/token; }
 	@echo "operator token: $(RUN_DIR)/token   (curl -H \"Authorization: Bearer \$$(cat $(RUN_DIR)/token)\" ...)"
 	NODE_OPTIONS=--max-semi-space-size=4 $(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
-	  --token-file $(RUN_DIR)/token --initial-role primary
+	  --token-file $(RUN_DIR)/token --initial-role primary --on-primary-restart resume
 
 # The API reference: openapi.yaml rendered into one self-contained page, dist/api.html.
 docs: npm-deps
@@ -96,6 +98,10 @@ bench-backup: deps
 # 10 in-place upgrades under wrk + redis-benchmark load (issue 5).
 bench-upgrade: deps build
 	$(NPM_BIN)/tsx bench/upgrade.ts
+
+# A held primary confirmed → writable, and a lease expiry → writes refused (issue 10).
+bench-failover: deps build
+	$(NPM_BIN)/tsx bench/failover.ts --rounds 30
 
 # 20 switchovers under write load, against redis-sentinel's SENTINEL FAILOVER (~10 min).
 bench-switchover: deps

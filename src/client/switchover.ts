@@ -27,6 +27,13 @@ export interface SwitchoverOptions {
   others?: SwitchoverNode[];
   /** The new epoch: higher than any used before in this cluster. */
   epoch: number;
+  /**
+   * The epoch of a rollback (default `epoch + 1`): putting the target back under the old
+   * primary is a topology of its own, so it is fenced by a newer epoch than the one the
+   * target was promoted with, and a late, delayed rollback can never undo a later change.
+   * The operator's next change must use a higher epoch than both (`report.highestEpoch`).
+   */
+  rollbackEpoch?: number;
   /** How long the old primary's writes may stay paused at most (default 10 000 ms). */
   fenceTimeoutMs?: number;
   /** How long the target may take to catch up with the fenced offset (default 5 s). */
@@ -61,6 +68,8 @@ export interface SwitchoverReport {
   writePauseMs: number | null;
   totalMs: number;
   steps: SwitchoverStep[];
+  /** The highest epoch this switchover sent (the rollback's, if it rolled back). */
+  highestEpoch: number;
 }
 
 /** A step failed; `report` says which, whether it was committed and what was rolled back. */
@@ -82,6 +91,8 @@ function describeError(err: unknown): string {
 
 export async function switchover(options: SwitchoverOptions): Promise<SwitchoverReport> {
   const { from, to, epoch } = options;
+  const rollbackEpoch = options.rollbackEpoch ?? epoch + 1;
+  if (rollbackEpoch <= epoch) throw new RangeError(`rollbackEpoch ${rollbackEpoch} must be higher than epoch ${epoch}`);
   const others = options.others ?? [];
   const fenceTimeoutMs = options.fenceTimeoutMs ?? 10_000;
   const catchUpTimeoutSeconds = options.catchUpTimeoutSeconds ?? 5;
@@ -93,6 +104,7 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     writePauseMs: null,
     totalMs: 0,
     steps: [],
+    highestEpoch: epoch,
   };
 
   async function step<T>(name: SwitchoverStepName, node: SwitchoverNode, work: () => Promise<T>): Promise<T> {
@@ -165,15 +177,16 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     throw fail(`promote of ${nameOf(to)} failed: ${describeError(err)}; ${nameOf(from)} stays primary`);
   }
 
-  // 3. Demote the old primary. On failure, put the target back under it (no epoch: the
-  //    rollback restores the topology the epoch replaced) and lift the fence.
+  // 3. Demote the old primary. On failure, put the target back under it (with the rollback
+  //    epoch: see SwitchoverOptions.rollbackEpoch) and lift the fence.
   try {
     await step('demote-old-primary', from, () =>
       from.client.demote({ body: { primaryHost: to.redis.host, primaryPort: to.redis.port, epoch } }),
     );
   } catch (err) {
+    report.highestEpoch = rollbackEpoch;
     await step('rollback-demote-target', to, () =>
-      to.client.demote({ body: { primaryHost: from.redis.host, primaryPort: from.redis.port } }),
+      to.client.demote({ body: { primaryHost: from.redis.host, primaryPort: from.redis.port, epoch: rollbackEpoch } }),
     ).catch(() => undefined);
     await unfence('rollback-unfence');
     report.rolledBack = true;

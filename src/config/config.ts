@@ -4,6 +4,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 
 export type Role = 'primary' | 'replica';
+/** --on-primary-restart: hold a restarted primary for the operator, or resume it alone. */
+export type PrimaryRestartPolicy = 'hold' | 'resume';
+export const PRIMARY_RESTART_POLICIES: readonly PrimaryRestartPolicy[] = ['hold', 'resume'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface S3Config {
@@ -42,6 +45,10 @@ export interface Config {
   updateMaxBytes: number;
   /** How long a new bundle's `--version` self-test may run. */
   updateSelfTestTimeoutMs: number;
+  /** What a restarted primary does: wait for the operator (`hold`) or resume alone (`resume`). */
+  onPrimaryRestart: PrimaryRestartPolicy;
+  /** A primary not renewed by the operator within this long stops taking writes; 0 = no lease. */
+  primaryLeaseSeconds: number;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -72,6 +79,8 @@ const FLAGS = {
   shutdownGraceSeconds: { flag: '--shutdown-grace-seconds', env: 'IM_SHUTDOWN_GRACE_SECONDS' },
   updateMaxBytes: { flag: '--update-max-bytes', env: 'IM_UPDATE_MAX_BYTES' },
   updateSelfTestTimeoutMs: { flag: '--update-self-test-timeout-ms', env: 'IM_UPDATE_SELF_TEST_TIMEOUT_MS' },
+  onPrimaryRestart: { flag: '--on-primary-restart', env: 'IM_ON_PRIMARY_RESTART' },
+  primaryLeaseSeconds: { flag: '--primary-lease-seconds', env: 'IM_PRIMARY_LEASE_SECONDS' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -134,6 +143,12 @@ export function buildConfig(raw: RawOptions): Config {
   if (initialRole !== 'primary' && initialRole !== 'replica') {
     throw new ConfigError(`--initial-role: ${JSON.stringify(initialRole)} must be primary or replica`);
   }
+  const onPrimaryRestart = (raw.onPrimaryRestart ?? 'hold') as PrimaryRestartPolicy;
+  if (!PRIMARY_RESTART_POLICIES.includes(onPrimaryRestart)) {
+    throw new ConfigError(
+      `--on-primary-restart: ${JSON.stringify(raw.onPrimaryRestart)} must be ${PRIMARY_RESTART_POLICIES.join(' or ')}`,
+    );
+  }
   const logLevel = (raw.logLevel ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`--log-level: ${JSON.stringify(raw.logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
@@ -180,6 +195,8 @@ export function buildConfig(raw: RawOptions): Config {
       100,
       600_000,
     ),
+    onPrimaryRestart,
+    primaryLeaseSeconds: integer('--primary-lease-seconds', raw.primaryLeaseSeconds ?? '0', 0, 86_400),
   };
 }
 

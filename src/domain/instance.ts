@@ -14,7 +14,9 @@ import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
-import { replicaOfAtSpawn } from './replication/boot-role.js';
+import { spawnTopology } from './replication/boot-role.js';
+import { roleFamilies } from './replication/role-metrics.js';
+import { recordStart, handOverMarker } from './replication/start.js';
 import { Replication } from './replication/replication.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
@@ -52,6 +54,10 @@ export class Instance {
     identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const password = config.redisPasswordFile === undefined ? undefined : await readSecret(config.redisPasswordFile);
     const state = await StateStore.open(config.dataDir, config.initialRole);
+    const start = await recordStart(state, {
+      onPrimaryRestart: config.onPrimaryRestart,
+      leaseSeconds: config.primaryLeaseSeconds,
+    });
     const endpoint: RedisEndpoint =
       config.redisUrl !== undefined
         ? endpointFromUrl(config.redisUrl, password)
@@ -67,7 +73,7 @@ export class Instance {
           password,
           userConfig: config.redisConfig,
           stdio: config.redisStdio,
-          replicaOf: replicaOfAtSpawn(state),
+          replicaOf: spawnTopology(state, config.onPrimaryRestart),
         },
         log.child({ module: 'supervisor' }),
       );
@@ -83,12 +89,6 @@ export class Instance {
       log: log.child({ module: 'backup' }),
       operations,
     });
-    const metrics = Metrics.connect(
-      endpoint,
-      config.probeTimeoutMs,
-      () => supervisor?.restarts ?? 0,
-      () => backupFamilies(backups.stats),
-    );
     const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({
       redis,
@@ -96,14 +96,19 @@ export class Instance {
       log: log.child({ module: 'replication' }),
       redisPort: endpoint.port,
       operations,
+      leaseSeconds: config.primaryLeaseSeconds,
     });
-    if (supervisor) {
-      // Redis (re)started from the state file; bring it fully in line (resume a held primary).
-      supervisor.on('started', () => void replication.reconcileSoon());
-      // One attempt now (bounded by the Redis timeout), then retries in the background: a
-      // Redis still loading a large dataset must not keep the probes waiting.
-      await replication.reconcileSoon();
-    }
+    const metrics = Metrics.connect(
+      endpoint,
+      config.probeTimeoutMs,
+      () => supervisor?.restarts ?? 0,
+      () => [...roleFamilies(state.current, replication.reconciler.driftCorrections), ...backupFamilies(backups.stats)],
+    );
+    // Redis (re)started from the state file: bring it in line (a held primary stays held).
+    supervisor?.on('started', () => replication.redisStarted());
+    // Keeps Redis in the role of the state file (only where the manager owns redis-server:
+    // an attached Redis is someone else's) and watches the primary lease.
+    await replication.start({ reconcile: supervisor !== null });
     const instance = new Instance(
       config,
       log,
@@ -117,9 +122,17 @@ export class Instance {
       metrics,
       replication,
     );
-    const { role, primary, epoch } = state.current;
+    const { role, primary, epoch, held } = state.current;
     log.info(
-      { mode: instance.mode, role, primary, epoch, session: instance.identity.sessionId },
+      {
+        mode: instance.mode,
+        start,
+        role,
+        primary,
+        epoch,
+        held: held?.reason ?? null,
+        session: instance.identity.sessionId,
+      },
       'instance manager ready',
     );
     return instance;
@@ -140,7 +153,13 @@ export class Instance {
 
   async readiness(): Promise<Readiness> {
     if (this.shuttingDown) return { ready: false, reasons: ['shutting-down: the manager received SIGTERM'] };
-    return checkReadiness(this.redis, this.state.current.role, this.config.maxLagSeconds);
+    const { role, held } = this.state.current;
+    return checkReadiness(this.redis, {
+      desiredRole: role,
+      held: held?.reason ?? null,
+      fencedUntil: this.replication.fencedUntil(),
+      maxLagSeconds: this.config.maxLagSeconds,
+    });
   }
 
   async status(): Promise<Status> {
@@ -153,10 +172,8 @@ export class Instance {
         mode: this.mode,
       },
       restarts: this.supervisor?.restarts ?? 0,
-      desiredRole: this.state.current.role,
-      epoch: this.state.current.epoch,
-      lastRoleChangeAt: this.state.current.roleChangedAt,
-      isFenced: (runId) => this.replication.isFenced(runId),
+      state: this.state.current,
+      fenceOn: (runId) => this.replication.fenceOn(runId),
       now: new Date(),
     }));
     return { ...status, lastBackup: this.backups.last() };
@@ -183,6 +200,16 @@ export class Instance {
     }
     await this.redis.close();
     await this.metrics.close();
+  }
+
+  /**
+   * The last step before the exec of a new build: the marker that tells the new process it is
+   * the same one (no restart, so a primary is not held), then letting go of Redis.
+   */
+  async prepareExec(): Promise<void> {
+    this.replication.stop();
+    await this.state.update(handOverMarker());
+    await this.detach();
   }
 
   /** Leaves Redis running and lets go of it (tests; the exec of an upgrade). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WATCH_INTERVAL_MS } from '../../src/domain/supervision/supervisor.js';
-import { writeState } from '../../src/domain/state/state-file.js';
+import { initialState, writeState } from '../../src/domain/state/state-file.js';
 import { api } from '../helpers/api.js';
 import { spawnManager, startTestManager, testPaths, type TestManager } from '../helpers/manager.js';
 import { killPid, killRedisIn, redisClient, startRedis } from '../helpers/redis.js';
@@ -133,12 +133,8 @@ describe('faults', function () {
       await primary.client().set('seed', '1');
       const paths = await testPaths();
       await writeState(paths.dataDir, {
-        role: 'replica',
+        ...initialState('replica'),
         primary: { host: '127.0.0.1', port: primary.port },
-        epoch: null,
-        roleChangedAt: null,
-        emptyAtCleanShutdown: false,
-        updatedAt: new Date().toISOString(),
       });
       m = await startTestManager({ dataDir: paths.dataDir, raw: { initialRole: 'replica' } });
       await waitFor('replica ready', async () => (await api(m).get('/readyz')).status === 200 || undefined);

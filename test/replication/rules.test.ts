@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { isSelf, isValidHost, isValidPort } from '../../src/domain/replication/address.js';
 import { checkEpoch, checkFenceEpoch, type Topology } from '../../src/domain/replication/epoch.js';
 import { redisRole } from '../../src/domain/replication/redis-role.js';
-import { SingleFlight } from '../../src/domain/replication/single-flight.js';
+import { RefusingLock } from '../../src/domain/replication/refusing-lock.js';
 import { OperationGuard } from '../../src/domain/operation-guard.js';
 import { readinessRules } from '../../src/domain/probes/readiness.js';
 import { parseInfo } from '../../src/redis/info.js';
+import type { HeldReason } from '../../src/domain/state/state-file.js';
 import { ConflictError } from '../../src/errors.js';
 
 const P: Topology = { role: 'primary', primary: null };
@@ -126,6 +127,7 @@ describe('replication rules', () => {
         replicationId: 'r1',
         empty: false,
         runId: 'abc',
+        loading: false,
       });
     });
     it('a replica whose link was never up, with an empty keyspace', () => {
@@ -163,13 +165,21 @@ describe('replication rules', () => {
     const placeholder = parseInfo(
       '# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:0\r\nmaster_link_status:down\r\n',
     );
-    const cases: [string, 'primary' | 'replica', RegExp][] = [
-      ['a fresh replica waits for the operator', 'replica', /^no-primary: /],
-      ['a primary that came back empty is held', 'primary', /^held: /],
+    const cases: [string, 'primary' | 'replica', HeldReason | null, RegExp][] = [
+      ['a fresh replica waits for the operator', 'replica', null, /^no-primary: /],
+      ['a held primary waits for the operator', 'primary', 'restart', /^held: /],
+      ['a primary whose lease expired waits for the operator', 'primary', 'lease-expired', /^lease-expired: /],
+      ['a primary resuming with its dataset is not ready yet', 'primary', null, /^resuming: /],
     ];
-    for (const [name, desiredRole, reason] of cases) {
+    for (const [name, desiredRole, held, reason] of cases) {
       it(name, () => {
-        const r = readinessRules({ ping: { ok: true }, replication: placeholder, desiredRole, maxLagSeconds: 10 });
+        const r = readinessRules({
+          ping: { ok: true },
+          replication: placeholder,
+          desiredRole,
+          held,
+          maxLagSeconds: 10,
+        });
         assert.equal(r.ready, false);
         assert.equal(r.reasons.length, 1);
         assert.match(r.reasons[0], reason);
@@ -177,9 +187,9 @@ describe('replication rules', () => {
     }
   });
 
-  describe('SingleFlight', () => {
+  describe('RefusingLock', () => {
     it('refuses a second change while one runs, and frees the lock after a failure', async () => {
-      const lock = new SingleFlight(new OperationGuard());
+      const lock = new RefusingLock(new OperationGuard());
       let release!: () => void;
       const first = lock.run('a promote', () => new Promise<string>((r) => (release = () => r('done'))));
       await assert.rejects(
@@ -201,7 +211,7 @@ describe('replication rules', () => {
 
     it('shares the guard with updates: no change while an update runs, and the other way round', async () => {
       const guard = new OperationGuard();
-      const lock = new SingleFlight(guard);
+      const lock = new RefusingLock(guard);
       const update = guard.begin('update', 'an update');
       await assert.rejects(
         lock.run('a promote', async () => 'never'),

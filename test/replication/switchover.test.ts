@@ -106,8 +106,12 @@ describe('switchover through the packed client', function () {
         ['rollback-unfence', true],
       ],
     );
-    assert.deepEqual([report.committed, report.rolledBack], [false, true]);
+    assert.deepEqual([report.committed, report.rolledBack, report.highestEpoch], [false, true, 8]);
     assert.deepEqual([(await status(c)).role, (await status(c)).fenced], ['primary', false]);
+    // The rollback is fenced too: a records the rollback's epoch, so a late repeat of it (or of
+    // the promote at epoch 7) can never apply after a newer change.
+    assert.equal((await status(a)).epoch, 8);
+    await api(a).post('/v1/promote').set(auth()).send({ epoch: 7 }).expect(409);
     await waitForSync(a, c);
     await waitForSync(b, c);
     assert.equal(await redisClient(c.redisPort).set('after-rollback', '1'), 'OK');

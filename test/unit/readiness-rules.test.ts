@@ -95,6 +95,24 @@ const cases: { name: string; input: Partial<ReadinessInput>; ready: boolean; rea
     reasons: [],
   },
   {
+    name: 'a held primary is not ready, whatever Redis says',
+    input: { held: 'restart' },
+    ready: false,
+    reasons: [/^held: /],
+  },
+  {
+    name: 'a primary whose lease expired is not ready',
+    input: { held: 'lease-expired' },
+    ready: false,
+    reasons: [/^lease-expired: /],
+  },
+  {
+    name: 'a fenced primary is not ready while the pause lasts',
+    input: { fencedUntil: '2026-12-02T12:00:00.000Z' },
+    ready: false,
+    reasons: [/^fenced: /],
+  },
+  {
     name: 'meant to be a replica, running as primary',
     input: { desiredRole: 'replica' },
     ready: false,
@@ -111,6 +129,7 @@ describe('readiness rules', () => {
         desiredRole: 'primary',
         maxLagSeconds: 10,
         ...c.input,
+        held: c.input.held ?? null,
       });
       assert.equal(result.ready, c.ready);
       assert.equal(result.reasons.length, c.reasons.length, JSON.stringify(result.reasons));

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createClient, update } from '../../generated/client/src/index.js';
 import { isAlive } from '../../src/domain/supervision/proc.js';
 import { api } from '../helpers/api.js';
-import { TEST_TOKEN } from '../helpers/manager.js';
+import { auth, TEST_TOKEN } from '../helpers/manager.js';
 import { killPid, redisClient } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 import {
@@ -74,6 +74,9 @@ describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
     assert.equal(m.child.exitCode, null, 'the manager process never exited: it exec’d (same PID)');
     assert.match(m.output(), /exec of the new build/);
     assert.match(m.output(), /adopted running redis-server/);
+    // An exec is not a restart: the primary was never held (the writes above never failed).
+    assert.match(m.output(), /"start":"exec"/);
+    assert.deepEqual([after.held, after.heldReason, after.role], [false, null, 'primary']);
 
     assert.equal(after.redis.pid, before.redis.pid, 'same redis-server process');
     assert.equal(after.redis.runId, before.redis.runId, 'same Redis run');
@@ -130,5 +133,22 @@ describe('in-place upgrade (PUT /v1/update, real bundles)', function () {
     assert.equal(after.redis.pid, before.redis.pid);
     assert.equal(after.redis.runId, before.redis.runId);
     assert.equal(m.child.exitCode, null);
+  });
+  it('a fence survives the exec: reported with its remaining time, and still in force in Redis', async () => {
+    // Its redis-server was killed above and came back empty: held until confirmed (it has no
+    // epoch, so any promote confirms it; force, as its dataset is empty).
+    await api(m).post('/v1/promote').set(auth()).send({ force: true }).expect(200);
+    const fence = await api(m).post('/v1/fence').set(auth()).send({ timeoutMs: 60_000 }).expect(200);
+    const bytes = await readFile(await buildBundle('9.9.11'));
+    await update({ baseUrl: m.url, token: TEST_TOKEN }, bytes, { timeoutMs: 60_000 });
+    const s = (await api(m).get('/v1/status').expect(200)).body;
+    assert.equal(s.manager.version, '9.9.11');
+    assert.deepEqual([s.fenced, s.fencedUntil], [true, fence.body.until]);
+    const left = Number(
+      /^redis_instance_fence_remaining_seconds (\S+)$/m.exec((await api(m).get('/metrics').expect(200)).text)![1],
+    );
+    assert.ok(left > 30 && left <= 60, `remaining ${left}`);
+    await api(m).delete('/v1/fence').set(auth()).expect(200);
+    assert.equal(await redisClient(m.redisPort).set('after-unfence', '1'), 'OK');
   });
 });

@@ -34,8 +34,11 @@ export type paths = {
          * Readiness probe
          * @description Ready when PING answers PONG (not LOADING, BUSY or MASTERDOWN) and, on a replica, the
          *     link to the primary is up, no sync is in progress and the last I/O with the primary is
-         *     no older than `--max-lag-seconds`. Always answers within its timeout (1 s by default),
-         *     even when Redis hangs.
+         *     no older than `--max-lag-seconds`. A primary held for the operator is never ready:
+         *     reason code `held` (it restarted, see `--on-primary-restart`) or `lease-expired` (its
+         *     primary lease was not renewed, see `--primary-lease-seconds`). Nor is a primary whose
+         *     writes are paused by `POST /v1/fence` (reason `fenced`), while the pause lasts. Always
+         *     answers within its timeout (1 s by default), even when Redis hangs.
          */
         get: operations["getReadyz"];
         put?: never;
@@ -107,6 +110,15 @@ export type paths = {
          *     file before Redis is changed, so a restart keeps it. Fenced by `epoch` (409 when older
          *     than the highest accepted, or equal with a different topology); one change at a time
          *     (409 while another is in progress).
+         *
+         *     **Confirmation.** A promote that carries an epoch not older than the node's own (or any
+         *     promote on a node that has recorded no epoch) *confirms* the node as primary:
+         *     - a primary held after a restart or an expired lease (`held: true` in `/v1/status`)
+         *       becomes writable again with its own dataset, no `force` needed (its replicas
+         *       continue with a partial resync); without an epoch such a node answers 409;
+         *     - with `--primary-lease-seconds`, it renews the primary lease: a promote of the current
+         *       topology (same epoch, already primary) is the renewal the operator sends within
+         *       every lease period (client: `renewLease()`).
          */
         post: operations["promote"];
         delete?: never;
@@ -150,8 +162,10 @@ export type paths = {
          * Pause writes on this primary (CLIENT PAUSE WRITE)
          * @description The first step of a switchover: `CLIENT PAUSE <timeoutMs> WRITE`, then answers the
          *     replication offset at which writes stopped (promote the target with it as `minOffset`).
-         *     A pending write waits, it is not refused. 409 on a replica, or with an epoch older than
-         *     the highest accepted. The pause lifts by itself after `timeoutMs`.
+         *     A pending write waits, it is not refused. 409 on a replica, on a held primary, or with an
+         *     epoch older than the highest accepted. The pause lifts by itself after `timeoutMs`; it is
+         *     recorded in the state file, so `/v1/status` reports it truthfully across a restart or an
+         *     upgrade of the manager.
          */
         post: operations["fence"];
         /** Lift a write pause (CLIENT UNPAUSE) */
@@ -352,7 +366,11 @@ export type components = {
          *       "primary": null,
          *       "desiredRole": "primary",
          *       "epoch": 3,
+         *       "held": false,
+         *       "heldReason": null,
+         *       "leaseExpiresAt": null,
          *       "fenced": false,
+         *       "fencedUntil": null,
          *       "lastRoleChangeAt": "2026-11-26T11:00:00.000Z",
          *       "redis": {
          *         "version": "7.0.15",
@@ -389,8 +407,29 @@ export type components = {
             desiredRole?: "primary" | "replica";
             /** @description highest epoch accepted */
             epoch?: number | null;
+            /**
+             * @description true while this primary takes no writes until the operator confirms it (a promote with
+             *     an epoch not older than `epoch`) or demotes it: after a restart of its pod, manager or
+             *     redis-server (`--on-primary-restart hold`), or when its primary lease expired
+             */
+            held: boolean;
+            /**
+             * @description why the node is held; null when it is not
+             * @enum {string|null}
+             */
+            heldReason: "restart" | "lease-expired" | null;
+            /**
+             * Format: date-time
+             * @description when this writable primary stops taking writes unless the operator renews its lease; null without a lease (`--primary-lease-seconds 0`), on a replica or while held
+             */
+            leaseExpiresAt?: string | null;
             /** @description writes are paused by `POST /v1/fence` (until it is lifted or expires) */
             fenced?: boolean;
+            /**
+             * Format: date-time
+             * @description when the write pause of `POST /v1/fence` lifts by itself; null when there is none
+             */
+            fencedUntil?: string | null;
             /**
              * Format: date-time
              * @description when the operator last changed this node's role or primary; null when never

@@ -4,17 +4,27 @@
 import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
 import { numberField, parseInfo, field, type Info } from '../../redis/info.js';
 import type { Role } from '../../config/config.js';
+import { heldReadinessReason } from '../replication/hold.js';
 import { isPlaceholder } from '../replication/placeholder.js';
+import type { HeldReason } from '../state/state-file.js';
 
 export type PingOutcome = { ok: true } | { ok: false; code: string; message: string };
 
-export interface ReadinessInput {
+/** What the manager knows without asking Redis (the state file, the configuration). */
+export interface ReadinessContext {
+  /** The role the operator last gave this node. */
+  desiredRole: Role;
+  /** Why this primary is held for the operator; null when it is not. */
+  held: HeldReason | null;
+  /** Until when writes are paused by POST /v1/fence; null when they are not. */
+  fencedUntil?: string | null;
+  maxLagSeconds: number;
+}
+
+export interface ReadinessInput extends ReadinessContext {
   ping: PingOutcome;
   /** INFO replication, or null when it could not be read. */
   replication: Info | null;
-  /** The role the operator last gave this node (state file). */
-  desiredRole: Role;
-  maxLagSeconds: number;
 }
 
 export interface Readiness {
@@ -37,10 +47,16 @@ export function readinessRules(input: ReadinessInput): Readiness {
   const info = input.replication;
   if (info === null) return { ready: false, reasons: ['unreachable: INFO replication did not answer'] };
   const role = field(info, 'role');
-  if (role === 'slave' && isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))) {
+  if (input.desiredRole === 'primary' && input.held !== null) {
+    // A held primary is not ready whatever Redis says: the operator has not confirmed it.
+    reasons.push(heldReadinessReason(input.held));
+  } else if (input.fencedUntil) {
+    // Writes sent to it would wait: traffic belongs elsewhere while a switchover runs.
+    reasons.push(`fenced: writes are paused (POST /v1/fence) until ${input.fencedUntil}`);
+  } else if (role === 'slave' && isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))) {
     reasons.push(
       input.desiredRole === 'primary'
-        ? 'held: redis-server came back empty where a primary is expected; read-only until promoted with force or demoted'
+        ? 'resuming: redis-server started behind the placeholder and resumes as primary once its dataset is loaded'
         : 'no-primary: this node is a replica with no primary assigned yet; read-only until promoted or demoted',
     );
   } else if (role === 'slave') {
@@ -64,11 +80,7 @@ export function readinessRules(input: ReadinessInput): Readiness {
   return { ready: reasons.length === 0, reasons };
 }
 
-export async function checkReadiness(
-  redis: RedisAdapter,
-  desiredRole: Role,
-  maxLagSeconds: number,
-): Promise<Readiness> {
+export async function checkReadiness(redis: RedisAdapter, context: ReadinessContext): Promise<Readiness> {
   const [ping, replication] = await Promise.all([
     redis.ping().then(
       (): PingOutcome => ({ ok: true }),
@@ -79,5 +91,5 @@ export async function checkReadiness(
     ),
     redis.info('replication').then(parseInfo, () => null),
   ]);
-  return readinessRules({ ping, replication, desiredRole, maxLagSeconds });
+  return readinessRules({ ...context, ping, replication });
 }

@@ -1,5 +1,7 @@
-// What Redis says about its own role, from INFO replication and INFO keyspace. Pure.
-import { field, isReplica, keyspace, numberField, replicationOffset, type Info } from '../../redis/info.js';
+// What Redis says about its own role, from one INFO reply (server, persistence, replication
+// and keyspace). `redisRole` is pure; `readRole` asks Redis.
+import type { RedisAdapter } from '../../redis/adapter.js';
+import { field, isReplica, keyspace, numberField, parseInfo, replicationOffset, type Info } from '../../redis/info.js';
 import { isPlaceholder } from './placeholder.js';
 
 export interface RedisRole {
@@ -15,6 +17,8 @@ export interface RedisRole {
   /** No key in any database. */
   empty: boolean;
   runId: string;
+  /** Redis is loading its dataset (the role it reports may not be final). */
+  loading: boolean;
 }
 
 export function redisRole(info: Info): RedisRole {
@@ -34,5 +38,14 @@ export function redisRole(info: Info): RedisRole {
     replicationId: field(info, 'master_replid') ?? '',
     empty,
     runId: field(info, 'run_id') ?? '',
+    loading: field(info, 'loading') === '1',
   };
+}
+
+/**
+ * INFO with no argument (the default sections) carries everything redisRole needs and is
+ * accepted by every Redis version; INFO with several sections exists only from Redis 7.0.
+ */
+export async function readRole(redis: RedisAdapter): Promise<RedisRole> {
+  return redisRole(parseInfo(await redis.info('default')));
 }

@@ -1,20 +1,30 @@
-// Role changes of this node: promote, demote, fence, unfence, and keeping redis-server in
-// the role the state file gives it across restarts. The state file is the intent and is
-// written before Redis is changed, so a manager or redis-server that dies in between comes
-// back to the new role (reconcile), never to an empty writable primary.
+// Role changes of this node: promote, demote, fence, unfence, and holding a primary the
+// operator has not confirmed. The state file is the intent and is written before Redis is
+// changed, so a manager or redis-server that dies in between comes back to the new role
+// (the reconcile, reconciler.ts), never to an empty writable primary.
+//
+// Two locks, for two different things:
+// - `lock` (RefusingLock): one operator change at a time; a second is refused with 409;
+// - `serial` (Mutex): every write of a role to the state file and Redis, whoever makes it
+//   (an operator's change, the reconcile, the lease expiry), runs in turn, so a lease that
+//   expires while a promote is applied can neither be lost nor undo it.
 import { hostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { Schemas } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
-import { parseInfo } from '../../redis/info.js';
-import type { PersistedState, PrimaryAddress, StateStore } from '../state/state-file.js';
+import { Mutex } from '../mutex.js';
+import type { OperationGuard } from '../operation-guard.js';
+import type { HeldReason, PersistedState, PrimaryAddress, StateChange, StateStore } from '../state/state-file.js';
 import { isSelf, isValidHost, isValidPort } from './address.js';
 import { checkEpoch, checkFenceEpoch, describe, sameTopology, type Topology } from './epoch.js';
+import { heldReadinessReason, leaseExpired } from './hold.js';
+import { LeaseWatch } from './lease-watch.js';
 import { PLACEHOLDER_PRIMARY } from './placeholder.js';
-import { redisRole, type RedisRole } from './redis-role.js';
-import type { OperationGuard } from '../operation-guard.js';
-import { SingleFlight } from './single-flight.js';
+import { Reconciler } from './reconciler.js';
+import { follows, matches } from './reconcile-rules.js';
+import { readRole, type RedisRole } from './redis-role.js';
+import { RefusingLock } from './refusing-lock.js';
 
 // Defaults in the contract make generated fields required; callers may omit them.
 export type PromoteRequest = Partial<Schemas['PromoteRequest']>;
@@ -37,17 +47,28 @@ export interface ReplicationOptions {
   redisPort: number;
   /** Shared with updates and backups (src/domain/operation-guard.ts). */
   operations: OperationGuard;
+  /** --primary-lease-seconds; 0 means no lease. */
+  leaseSeconds: number;
 }
 
 export class Replication {
-  private readonly lock: SingleFlight;
-  private fenced: { until: number; runId: string } | null = null;
-  private stopped = false;
-  private reconcileTimer: NodeJS.Timeout | undefined;
-  private retrying = false;
+  private readonly lock: RefusingLock;
+  private readonly serial = new Mutex();
+  /** Keeps redis-server in line with the state file (after restarts, and against drift). */
+  readonly reconciler: Reconciler;
+  private readonly leaseWatch: LeaseWatch;
 
   constructor(private readonly options: ReplicationOptions) {
-    this.lock = new SingleFlight(options.operations);
+    this.lock = new RefusingLock(options.operations);
+    this.reconciler = new Reconciler({
+      redis: options.redis,
+      state: options.state,
+      log: options.log,
+      busy: () => options.operations.isActive('replication') || options.operations.isActive('update'),
+      serial: this.serial,
+      hold: (reason) => this.hold(reason),
+    });
+    this.leaseWatch = new LeaseWatch(options.state, () => this.hold('lease-expired'));
   }
 
   private get state(): StateStore {
@@ -58,22 +79,56 @@ export class Replication {
     return this.options.redis;
   }
 
-  /** True while a CLIENT PAUSE of ours holds on the redis-server with this run id. */
-  isFenced(runId: string): boolean {
-    return this.fenced !== null && this.fenced.runId === runId && Date.now() < this.fenced.until;
+  /** Starts the lease watch and (where the manager owns Redis) the reconcile: one now, then the loop. */
+  async start(what: { reconcile: boolean }): Promise<void> {
+    if (this.options.leaseSeconds > 0) this.leaseWatch.start();
+    if (what.reconcile) await this.reconciler.start();
+  }
+
+  stop(): void {
+    this.leaseWatch.stop();
+    this.reconciler.stop();
+  }
+
+  /**
+   * A new redis-server was started (after an exit): a pause of ours died with the old one,
+   * and the new one is brought in line with the state file.
+   */
+  redisStarted(): void {
+    void this.state.update({ fence: null }).catch(() => false);
+    this.reconciler.soon();
+  }
+
+  /** Until when our pause lasts, as recorded (cleared when redis-server restarts); null when none. */
+  fencedUntil(now = new Date()): string | null {
+    const fence = this.state.current.fence;
+    return fence !== null && now.getTime() < Date.parse(fence.until) ? fence.until : null;
+  }
+
+  /** The pause of ours on the redis-server with this run id, while it lasts; null otherwise. */
+  fenceOn(runId: string, now = new Date()): { until: string } | null {
+    const fence = this.state.current.fence;
+    return fence !== null && fence.runId === runId && now.getTime() < Date.parse(fence.until)
+      ? { until: fence.until }
+      : null;
   }
 
   /**
    * `caller` aborts when whoever asked is gone (the HTTP request closed): a promote still
    * waiting for minOffset then gives up and changes nothing, because the caller may already
    * have rolled back and a late promote would make a second primary.
+   *
+   * A promote that confirms this node (an epoch not older than its own, or any promote when
+   * it has none) releases a hold and renews the primary lease.
    */
   async promote(request: PromoteRequest = {}, caller?: AbortSignal): Promise<RoleChange> {
     return this.lock.run('a promote', async () => {
       const wanted: Topology = { role: 'primary', primary: null };
+      this.assertConfirms(request.epoch);
       const epoch = this.admit(request.epoch, wanted);
-      let view = await this.read();
-      if (view.role === 'primary') return this.settle(view, wanted, epoch);
+      let view = await readRole(this.redis);
+      const held = this.state.current.held !== null;
+      if (view.role === 'primary' && !held) return this.settle(view, wanted, epoch, this.confirmation(request.epoch));
       if (request.minOffset !== undefined) {
         view = await this.waitForOffset(
           request.minOffset,
@@ -83,7 +138,7 @@ export class Replication {
       }
       if (!request.force) this.guardPromote(view);
       if (caller?.aborted) throw new ConflictError('the caller went away before the promote; nothing changed');
-      return this.change(wanted, epoch, ['REPLICAOF', 'NO', 'ONE']);
+      return this.change(wanted, epoch, ['REPLICAOF', 'NO', 'ONE'], this.confirmation(request.epoch));
     });
   }
 
@@ -93,9 +148,11 @@ export class Replication {
     return this.lock.run('a demote', async () => {
       const wanted: Topology = { role: 'replica', primary };
       const epoch = this.admit(request.epoch, wanted);
-      const view = await this.read();
-      if (follows(view, primary)) return this.settle(view, wanted, epoch);
-      return this.change(wanted, epoch, ['REPLICAOF', primary.host, primary.port]);
+      const view = await readRole(this.redis);
+      // A replica has no hold and no lease: whatever it was held for, the operator decided.
+      const released: StateChange = { held: null, leaseExpiresAt: null };
+      if (follows(view, primary)) return this.settle(view, wanted, epoch, released);
+      return this.change(wanted, epoch, ['REPLICAOF', primary.host, primary.port], released);
     });
   }
 
@@ -103,38 +160,109 @@ export class Replication {
     return this.lock.run('a fence', async () => {
       const verdict = checkFenceEpoch(this.state.current.epoch, request.epoch);
       if (!verdict.accept) throw new ConflictError(verdict.reason);
-      const before = await this.read();
-      if (before.role !== 'primary') throw new ConflictError('only a primary can be fenced; this node is a replica');
-      await this.redis.command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE');
-      const until = Date.now() + request.timeoutMs;
-      this.fenced = { until, runId: before.runId };
-      // Read after the pause: no write runs from here on, so this offset is final. If it
-      // cannot be read, the caller gets no offset to promote with: lift the pause again.
-      let view: RedisRole;
-      try {
-        view = await this.read();
-      } catch (err) {
-        this.fenced = null;
-        await this.redis.command('CLIENT', 'UNPAUSE').catch(() => {});
-        throw err;
+      const held = this.state.current.held;
+      if (held !== null) {
+        throw new ConflictError(
+          `a held primary takes no writes and cannot be fenced (${heldReadinessReason(held.reason)})`,
+        );
       }
-      this.options.log.info({ offset: view.offset, timeoutMs: request.timeoutMs }, 'writes fenced');
-      return {
-        fenced: true,
-        replicationOffset: view.offset,
-        until: new Date(until).toISOString(),
-        replicationId: view.replicationId,
-      };
+      const before = await readRole(this.redis);
+      if (before.role !== 'primary') throw new ConflictError('only a primary can be fenced; this node is a replica');
+      return this.serial.run(async () => {
+        await this.redis.command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE');
+        const until = new Date(Date.now() + request.timeoutMs).toISOString();
+        // Read after the pause: no write runs from here on, so this offset is final. If it
+        // cannot be read, or the fence cannot be recorded, the caller gets no offset to
+        // promote with: lift the pause again.
+        let view: RedisRole;
+        try {
+          view = await readRole(this.redis);
+          // Recorded so that a restarted or upgraded manager still reports it truthfully.
+          await this.state.update({ fence: { until, runId: before.runId } });
+        } catch (err) {
+          await this.redis.command('CLIENT', 'UNPAUSE').catch(() => {});
+          await this.state.update({ fence: null }).catch(() => false);
+          throw err;
+        }
+        this.options.log.info({ offset: view.offset, timeoutMs: request.timeoutMs }, 'writes fenced');
+        return { fenced: true, replicationOffset: view.offset, until, replicationId: view.replicationId };
+      });
     });
   }
 
   /** Lifts a pause. Never waits for the lock: it must work while anything else runs. */
   async unfence(): Promise<Fence> {
     await this.redis.command('CLIENT', 'UNPAUSE');
-    this.fenced = null;
-    const view = await this.read();
+    await this.state.update({ fence: null });
+    const view = await readRole(this.redis);
     this.options.log.info({ offset: view.offset }, 'writes unfenced');
     return { fenced: false, replicationOffset: view.offset, until: null, replicationId: view.replicationId };
+  }
+
+  /**
+   * Holds this primary: recorded first, then Redis follows the placeholder (read-only at once).
+   * A lease expiry holds only if nothing renewed the lease meanwhile; any hold only a
+   * writable primary. Runs in turn with every other role write, never refused.
+   */
+  async hold(reason: HeldReason): Promise<void> {
+    await this.serial.run(async () => {
+      const since = new Date();
+      const applies = (s: Readonly<PersistedState>) =>
+        reason === 'lease-expired' ? leaseExpired(s, since) : s.role === 'primary' && s.held === null;
+      let held: boolean;
+      try {
+        held = await this.state.update((s) => (applies(s) ? { held: { reason, since: since.toISOString() } } : null));
+      } catch (err) {
+        // Not recorded (disk full?): Redis is left as it is, and the caller tries again.
+        this.options.log.error({ err, reason }, 'could not record the hold of this primary');
+        throw err;
+      }
+      if (!held) return;
+      this.options.log.warn({ reason }, 'primary held: read-only until the operator confirms it or demotes it');
+      try {
+        await this.redis.command('REPLICAOF', PLACEHOLDER_PRIMARY.host, PLACEHOLDER_PRIMARY.port);
+      } catch (err) {
+        // Recorded: the reconcile (retrying until Redis answers) and every restart apply it.
+        this.options.log.warn({ err }, 'could not make redis-server read-only yet; the reconcile will');
+        this.reconciler.soon();
+      }
+    });
+  }
+
+  /** Whether this node is a primary with an empty dataset now; null when Redis cannot say. */
+  async isEmptyPrimary(): Promise<boolean | null> {
+    try {
+      const view = await readRole(this.redis);
+      return view.role === 'primary' && view.empty;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A held node takes its writes back only from the operator's word: a promote with an epoch
+   * not older than its own (the epoch rule checks "not older"; here: present), unless it has
+   * never recorded one.
+   */
+  private assertConfirms(requested: number | undefined): void {
+    const { held, epoch } = this.state.current;
+    if (held !== null && requested === undefined && epoch !== null) {
+      throw new ConflictError(
+        `this primary is held (${held.reason}); confirm it with a promote carrying an epoch not older than ${epoch}, or demote it`,
+      );
+    }
+  }
+
+  /** What a confirming promote records: no hold, and a fresh lease when leases are on. */
+  private confirmation(requested: number | undefined): StateChange {
+    const confirms = requested !== undefined || this.state.current.epoch === null;
+    if (!confirms) return {};
+    const { leaseSeconds } = this.options;
+    return {
+      held: null,
+      leaseExpiresAt: leaseSeconds > 0 ? new Date(Date.now() + leaseSeconds * 1000).toISOString() : null,
+      emptyAtCleanShutdown: false,
+    };
   }
 
   /** The epoch the request may record, or ConflictError when it is stale or conflicting. */
@@ -165,7 +293,7 @@ export class Replication {
   }
 
   private guardPromote(view: RedisRole): void {
-    if (view.empty) {
+    if (view.empty && !this.state.current.emptyAtCleanShutdown) {
       throw new ConflictError(
         'refusing to promote an empty dataset (its replicas would resync to nothing); pass force: true if that is intended',
       );
@@ -183,7 +311,7 @@ export class Replication {
     for (;;) {
       if (caller?.aborted)
         throw new ConflictError(`the caller went away while waiting for minOffset ${minOffset}; nothing changed`);
-      const view = await this.read();
+      const view = await readRole(this.redis);
       if (view.offset >= minOffset) return view;
       if (Date.now() >= deadline) {
         throw new ConflictError(
@@ -195,11 +323,18 @@ export class Replication {
   }
 
   /** Redis already has the wanted role: record a newer epoch (or a lagging state file). */
-  private async settle(view: RedisRole, wanted: Topology, epoch: number | null): Promise<RoleChange> {
-    const current = this.state.current;
-    const changed = !sameTopology({ role: current.role, primary: current.primary }, wanted);
-    if (changed || epoch !== current.epoch) await this.persist(wanted, epoch, changed);
-    return this.result(view, changed);
+  private async settle(
+    view: RedisRole,
+    wanted: Topology,
+    epoch: number | null,
+    extra: StateChange,
+  ): Promise<RoleChange> {
+    return this.serial.run(async () => {
+      const current = this.state.current;
+      const changed = !sameTopology({ role: current.role, primary: current.primary }, wanted);
+      await this.state.update({ ...this.intent(wanted, epoch, changed), ...extra });
+      return this.result(view, changed);
+    });
   }
 
   /** Writes the intent, then changes Redis; undoes the intent when Redis did not change. */
@@ -207,42 +342,41 @@ export class Replication {
     wanted: Topology,
     epoch: number | null,
     command: [string, ...(string | number)[]],
+    extra: StateChange,
   ): Promise<RoleChange> {
-    const previous = { ...this.state.current };
-    await this.persist(wanted, epoch, true);
-    try {
-      await this.redis.command(...command);
-    } catch (err) {
-      await this.undoUnlessApplied(previous, wanted);
-      throw err;
-    }
-    this.options.log.info({ to: describe(wanted), epoch }, 'role changed');
-    return this.result(await this.read(), true);
+    return this.serial.run(async () => {
+      const previous = { ...this.state.current };
+      await this.state.update({ ...this.intent(wanted, epoch, true), ...extra });
+      try {
+        await this.redis.command(...command);
+      } catch (err) {
+        await this.undoUnlessApplied(previous, wanted);
+        throw err;
+      }
+      this.options.log.info({ to: describe(wanted), epoch }, 'role changed');
+      return this.result(await readRole(this.redis), true);
+    });
   }
 
   private async undoUnlessApplied(previous: PersistedState, wanted: Topology): Promise<void> {
-    const view = await this.read().catch(() => null);
+    const view = await readRole(this.redis).catch(() => null);
     if (view && matches(view, wanted)) return;
     if (view === null) {
       // Redis cannot tell: keep the intent, which the next start of redis-server applies.
       this.options.log.warn({ to: describe(wanted) }, 'role change not confirmed by Redis; kept as intent');
       return;
     }
-    await this.state.update({
-      role: previous.role,
-      primary: previous.primary,
-      epoch: previous.epoch,
-      roleChangedAt: previous.roleChangedAt,
-    });
+    const { role, primary, epoch, roleChangedAt, held, leaseExpiresAt, emptyAtCleanShutdown } = previous;
+    await this.state.update({ role, primary, epoch, roleChangedAt, held, leaseExpiresAt, emptyAtCleanShutdown });
   }
 
-  private async persist(wanted: Topology, epoch: number | null, changed: boolean): Promise<void> {
-    await this.state.update({
+  private intent(wanted: Topology, epoch: number | null, changed: boolean): StateChange {
+    return {
       role: wanted.role,
       primary: wanted.primary,
       epoch,
       roleChangedAt: changed ? new Date().toISOString() : this.state.current.roleChangedAt,
-    });
+    };
   }
 
   private result(view: RedisRole, changed: boolean): RoleChange {
@@ -259,107 +393,6 @@ export class Replication {
       changedAt: roleChangedAt,
     };
   }
-
-  /** Whether this node is a primary with an empty dataset now; null when Redis cannot say. */
-  async isEmptyPrimary(): Promise<boolean | null> {
-    try {
-      const view = await this.read();
-      return view.role === 'primary' && view.empty;
-    } catch {
-      return null;
-    }
-  }
-
-  private async read(): Promise<RedisRole> {
-    return redisRole(parseInfo(String(await this.redis.command('INFO', 'server', 'replication', 'keyspace'))));
-  }
-
-  /**
-   * Brings redis-server in line with the state file: a replica follows its primary (or the
-   * placeholder); a primary that came back as a held replica resumes only with data.
-   * Returns false when Redis could not be judged yet (down, loading, lock taken).
-   */
-  async reconcile(): Promise<boolean> {
-    const settled = await this.lock
-      .tryRun('a reconcile', async () => {
-        const info = parseInfo(
-          String(await this.redis.command('INFO', 'server', 'persistence', 'replication', 'keyspace')),
-        );
-        if (info.fields.get('loading') === '1') return false;
-        const view = redisRole(info);
-        const desired = this.state.current;
-        if (desired.role === 'replica') {
-          const target = desired.primary ?? PLACEHOLDER_PRIMARY;
-          if (!follows(view, target)) {
-            this.options.log.warn(
-              { to: describe(desired) },
-              'redis-server disagrees with the state file; following it',
-            );
-            await this.redis.command('REPLICAOF', target.host, target.port);
-          }
-          return true;
-        }
-        if (view.role !== 'primary') {
-          if (view.empty && !desired.emptyAtCleanShutdown) {
-            this.options.log.warn(
-              'redis-server came back empty where a primary is expected; held read-only until promoted with force or demoted',
-            );
-            return true;
-          }
-          this.options.log.info(
-            { emptyAsStopped: view.empty },
-            'redis-server came back with the dataset it had; resuming as primary',
-          );
-          await this.redis.command('REPLICAOF', 'NO', 'ONE');
-        }
-        // The excuse for an empty dataset covers one start only: a later crash is judged anew.
-        if (desired.emptyAtCleanShutdown) await this.state.update({ emptyAtCleanShutdown: false });
-        return true;
-      })
-      .catch((err: unknown) => {
-        this.options.log.debug({ err }, 'reconcile: redis-server not ready yet');
-        return false;
-      });
-    return settled === true;
-  }
-
-  /**
-   * Reconciles now and, until it settles, again every 200 ms in the background. Only one
-   * retry chain runs at a time, whatever calls this (start-up, every restart of Redis).
-   */
-  async reconcileSoon(): Promise<void> {
-    // A chain already retrying will reconcile whatever Redis is running by then.
-    if (this.stopped || this.retrying) return;
-    if (await this.reconcile()) return;
-    if (this.stopped || this.retrying) return;
-    this.retrying = true;
-    const retry = () => {
-      if (this.stopped) return void (this.retrying = false);
-      void this.reconcile().then((done) => {
-        if (done || this.stopped) return void (this.retrying = false);
-        this.reconcileTimer = setTimeout(retry, 200);
-        this.reconcileTimer.unref();
-      });
-    };
-    this.reconcileTimer = setTimeout(retry, 200);
-    this.reconcileTimer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    clearTimeout(this.reconcileTimer);
-  }
-}
-
-/** Is Redis a replica of `target` (the placeholder included)? */
-function follows(view: RedisRole, target: PrimaryAddress): boolean {
-  if (view.role !== 'replica') return false;
-  if (view.primary === null) return target === PLACEHOLDER_PRIMARY;
-  return sameTopology({ role: 'replica', primary: view.primary }, { role: 'replica', primary: target });
-}
-
-function matches(view: RedisRole, wanted: Topology): boolean {
-  return wanted.role === 'primary' ? view.role === 'primary' : wanted.primary !== null && follows(view, wanted.primary);
 }
 
 /** The names and addresses this machine answers to (hostname, interface addresses). */

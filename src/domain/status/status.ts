@@ -11,17 +11,16 @@ import {
   type Info,
 } from '../../redis/info.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
-import type { Role } from '../../config/config.js';
 import { isPlaceholder } from '../replication/placeholder.js';
+import type { PersistedState } from '../state/state-file.js';
 
 export interface StatusContext {
   manager: Schemas['ManagerInfo'];
   restarts: number;
-  desiredRole: Role;
-  epoch: number | null;
-  lastRoleChangeAt?: string | null;
-  /** Whether a fence of ours holds on the redis-server with this run id. */
-  isFenced?: (runId: string) => boolean;
+  /** The state file: the role the operator gave, the epoch, a hold, the lease. */
+  state: Pick<PersistedState, 'role' | 'epoch' | 'roleChangedAt' | 'held' | 'leaseExpiresAt'>;
+  /** A pause of ours on the redis-server with this run id, while it lasts. */
+  fenceOn?: (runId: string) => { until: string } | null;
   now: Date;
 }
 
@@ -31,6 +30,8 @@ function integer(info: Info, name: string): number {
 
 /** Builds the status document from one INFO reply. Pure. */
 function statusFromInfo(info: Info, context: StatusContext): Status {
+  const { state } = context;
+  const fence = context.fenceOn?.(field(info, 'run_id') ?? '') ?? null;
   const replica = isReplica(info);
   const lastIo = numberField(info, 'master_last_io_seconds_ago');
   // A replica of the placeholder (a node with no primary yet) follows nothing.
@@ -60,10 +61,14 @@ function statusFromInfo(info: Info, context: StatusContext): Status {
     // A replica whose link is down has no meaningful lag: say we do not know.
     lagSeconds: primary && primary.linkStatus === 'up' ? (primary.lastIoSecondsAgo ?? null) : null,
     primary,
-    desiredRole: context.desiredRole,
-    epoch: context.epoch,
-    fenced: context.isFenced?.(field(info, 'run_id') ?? '') ?? false,
-    lastRoleChangeAt: context.lastRoleChangeAt ?? null,
+    desiredRole: state.role,
+    epoch: state.epoch,
+    held: state.held !== null,
+    heldReason: state.held?.reason ?? null,
+    leaseExpiresAt: state.role === 'primary' && state.held === null ? state.leaseExpiresAt : null,
+    fenced: fence !== null,
+    fencedUntil: fence?.until ?? null,
+    lastRoleChangeAt: state.roleChangedAt,
     redis: {
       version: field(info, 'valkey_version') ?? field(info, 'redis_version') ?? 'unknown',
       pid: integer(info, 'process_id'),

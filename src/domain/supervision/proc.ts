@@ -41,3 +41,19 @@ export function isRedisServerIn(pid: number, dataDir: string): boolean {
     return false;
   }
 }
+
+/**
+ * When the process started, in clock ticks since boot (/proc/<pid>/stat field 22). An exec
+ * keeps it (same process); a new process, even one that got the same PID, has another.
+ */
+export function processStartTicks(pid: number = process.pid): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after comm start at "state" (field 3); starttime is field 22.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const ticks = Number(fields[22 - 3]);
+    return Number.isSafeInteger(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}

@@ -26,8 +26,11 @@ export interface SupervisorOptions {
   password: string | undefined;
   userConfig: string | undefined;
   stdio: 'inherit' | 'ignore';
-  /** Read at every (re)start: where the node should replicate from, or null for a primary. */
-  replicaOf: () => PrimaryAddress | null;
+  /**
+   * Asked before every spawn (`start`: the manager's own start; `restart`: after redis-server
+   * exited): where the node should replicate from, or null for a primary.
+   */
+  replicaOf: (kind: 'start' | 'restart') => Promise<PrimaryAddress | null>;
   backoff?: BackoffPolicy;
 }
 
@@ -77,7 +80,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     if (adoptable !== null) {
       this.track(adoptable, true);
     } else {
-      await this.spawnRedis();
+      await this.spawnRedis('start');
     }
     this.watchTimer = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
     this.watchTimer.unref();
@@ -96,7 +99,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     return isRedisServerIn(pid, this.options.dataDir) ? pid : null;
   }
 
-  private async writeConfig(): Promise<string> {
+  private async writeConfig(kind: 'start' | 'restart'): Promise<string> {
     const { dataDir, password } = this.options;
     let secretsFile: string | null = null;
     if (password !== undefined) {
@@ -109,7 +112,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
       port: this.options.port,
       dataDir,
       pidFile: this.pidFile,
-      replicaOf: this.options.replicaOf(),
+      replicaOf: await this.options.replicaOf(kind),
       secretsFile,
       userConfig: this.options.userConfig ?? null,
     });
@@ -122,8 +125,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
    * never our child: it survives an exec of the manager unchanged, and is reaped by PID 1
    * (tini in the image) rather than left a zombie of ours. Its output goes to our stdout.
    */
-  private async spawnRedis(): Promise<void> {
-    const run = this.spawnRedisOnce();
+  private async spawnRedis(kind: 'start' | 'restart'): Promise<void> {
+    const run = this.spawnRedisOnce(kind);
     this.spawning = run;
     try {
       await run;
@@ -132,8 +135,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async spawnRedisOnce(): Promise<void> {
-    const confFile = await this.writeConfig();
+  private async spawnRedisOnce(kind: 'start' | 'restart'): Promise<void> {
+    const confFile = await this.writeConfig(kind);
     const redirect = this.options.stdio === 'inherit' ? '>&3 2>&3' : '>/dev/null 2>&1';
     const script = `"$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
     const shell = spawn('/bin/sh', ['-c', script, this.options.binary, confFile], {
@@ -175,7 +178,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   private restart(): void {
     if (this.stopping) return;
     this.restarts++;
-    this.spawnRedis().catch((err: unknown) => {
+    this.spawnRedis('restart').catch((err: unknown) => {
       this.log.error({ err }, 'restart of redis-server failed');
       this.restartTimer = setTimeout(
         () => this.restart(),

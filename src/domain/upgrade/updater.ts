@@ -27,7 +27,8 @@ export interface UpdateHost {
   readonly operations: OperationGuard;
   /** 503 once SIGTERM has begun the shutdown. */
   assertAcceptingWrites(): void;
-  detach(): Promise<void>;
+  /** Records the exec marker and lets go of Redis without stopping it. */
+  prepareExec(): Promise<void>;
 }
 
 export interface UpdateRequest {
@@ -104,7 +105,7 @@ export class Updater {
       await handOver({
         servers: this.servers,
         log,
-        detach: () => this.host.detach(),
+        detach: () => this.host.prepareExec(),
         bundlePath: this.bundlePath(),
       });
     } catch (err) {

@@ -2,10 +2,10 @@
 // at once (409), never queued: a queued change would run against a topology its caller did
 // not see, and two interleaved REPLICAOF sequences could leave any mix of both. The lock is
 // the instance's shared operation guard, so an update (which ends in an exec) never runs
-// beside a replication change either.
+// beside a replication change either. (Compare Mutex, which queues.)
 import type { OperationGuard, OperationLease } from '../operation-guard.js';
 
-export class SingleFlight {
+export class RefusingLock {
   constructor(private readonly guard: OperationGuard) {}
 
   /** Runs `work` alone, or throws ConflictError when another change (or an update) is in progress. */
