@@ -47,15 +47,16 @@ client: npm-deps
 	$(NPM_BIN)/tsc -p generated/client/tsconfig.json
 
 typecheck: npm-deps
-	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
 	$(NPM_BIN)/tsc -b src/client
+	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
 
-# The contract (redocly), the types (the server, tests and tools, then the client package's
-# hand-written half as its own project), type-aware lint rules, and the formatting.
+# The contract (redocly), the types (the client package's hand-written half as its own
+# project, built first because the root references it, then the server, tests and tools),
+# type-aware lint rules, and the formatting.
 lint: npm-deps
 	$(NPM_BIN)/redocly lint openapi.yaml
-	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
 	$(NPM_BIN)/tsc -b src/client
+	$(NPM_BIN)/tsc --noEmit -p tsconfig.json
 	$(NPM_BIN)/eslint .
 	$(NPM_BIN)/prettier --check .
 

@@ -96,7 +96,8 @@ describe('faults', function () {
       // Slow the load down (µs per key) and keep serving events while loading, so LOADING
       // lasts long enough to be observed.
       await writeFile(userConf, 'key-load-delay 100\nloading-process-events-interval-bytes 1024\n');
-      m = await startTestManager({ raw: { redisConfig: userConf } });
+      // resume: the primary comes back writable by itself once loaded (a hold is tested elsewhere).
+      m = await startTestManager({ raw: { redisConfig: userConf, onPrimaryRestart: 'resume' } });
       const redis = redisClient(m.redisPort);
       const pipeline = redis.pipeline();
       for (let i = 0; i < 30_000; i++) pipeline.set(`key:${i}`, `value:${i}`);
