@@ -108,6 +108,16 @@ export class UnavailableError extends ProblemError {
   readonly title = 'Redis is unavailable';
 }
 
+/** A name could not be resolved now, so a decision that depends on it cannot be made (retry). */
+export class NameResolutionError extends ProblemError {
+  readonly status = 503;
+  readonly kind = 'name-resolution';
+  readonly title = 'Name resolution failed';
+  override headers(): Record<string, string> {
+    return { 'Retry-After': '1' };
+  }
+}
+
 /** A bad flag or environment value; reported at start, before anything runs. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -16,6 +16,7 @@ import { attachedLiveness, ownedLiveness, type Liveness } from './probes/livenes
 import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { replicaOfAtSpawn } from './replication/boot-role.js';
 import { Replication } from './replication/replication.js';
+import { SelfCheck } from './replication/self-check.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
@@ -94,7 +95,13 @@ export class Instance {
       redis,
       state,
       log: log.child({ module: 'replication' }),
-      redisPort: endpoint.port,
+      selfCheck: new SelfCheck({
+        ownPort: endpoint.port,
+        redis,
+        credentials: endpoint,
+        timeoutMs: config.probeTimeoutMs,
+        log: log.child({ module: 'replication' }),
+      }),
       operations,
     });
     if (supervisor) {

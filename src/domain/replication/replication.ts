@@ -2,17 +2,17 @@
 // the role the state file gives it across restarts. The state file is the intent and is
 // written before Redis is changed, so a manager or redis-server that dies in between comes
 // back to the new role (reconcile), never to an empty writable primary.
-import { hostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { Schemas } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import { parseInfo } from '../../redis/info.js';
 import type { PersistedState, PrimaryAddress, StateStore } from '../state/state-file.js';
-import { isSelf, isValidHost, isValidPort } from './address.js';
+import { isValidHost, isValidPort } from './address.js';
 import { checkEpoch, checkFenceEpoch, describe, sameTopology, type Topology } from './epoch.js';
 import { PLACEHOLDER_PRIMARY } from './placeholder.js';
 import { redisRole, type RedisRole } from './redis-role.js';
+import type { SelfCheck } from './self-check.js';
 import type { OperationGuard } from '../operation-guard.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -33,8 +33,8 @@ export interface ReplicationOptions {
   redis: RedisAdapter;
   state: StateStore;
   log: Logger;
-  /** This node's Redis port, to refuse a demote to itself. */
-  redisPort: number;
+  /** Refuses a demote to this node itself, however it is named. */
+  selfCheck: SelfCheck;
   /** Shared with updates and backups (src/domain/operation-guard.ts). */
   operations: OperationGuard;
 }
@@ -89,7 +89,7 @@ export class Replication {
 
   async demote(request: DemoteRequest): Promise<RoleChange> {
     const primary = { host: request.primaryHost, port: request.primaryPort ?? 6379 };
-    this.validatePrimary(primary);
+    await this.validatePrimary(primary);
     return this.lock.run('a demote', async () => {
       const wanted: Topology = { role: 'replica', primary };
       const epoch = this.admit(request.epoch, wanted);
@@ -145,7 +145,7 @@ export class Replication {
     return verdict.epoch;
   }
 
-  private validatePrimary(primary: PrimaryAddress): void {
+  private async validatePrimary(primary: PrimaryAddress): Promise<void> {
     if (!isValidHost(primary.host)) {
       throw new ValidationError(`primaryHost ${JSON.stringify(primary.host)} is not a hostname or an IP address`, [
         { path: 'primaryHost', message: 'must be a hostname or an IP address' },
@@ -156,12 +156,7 @@ export class Replication {
         { path: 'primaryPort', message: 'must be 1-65535' },
       ]);
     }
-    if (isSelf(primary.host, primary.port, this.options.redisPort, ownNames())) {
-      throw new ValidationError(
-        `${primary.host}:${primary.port} is this instance itself; a node cannot replicate from itself`,
-        [{ path: 'primaryHost', message: 'names this instance itself' }],
-      );
-    }
+    await this.options.selfCheck.assertNotSelf(primary);
   }
 
   private guardPromote(view: RedisRole): void {
@@ -360,11 +355,4 @@ function follows(view: RedisRole, target: PrimaryAddress): boolean {
 
 function matches(view: RedisRole, wanted: Topology): boolean {
   return wanted.role === 'primary' ? view.role === 'primary' : wanted.primary !== null && follows(view, wanted.primary);
-}
-
-/** The names and addresses this machine answers to (hostname, interface addresses). */
-function ownNames(): string[] {
-  const names = [hostname()];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.push(a.address);
-  return names;
 }
