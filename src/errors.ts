@@ -89,6 +89,13 @@ export class UnsupportedMediaTypeError extends ProblemError {
   readonly title = 'Unsupported media type';
 }
 
+/** A body in a content coding (gzip, br, deflate…) the server does not undo (RFC 9110 15.5.16). */
+export class UnsupportedContentEncodingError extends UnsupportedMediaTypeError {
+  override headers(): Record<string, string> {
+    return { 'Accept-Encoding': 'identity' };
+  }
+}
+
 export class UnprocessableError extends ProblemError {
   readonly status = 422;
   readonly kind = 'unprocessable';

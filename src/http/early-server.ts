@@ -37,12 +37,16 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
   let listener: RequestListener | undefined;
   let failed = false;
   const held: [IncomingMessage, ServerResponse][] = [];
-  const server = createServer((req, res) => {
+  const dispatch: RequestListener = (req, res) => {
     if (listener) return listener(req, res);
     if (failed || held.length >= MAX_HELD)
       return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
-  });
+  };
+  const server = createServer(dispatch);
+  // A client that sends `Expect: 100-continue` gets its `100 Continue` only once the request
+  // has passed every check that needs no body (unread-body.ts), never for one to be refused.
+  server.on('checkContinue', dispatch);
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;

@@ -168,10 +168,8 @@ export class SelfCheck {
       interfaceAddresses: (this.options.interfaceAddresses ?? interfaceAddresses)(),
     });
     if (local !== undefined) {
-      throw itself(
-        primary,
-        local === host ? 'an address of this pod' : `it resolves to ${local}, an address of this pod`,
-      );
+      const kind = isLocalAddress(local) ? 'a loopback address' : 'an address of this pod';
+      throw itself(primary, local === host ? kind : `it resolves to ${local}, ${kind}`);
     }
     const answering = await this.answersWithOwnRunId(addresses, port);
     if (answering !== undefined) {
@@ -273,7 +271,7 @@ function describe(address: string, port: number): string {
 
 function itself(primary: PrimaryAddress, why: string): ValidationError {
   return new ValidationError(
-    `${primary.host}:${primary.port} is this instance itself (${why}); a node cannot replicate from itself`,
+    `${describe(primary.host, primary.port)} is this instance itself (${why}); a node cannot replicate from itself`,
     [{ path: 'primaryHost', message: 'names this instance itself' }],
   );
 }
