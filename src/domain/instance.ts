@@ -8,6 +8,7 @@ import type { Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
+import { tokenFamilies } from '../auth/token-metrics.js';
 import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { backupFamilies } from './backup/backup-stats.js';
@@ -48,6 +49,8 @@ export class Instance {
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
   static async open(config: Config, log: Logger): Promise<Instance> {
+    // First: a token file that can never work stops the manager before it touches anything.
+    const tokens = TokenStore.open(config.tokenFile, log.child({ module: 'auth' }));
     // Hashing the bundle (a few MiB) overlaps with starting or adopting redis-server.
     const identifying = identifyManager();
     identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
@@ -88,9 +91,8 @@ export class Instance {
       endpoint,
       config.probeTimeoutMs,
       () => supervisor?.restarts ?? 0,
-      () => backupFamilies(backups.stats),
+      () => [...backupFamilies(backups.stats), ...tokenFamilies(tokens)],
     );
-    const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({
       redis,
       state,
