@@ -18,6 +18,7 @@ import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { replicaOfAtSpawn } from './replication/boot-role.js';
 import { Replication } from './replication/replication.js';
 import { SelfCheck } from './replication/self-check.js';
+import { prepareDataDir } from './state/data-dir.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
@@ -55,6 +56,7 @@ export class Instance {
     const identifying = identifyManager();
     identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const password = config.redisPasswordFile === undefined ? undefined : await readSecret(config.redisPasswordFile);
+    await prepareDataDir(config.dataDir, log);
     const state = await StateStore.open(config.dataDir, config.initialRole);
     const endpoint: RedisEndpoint =
       config.redisUrl !== undefined
