@@ -5,6 +5,7 @@
 // listener once it is attached; if start-up fails they get a 503.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { settleUnreadBody } from './unread-body.js';
 
 /** More waiting requests than this during start-up are answered 503 at once. */
 const MAX_HELD = 1024;
@@ -19,6 +20,7 @@ export interface EarlyServer {
 }
 
 function answerStarting(res: ServerResponse, detail: string): void {
+  settleUnreadBody(res.req, res);
   const body = JSON.stringify({
     type: 'https://redis-instance-manager.dev/problems/starting',
     title: 'The manager is starting',
