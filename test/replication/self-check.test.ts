@@ -133,6 +133,23 @@ describe('self-check rules', () => {
       );
     });
 
+    it('callers retrying against a hung resolver share one pending lookup', async () => {
+      let started = 0;
+      let answer: (addresses: string[]) => void = () => {};
+      const selfCheck = check(() => {
+        started++;
+        return new Promise((resolve) => (answer = resolve));
+      });
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(selfCheck.assertNotSelf({ host: 'redis-0.redis', port: 7000 }), NameResolutionError);
+      }
+      assert.equal(started, 1);
+      answer(['10.9.9.9']);
+      await new Promise((resolve) => setImmediate(resolve));
+      await assert.rejects(selfCheck.assertNotSelf({ host: 'redis-0.redis', port: 7000 }), NameResolutionError);
+      assert.equal(started, 2);
+    });
+
     it('a resolver failure (EAI_AGAIN) is a 503; a name that does not exist cannot be this node', async () => {
       const failing = (code: string) => () => Promise.reject(Object.assign(new Error(code), { code }));
       await assert.rejects(

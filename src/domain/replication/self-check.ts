@@ -149,6 +149,13 @@ export interface SelfCheckOptions {
 }
 
 export class SelfCheck {
+  /**
+   * Lookups still running, by host. getaddrinfo cannot be cancelled and occupies one of
+   * libuv's four pool threads (shared with file I/O) until it ends: a caller retrying against
+   * a hung resolver shares the pending lookup instead of starting one more each time.
+   */
+  private readonly lookups = new Map<string, Promise<string[]>>();
+
   constructor(private readonly options: SelfCheckOptions) {}
 
   /** Throws ValidationError (400) when `primary` is this node, NameResolutionError (503) when that cannot be told. */
@@ -195,7 +202,7 @@ export class SelfCheck {
       );
     });
     try {
-      return await Promise.race([(this.options.lookup ?? lookupAll)(host), timeout]);
+      return await Promise.race([this.lookup(host), timeout]);
     } catch (err) {
       if (err instanceof NameResolutionError) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -213,6 +220,17 @@ export class SelfCheck {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private lookup(host: string): Promise<string[]> {
+    let pending = this.lookups.get(host);
+    if (pending === undefined) {
+      pending = (this.options.lookup ?? lookupAll)(host);
+      this.lookups.set(host, pending);
+      const forget = () => void this.lookups.delete(host);
+      pending.then(forget, forget);
+    }
+    return pending;
   }
 
   /** The first address where a Redis answers with our own run_id, if any. */
