@@ -89,6 +89,13 @@ export class UnsupportedMediaTypeError extends ProblemError {
   readonly title = 'Unsupported media type';
 }
 
+/** A body in a content coding (gzip, br, deflate…) the server does not undo (RFC 9110 15.5.16). */
+export class UnsupportedContentEncodingError extends UnsupportedMediaTypeError {
+  override headers(): Record<string, string> {
+    return { 'Accept-Encoding': 'identity' };
+  }
+}
+
 export class UnprocessableError extends ProblemError {
   readonly status = 422;
   readonly kind = 'unprocessable';
@@ -106,6 +113,16 @@ export class UnavailableError extends ProblemError {
   readonly status = 503;
   readonly kind = 'redis-unavailable';
   readonly title = 'Redis is unavailable';
+}
+
+/** A name could not be resolved now, so a decision that depends on it cannot be made (retry). */
+export class NameResolutionError extends ProblemError {
+  readonly status = 503;
+  readonly kind = 'name-resolution';
+  readonly title = 'Name resolution failed';
+  override headers(): Record<string, string> {
+    return { 'Retry-After': '1' };
+  }
 }
 
 /** A bad flag or environment value; reported at start, before anything runs. */

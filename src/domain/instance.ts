@@ -8,6 +8,7 @@ import type { Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
+import { tokenFamilies } from '../auth/token-metrics.js';
 import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { backupFamilies } from './backup/backup-stats.js';
@@ -18,6 +19,8 @@ import { spawnTopology } from './replication/boot-role.js';
 import { roleFamilies } from './replication/role-metrics.js';
 import { recordStart, handOverMarker } from './replication/start.js';
 import { Replication } from './replication/replication.js';
+import { SelfCheck } from './replication/self-check.js';
+import { prepareDataDir } from './state/data-dir.js';
 import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
@@ -49,10 +52,13 @@ export class Instance {
 
   /** Reads the state file, then adopts or starts redis-server (unless attached). */
   static async open(config: Config, log: Logger): Promise<Instance> {
+    // First: a token file that can never work stops the manager before it touches anything.
+    const tokens = TokenStore.open(config.tokenFile, log.child({ module: 'auth' }));
     // Hashing the bundle (a few MiB) overlaps with starting or adopting redis-server.
     const identifying = identifyManager();
     identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const password = config.redisPasswordFile === undefined ? undefined : await readSecret(config.redisPasswordFile);
+    await prepareDataDir(config.dataDir, log);
     const state = await StateStore.open(config.dataDir, config.initialRole);
     const start = await recordStart(state, {
       onPrimaryRestart: config.onPrimaryRestart,
@@ -89,12 +95,17 @@ export class Instance {
       log: log.child({ module: 'backup' }),
       operations,
     });
-    const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({
       redis,
       state,
       log: log.child({ module: 'replication' }),
-      redisPort: endpoint.port,
+      selfCheck: new SelfCheck({
+        ownPort: endpoint.port,
+        redis,
+        credentials: endpoint,
+        timeoutMs: config.probeTimeoutMs,
+        log: log.child({ module: 'replication' }),
+      }),
       operations,
       leaseSeconds: config.primaryLeaseSeconds,
     });
@@ -102,7 +113,11 @@ export class Instance {
       endpoint,
       config.probeTimeoutMs,
       () => supervisor?.restarts ?? 0,
-      () => [...roleFamilies(state.current, replication.reconciler.driftCorrections), ...backupFamilies(backups.stats)],
+      () => [
+        ...roleFamilies(state.current, replication.reconciler.driftCorrections),
+        ...backupFamilies(backups.stats),
+        ...tokenFamilies(tokens),
+      ],
     );
     // Redis (re)started from the state file: bring it in line (a held primary stays held).
     supervisor?.on('started', () => replication.redisStarted());

@@ -1,23 +1,34 @@
 // Runs before openapi-backend for every request that matches an operation, in the order a
 // careful server needs: authenticate first (an unauthenticated caller learns nothing and
 // uploads nothing), refuse writes once the manager is shutting down (503), then check the
-// body's media type (415), then parse JSON within the size limit (413). Binary bodies (the
-// upgrade) are left unread for their handler to stream.
-import express, { type RequestHandler } from 'express';
+// body's media type and content coding (415) and its declared length (413), all from the
+// headers alone. Only then is a client that waits for `100 Continue` told to send, and a JSON
+// body read (within the limit). Binary bodies (the upgrade) are left for their handler to
+// stream. Whatever is refused here is answered without reading the body (unread-body.ts).
+import type { RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { TokenStore } from '../auth/token.js';
-import { UnsupportedMediaTypeError } from '../errors.js';
+import { UnsupportedContentEncodingError, UnsupportedMediaTypeError } from '../errors.js';
+import { assertUtf8, readJsonBody, tooLarge } from './json-body.js';
 import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
+import { admitBody, declaredLength, hasBody } from './unread-body.js';
 
 function requiresOperatorToken(operation: Operation): boolean {
   return (operation.security ?? []).some((requirement) => OPERATOR_SCHEME in requirement);
 }
 
-function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
-  const length = headers['content-length'];
-  if (length !== undefined) return Number(length) > 0;
-  return headers['transfer-encoding'] !== undefined;
+/** Bodies are taken as sent: no content coding (gzip, br, deflate…) is undone here. */
+function assertIdentityCoding(contentEncoding: string | undefined): void {
+  const codings = (contentEncoding ?? '')
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length > 0) {
+    throw new UnsupportedContentEncodingError(
+      `bodies are taken without content coding; Content-Encoding ${codings.join(', ')} is not supported`,
+    );
+  }
 }
 
 export interface GateOptions {
@@ -31,8 +42,7 @@ export function bodyGate(
   api: OpenAPIBackend,
   { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
 ): RequestHandler {
-  const parseJson = express.json({ limit: jsonLimitBytes, type: () => true, strict: false });
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
     if (!operation) return next();
     const context = contextOf(res);
@@ -45,15 +55,23 @@ export function bodyGate(
     const accepted = Object.keys(
       operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {},
     );
-    // A body sent to an operation that takes none is ignored, never parsed.
-    if (!hasBody(req.headers) || accepted.length === 0) return next();
+    // A body sent to an operation that takes none is ignored, never parsed (nor read).
+    if (!hasBody(req) || accepted.length === 0) return next();
     const mediaType = (req.get('content-type') ?? '').split(';', 1)[0].trim().toLowerCase();
     if (!accepted.includes(mediaType)) {
       throw new UnsupportedMediaTypeError(
         `${operation.operationId} takes ${accepted.join(' or ')}, not ${mediaType === '' ? 'a body without Content-Type' : mediaType}`,
       );
     }
-    if (mediaType === 'application/json') return parseJson(req, res, next);
+    assertIdentityCoding(req.get('content-encoding'));
+    if (mediaType === 'application/json') {
+      assertUtf8(req.get('content-type'));
+      if ((declaredLength(req) ?? 0) > jsonLimitBytes) throw tooLarge(jsonLimitBytes);
+      admitBody(req, res);
+      req.body = await readJsonBody(req, jsonLimitBytes);
+      return next();
+    }
+    admitBody(req, res);
     next();
   };
 }

@@ -5,6 +5,7 @@
 // listener once it is attached; if start-up fails they get a 503.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { settleUnreadBody } from './unread-body.js';
 
 /** More waiting requests than this during start-up are answered 503 at once. */
 const MAX_HELD = 1024;
@@ -19,6 +20,7 @@ export interface EarlyServer {
 }
 
 function answerStarting(res: ServerResponse, detail: string): void {
+  settleUnreadBody(res.req, res);
   const body = JSON.stringify({
     type: 'https://redis-instance-manager.dev/problems/starting',
     title: 'The manager is starting',
@@ -37,12 +39,16 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
   let listener: RequestListener | undefined;
   let failed = false;
   const held: [IncomingMessage, ServerResponse][] = [];
-  const server = createServer((req, res) => {
+  const dispatch: RequestListener = (req, res) => {
     if (listener) return listener(req, res);
     if (failed || held.length >= MAX_HELD)
       return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
-  });
+  };
+  const server = createServer(dispatch);
+  // A client that sends `Expect: 100-continue` gets its `100 Continue` only once the request
+  // has passed every check that needs no body (unread-body.ts), never for one to be refused.
+  server.on('checkContinue', dispatch);
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;

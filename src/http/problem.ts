@@ -1,6 +1,7 @@
 // The one place where errors become responses: typed ProblemErrors map to their status,
-// body-parser's errors to 400/413/415, and anything else to a 500 whose detail says
-// nothing about internals (the log line, found by the request id, has the rest).
+// Redis's error replies to 503, and anything else to a 500 whose detail says nothing about
+// internals (the log line, found by the request id, has the rest). A refused request's
+// unread body is never read (sendBody, unread-body.ts).
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -8,52 +9,12 @@ import type { Problem } from '../contract.js';
 import { sendBody } from './reply.js';
 import { contextOf } from './request-context.js';
 import { RedisReplyError } from '../redis/adapter.js';
-import {
-  PayloadTooLargeError,
-  UnavailableError,
-  ProblemError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '../errors.js';
+import { UnavailableError, ProblemError, ValidationError } from '../errors.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
-/** Errors thrown by express.json() carry a `type` and a `status`. */
-interface BodyParserError extends Error {
-  type: string;
-  status: number;
-  limit?: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return (
-    err instanceof Error &&
-    typeof (err as Partial<BodyParserError>).type === 'string' &&
-    typeof (err as Partial<BodyParserError>).status === 'number'
-  );
-}
-
-/** Turns what body-parser throws into our typed errors. */
-function fromBodyParser(err: BodyParserError): ProblemError | undefined {
-  switch (err.type) {
-    case 'entity.too.large':
-      return new PayloadTooLargeError(`the body is larger than the limit of ${err.limit ?? '?'} bytes`);
-    case 'entity.parse.failed':
-      return new ValidationError('the body is not valid JSON');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new UnsupportedMediaTypeError("the body's charset or content encoding is not supported");
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return new ValidationError('the body was cut short or does not match Content-Length');
-    default:
-      return undefined;
-  }
-}
-
 function toProblemError(err: unknown): ProblemError | undefined {
   if (err instanceof ProblemError) return err;
-  if (isBodyParserError(err)) return fromBodyParser(err);
   // LOADING, BUSY, MASTERDOWN, READONLY…: Redis cannot do it now, which is a 503, not a bug.
   if (err instanceof RedisReplyError)
     return new UnavailableError(`Redis answered ${err.code}: ${err.message.slice(0, 200)}`);

@@ -3,6 +3,7 @@
 // the plain Node response API so the fast path and express handlers share it.
 import type { ServerResponse } from 'node:http';
 import type { operations } from '../../generated/client/src/schema.js';
+import { settleUnreadBody } from './unread-body.js';
 
 export type OperationId = keyof operations;
 
@@ -23,8 +24,12 @@ export function reply<Op extends OperationId, S extends keyof Responses<Op> & nu
   sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
-/** Sends a finished body of any media type (JSON, problem+json, Prometheus text). */
+/**
+ * Sends a finished body of any media type (JSON, problem+json, Prometheus text). Every
+ * response goes through here, so this is where a request body left unread is settled.
+ */
 export function sendBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  settleUnreadBody(res.req, res);
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(body));

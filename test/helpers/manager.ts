@@ -114,6 +114,8 @@ export async function spawnManager(
     tokenFile?: string;
     extra?: string[];
     waitUntil?: 'listening' | 'redis-answers';
+    /** Run as this user (the test runs as root and needs an unprivileged manager). */
+    user?: { uid: number; gid: number };
   },
   entry?: string,
 ): Promise<ManagerProcess> {
@@ -135,7 +137,7 @@ export async function spawnManager(
       ...(args.tokenFile ? ['--token-file', args.tokenFile] : []),
       ...(args.extra ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], ...args.user },
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -54,6 +54,7 @@ describe('config/monitoring', () => {
       'RedisRdbLastSaveTooOld',
       'RedisBackupTooOld',
       'RedisBackupFailing',
+      'RedisOperatorTokenUnusable',
     ]) {
       assert.ok(alerts.includes(name), name);
     }

@@ -1,7 +1,7 @@
-// The pure rules of replication: epoch fencing, host validation, self detection, the role
+// The pure rules of replication: epoch fencing, host validation, the role
 // read from INFO, the role redis-server is started in, and readiness of placeholder nodes.
 import assert from 'node:assert/strict';
-import { isSelf, isValidHost, isValidPort } from '../../src/domain/replication/address.js';
+import { isValidHost, isValidPort } from '../../src/domain/replication/address.js';
 import { checkEpoch, checkFenceEpoch, type Topology } from '../../src/domain/replication/epoch.js';
 import { redisRole } from '../../src/domain/replication/redis-role.js';
 import { RefusingLock } from '../../src/domain/replication/refusing-lock.js';
@@ -92,23 +92,6 @@ describe('replication rules', () => {
         false,
       ]);
     });
-    const self: [string, number, boolean][] = [
-      ['127.0.0.1', 7000, true],
-      ['localhost', 7000, true],
-      ['127.1.2.3', 7000, true],
-      ['::1', 7000, true],
-      ['0.0.0.0', 7000, true],
-      ['my-pod', 7000, true],
-      ['10.1.2.3', 7000, true],
-      ['127.0.0.1', 7001, false],
-      ['10.9.9.9', 7000, false],
-      ['other-pod', 7000, false],
-    ];
-    for (const [host, port, expected] of self) {
-      it(`${host}:${port} is ${expected ? '' : 'not '}this instance (own port 7000)`, () => {
-        assert.equal(isSelf(host, port, 7000, ['my-pod', '10.1.2.3']), expected);
-      });
-    }
   });
 
   describe('redisRole from INFO', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rename, symlink, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TokenStore } from '../../src/auth/token.js';
+import { TokenStore, unusableTokenReason } from '../../src/auth/token.js';
 import { UnauthorizedError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -54,4 +54,26 @@ describe('operator token', () => {
     await unlink(file);
     rejects(store, 'Bearer tok', /no operator token is configured/, /invalid_token/);
   });
+
+  const contents: [string, RegExp | null][] = [
+    ['sekret-1', null],
+    ['A-Za-z0-9._~+/', null],
+    ['YWJjZA==', null],
+    ['two words', /whitespace/],
+    ['tab\there', /whitespace/],
+    ['line\nbreak', /whitespace/],
+    ['nul\u0000byte', /control characters/],
+    ['sécret', /non-ASCII/],
+    ['tøken', /non-ASCII/],
+    ['a,b', /cannot carry/],
+    ['quoted"token', /cannot carry/],
+    ['pad=ding', /cannot carry/],
+  ];
+  for (const [content, reason] of contents) {
+    it(`${JSON.stringify(content)} ${reason === null ? 'can' : 'can never'} be presented as a bearer token`, () => {
+      const found = unusableTokenReason(content);
+      if (reason === null) assert.equal(found, null);
+      else assert.match(found ?? '', reason);
+    });
+  }
 });

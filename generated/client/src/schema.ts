@@ -139,7 +139,14 @@ export type paths = {
         /**
          * Make this instance a replica (REPLICAOF host port)
          * @description `primaryHost` must be a hostname or an IP address and may not name this instance itself
-         *     (400). Already a replica of that primary: 200 with `changed: false`. Same fencing and
+         *     (400), however it is written: the host is resolved as Redis resolves it (/etc/hosts, then
+         *     DNS) and a loopback address or one of this pod's own addresses on this node's Redis port
+         *     is refused, as is any address where a Redis answers with this instance's own `run_id` (a
+         *     port forward or Service that leads back here). An IPv4 address in a legacy notation
+         *     (`0x7f000001`, `0x7f.1`) is refused on any port: write it as a dotted quad. A name that
+         *     cannot be resolved in time (or whose resolver fails) is 503, retry; a name that does not
+         *     exist is accepted (Redis keeps trying it; the link stays down).
+         *     Already a replica of that primary: 200 with `changed: false`. Same fencing and
          *     single-change rules as promote; the primary is persisted before Redis is changed.
          */
         post: operations["demote"];
@@ -651,7 +658,7 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Redis cannot answer now, or the manager is shutting down */
+        /** @description Redis cannot answer now, the manager is shutting down, or a name could not be resolved in time */
         Unavailable: {
             headers: {
                 [name: string]: unknown;

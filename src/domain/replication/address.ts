@@ -1,4 +1,5 @@
-// Validation of the primary a node is told to replicate from. Pure.
+// Validation of the primary a node is told to replicate from. Pure. (Whether it names this
+// node itself is decided on what it resolves to: self-check.ts.)
 import { isIP } from 'node:net';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -16,20 +17,4 @@ export function isValidHost(host: string): boolean {
 
 export function isValidPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
-}
-
-/** Names that always mean "this machine". */
-const LOOPBACK_NAMES = new Set(['localhost', 'localhost.', 'ip6-localhost']);
-
-/**
- * Does host:port name this instance's own Redis? True for loopback and unspecified
- * addresses, and for any of `ownNames` (the hostname, the pod IPs), on our Redis port.
- */
-export function isSelf(host: string, port: number, ownPort: number, ownNames: readonly string[]): boolean {
-  if (port !== ownPort) return false;
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (LOOPBACK_NAMES.has(h)) return true;
-  if (isIP(h) === 4 && (h.startsWith('127.') || h === '0.0.0.0')) return true;
-  if (h === '::1' || h === '::' || h === '::ffff:127.0.0.1') return true;
-  return ownNames.some((name) => name.toLowerCase() === h);
 }

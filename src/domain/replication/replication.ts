@@ -8,7 +8,6 @@
 // - `serial` (Mutex): every write of a role to the state file and Redis, whoever makes it
 //   (an operator's change, the reconcile, the lease expiry), runs in turn, so a lease that
 //   expires while a promote is applied can neither be lost nor undo it.
-import { hostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { Schemas } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../errors.js';
@@ -16,7 +15,7 @@ import type { RedisAdapter } from '../../redis/adapter.js';
 import { Mutex } from '../mutex.js';
 import type { OperationGuard } from '../operation-guard.js';
 import type { HeldReason, PersistedState, PrimaryAddress, StateChange, StateStore } from '../state/state-file.js';
-import { isSelf, isValidHost, isValidPort } from './address.js';
+import { isValidHost, isValidPort } from './address.js';
 import { checkEpoch, checkFenceEpoch, describe, sameTopology, type Topology } from './epoch.js';
 import { heldReadinessReason, leaseExpired } from './hold.js';
 import { LeaseWatch } from './lease-watch.js';
@@ -25,6 +24,7 @@ import { Reconciler } from './reconciler.js';
 import { follows, matches } from './reconcile-rules.js';
 import { readRole, type RedisRole } from './redis-role.js';
 import { RefusingLock } from './refusing-lock.js';
+import type { SelfCheck } from './self-check.js';
 
 // Defaults in the contract make generated fields required; callers may omit them.
 export type PromoteRequest = Partial<Schemas['PromoteRequest']>;
@@ -43,8 +43,8 @@ export interface ReplicationOptions {
   redis: RedisAdapter;
   state: StateStore;
   log: Logger;
-  /** This node's Redis port, to refuse a demote to itself. */
-  redisPort: number;
+  /** Refuses a demote to this node itself, however it is named. */
+  selfCheck: SelfCheck;
   /** Shared with updates and backups (src/domain/operation-guard.ts). */
   operations: OperationGuard;
   /** --primary-lease-seconds; 0 means no lease. */
@@ -144,7 +144,7 @@ export class Replication {
 
   async demote(request: DemoteRequest): Promise<RoleChange> {
     const primary = { host: request.primaryHost, port: request.primaryPort ?? 6379 };
-    this.validatePrimary(primary);
+    await this.validatePrimary(primary);
     return this.lock.run('a demote', async () => {
       const wanted: Topology = { role: 'replica', primary };
       const epoch = this.admit(request.epoch, wanted);
@@ -273,7 +273,7 @@ export class Replication {
     return verdict.epoch;
   }
 
-  private validatePrimary(primary: PrimaryAddress): void {
+  private async validatePrimary(primary: PrimaryAddress): Promise<void> {
     if (!isValidHost(primary.host)) {
       throw new ValidationError(`primaryHost ${JSON.stringify(primary.host)} is not a hostname or an IP address`, [
         { path: 'primaryHost', message: 'must be a hostname or an IP address' },
@@ -284,12 +284,7 @@ export class Replication {
         { path: 'primaryPort', message: 'must be 1-65535' },
       ]);
     }
-    if (isSelf(primary.host, primary.port, this.options.redisPort, ownNames())) {
-      throw new ValidationError(
-        `${primary.host}:${primary.port} is this instance itself; a node cannot replicate from itself`,
-        [{ path: 'primaryHost', message: 'names this instance itself' }],
-      );
-    }
+    await this.options.selfCheck.assertNotSelf(primary);
   }
 
   private guardPromote(view: RedisRole): void {
@@ -393,11 +388,4 @@ export class Replication {
       changedAt: roleChangedAt,
     };
   }
-}
-
-/** The names and addresses this machine answers to (hostname, interface addresses). */
-function ownNames(): string[] {
-  const names = [hostname()];
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.push(a.address);
-  return names;
 }

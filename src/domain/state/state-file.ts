@@ -142,7 +142,7 @@ export function initialState(role: Role): PersistedState {
 
 /** Writes the state atomically: a crash leaves the old file or the new one, never half. */
 export async function writeState(dataDir: string, state: PersistedState): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const target = stateFilePath(dataDir);
   const temp = `${target}.${randomUUID()}.tmp`;
   try {

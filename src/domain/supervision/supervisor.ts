@@ -124,6 +124,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
    * Starts redis-server through a shell that backgrounds it and exits, so redis-server is
    * never our child: it survives an exec of the manager unchanged, and is reaped by PID 1
    * (tini in the image) rather than left a zombie of ours. Its output goes to our stdout.
+   * Under umask 077, so that every file it writes (dump.rdb, the AOF, the pidfile, its
+   * temporary files) is 0600 and every directory 0700, whatever the manager's own umask.
    */
   private async spawnRedis(kind: 'start' | 'restart'): Promise<void> {
     const run = this.spawnRedisOnce(kind);
@@ -138,7 +140,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawnRedisOnce(kind: 'start' | 'restart'): Promise<void> {
     const confFile = await this.writeConfig(kind);
     const redirect = this.options.stdio === 'inherit' ? '>&3 2>&3' : '>/dev/null 2>&1';
-    const script = `"$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
+    const script = `umask 077; "$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
     const shell = spawn('/bin/sh', ['-c', script, this.options.binary, confFile], {
       stdio: ['ignore', 'pipe', 'inherit', this.options.stdio === 'inherit' ? 1 : 'ignore'],
       detached: true,

@@ -2,6 +2,7 @@
 import type { Instance } from '../../domain/instance.js';
 import { PayloadTooLargeError } from '../../errors.js';
 import { reply } from '../reply.js';
+import { allowReadAway } from '../unread-body.js';
 import type { OperationHandler } from '../openapi.js';
 
 export function updateHandlers(instance: Instance): Record<'update', OperationHandler> {
@@ -15,13 +16,11 @@ export function updateHandlers(instance: Instance): Record<'update', OperationHa
           contentLength: req.get('content-length'),
         });
       } catch (err) {
-        // A refused upload is not read to its end: close the connection rather than drain it,
-        // except a 413 decided from Content-Length alone for a body of sane size: Node reads
-        // that away after the answer, so the client finishes sending and sees the 413
+        // A refused upload is not read to its end (unread-body.ts closes the connection),
+        // except a 413 decided from Content-Length alone for a body of sane size: that is
+        // read away after the answer, so the client finishes sending and sees the 413
         // instead of a reset connection.
-        const declared = Number(req.get('content-length'));
-        const drain = err instanceof PayloadTooLargeError && declared <= 4 * instance.config.updateMaxBytes;
-        if (!req.complete && !drain) res.set('Connection', 'close');
+        if (err instanceof PayloadTooLargeError) allowReadAway(res, 4 * instance.config.updateMaxBytes);
         throw err;
       }
       // 'close' fires even when the client goes away before the 202 is out: the new build
