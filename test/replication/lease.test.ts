@@ -22,13 +22,20 @@ function syncCounts(info: string): { full: number; partial: number } {
 describe('the primary lease', function () {
   this.timeout(120_000);
   let a: TestManager, b: TestManager;
-  // Renews until a test takes over: the set-up takes longer than a lease.
-  let renewer: NodeJS.Timeout | undefined;
+  // Renews (one renewal at a time, as an operator would) until a test takes over: the set-up
+  // takes longer than a lease.
+  let renewing = true;
+  let renewer: Promise<void> = Promise.resolve();
   before(async () => {
     [a, b] = await Promise.all([freshReplica({ raw: { primaryLeaseSeconds: String(LEASE_SECONDS) } }), freshReplica()]);
     await api(a).post('/v1/promote').set(auth()).send({ epoch: 3, force: true }).expect(200);
     const im = createClient({ baseUrl: a.url, token: TEST_TOKEN });
-    renewer = setInterval(() => void renewLease(im, 3).catch(() => undefined), 300);
+    renewer = (async () => {
+      while (renewing) {
+        await renewLease(im, 3).catch(() => undefined);
+        await sleep(300);
+      }
+    })();
     await api(b)
       .post('/v1/demote')
       .set(auth())
@@ -36,9 +43,10 @@ describe('the primary lease', function () {
       .expect(200);
     await waitForSync(b, a);
   });
-  after(() => {
-    clearInterval(renewer);
-    return Promise.all([a?.stop(), b?.stop()]);
+  after(async () => {
+    renewing = false;
+    await renewer;
+    await Promise.all([a?.stop(), b?.stop()]);
   });
 
   it('expires under 4 writers: no write acknowledged after expiry + 1 s; renewal restores writes with a partial resync; nothing acknowledged is lost', async () => {
@@ -61,7 +69,8 @@ describe('the primary lease', function () {
     });
 
     // The operator renews for a while, with the client's helper…
-    clearInterval(renewer);
+    renewing = false;
+    await renewer;
     for (let i = 0; i < 4; i++) {
       const renewed = await renewLease(im, 3);
       assert.equal(renewed.role, 'primary');
