@@ -40,8 +40,14 @@ export interface Config {
   redisStdio: 'inherit' | 'ignore';
   /** Largest bundle PUT /v1/update accepts (413 beyond). */
   updateMaxBytes: number;
-  /** How long a new bundle's `--version` self-test may run. */
+  /** How long a new bundle's self-test may run. */
   updateSelfTestTimeoutMs: number;
+  /** An upload that sends nothing for this long is aborted (and the operation guard released). */
+  updateStallTimeoutMs: number;
+  /** How long a new build may run before it must have confirmed itself (else: rolled back). */
+  updateConfirmTimeoutMs: number;
+  /** PEM public key (ECDSA P-256 or Ed25519) that signs updates; undefined: updates are unsigned. */
+  updatePublicKeyFile: string | undefined;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -72,6 +78,12 @@ const FLAGS = {
   shutdownGraceSeconds: { flag: '--shutdown-grace-seconds', env: 'IM_SHUTDOWN_GRACE_SECONDS' },
   updateMaxBytes: { flag: '--update-max-bytes', env: 'IM_UPDATE_MAX_BYTES' },
   updateSelfTestTimeoutMs: { flag: '--update-self-test-timeout-ms', env: 'IM_UPDATE_SELF_TEST_TIMEOUT_MS' },
+  updateStallTimeoutSeconds: { flag: '--update-stall-timeout-seconds', env: 'IM_UPDATE_STALL_TIMEOUT_SECONDS' },
+  updateConfirmTimeoutSeconds: {
+    flag: '--update-confirm-timeout-seconds',
+    env: 'IM_UPDATE_CONFIRM_TIMEOUT_SECONDS',
+  },
+  updatePublicKeyFile: { flag: '--update-public-key-file', env: 'IM_UPDATE_PUBLIC_KEY_FILE' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -180,6 +192,11 @@ export function buildConfig(raw: RawOptions): Config {
       100,
       600_000,
     ),
+    updateStallTimeoutMs:
+      1000 * integer('--update-stall-timeout-seconds', raw.updateStallTimeoutSeconds ?? '10', 1, 3600),
+    updateConfirmTimeoutMs:
+      1000 * integer('--update-confirm-timeout-seconds', raw.updateConfirmTimeoutSeconds ?? '60', 5, 3600),
+    updatePublicKeyFile: raw.updatePublicKeyFile === undefined ? undefined : path(raw.updatePublicKeyFile),
   };
 }
 

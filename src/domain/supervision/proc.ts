@@ -41,3 +41,16 @@ export function isRedisServerIn(pid: number, dataDir: string): boolean {
     return false;
   }
 }
+
+/** The PID in `pidFile`, when it is a live redis-server working in `dataDir`; else null. */
+export function runningRedisPid(pidFile: string, dataDir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return isRedisServerIn(pid, dataDir) ? pid : null;
+}
