@@ -220,37 +220,60 @@ async function phase(label: string, builds: [string, string], count: number, dir
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const prober = startProber(httpPort);
+    const stopLoad = async () => {
+      await prober.stop();
+      writing = false;
+      await writer;
+    };
     await sleep(1000);
     const rows: Row[] = [];
-    for (let i = 0; i < count; i++) {
-      const file = bundles[(i + 1) % 2];
-      const errorsBefore = incrErrors.length;
-      const started = performance.now();
-      const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
-      const toSessionMs = performance.now() - started;
-      await sleep(700); // let probes settle before the next upgrade
-      rows.push({
-        build: label,
-        version: outcome.version,
-        ...unavailability(prober.samples, started, started + toSessionMs),
-        toSessionMs,
-        execToListenMs: NaN,
-        incrErrors: incrErrors.length - errorsBefore,
-      });
+    try {
+      for (let i = 0; i < count; i++) {
+        const file = bundles[(i + 1) % 2];
+        const errorsBefore = incrErrors.length;
+        const started = performance.now();
+        const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
+        const toSessionMs = performance.now() - started;
+        await sleep(700); // let probes settle before the next upgrade
+        rows.push({
+          build: label,
+          version: outcome.version,
+          ...unavailability(prober.samples, started, started + toSessionMs),
+          toSessionMs,
+          execToListenMs: NaN,
+          incrErrors: incrErrors.length - errorsBefore,
+        });
+      }
+    } catch (err) {
+      // Leave nothing running behind a failed phase, and say where it failed.
+      await stopLoad();
+      wrk.kill('SIGKILL');
+      benchmark.kill('SIGKILL');
+      redis.disconnect();
+      throw new Error(
+        `${label}, upgrade ${rows.length + 1}: ${err instanceof Error ? err.message : String(err)}\n${log.slice(-3000)}`,
+      );
     }
-    await prober.stop();
-    writing = false;
-    await writer;
+    await stopLoad();
     const benchmarkAlive = benchmark.exitCode === null;
     const [wrkResult] = await Promise.all([stopAndCollect(wrk, 'SIGINT'), stopAndCollect(benchmark, 'SIGINT')]);
     const sameConnection = (await redis.client('ID')) === clientId;
     const sameRun = /run_id:(\w+)/.exec(await redis.info('server'))![1] === runId;
     const counterMatches = Number(await redis.get('bench:counter')) === incrs;
+    const eventsDuringUpgrades = [...redisEvents];
     redis.disconnect();
     execToListen(log).forEach((ms, i) => rows[i] && (rows[i].execToListenMs = ms));
     const wrkErrors =
       /Socket errors: (.*)/.exec(wrkResult.out)?.[1] ?? (/Non-2xx/.test(wrkResult.out) ? 'non-2xx' : 'none');
-    return { rows, redisEvents, sameConnection, sameRun, counterMatches, benchmarkAlive, wrkErrors };
+    return {
+      rows,
+      redisEvents: eventsDuringUpgrades,
+      sameConnection,
+      sameRun,
+      counterMatches,
+      benchmarkAlive,
+      wrkErrors,
+    };
   } finally {
     manager.kill('SIGTERM');
     await new Promise((r) => manager.once('exit', r));
