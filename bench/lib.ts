@@ -1,5 +1,6 @@
 // Shared pieces for benchmarks: processes on free ports, wrk runs, RSS readings, tables.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,9 +119,28 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
+/**
+ * A process and its children. A manager started from its bundle re-execs itself into the
+ * launcher (sh, holding the listening socket) and runs under it as its only child: the
+ * manager's footprint is both (src/domain/upgrade/launcher-scripts.ts). The self-test child
+ * exists only during an upgrade.
+ */
+export function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return [pid, ...children.map(Number).flatMap(processTree)];
+  } catch {
+    return [pid];
+  }
+}
+
+/** RSS of a process and its children (see processTree), in MiB. */
 export async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    kb += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  }
   return kb / 1024;
 }
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { DEPLOYED_NODE_FLAGS, freePort, toMs, waitFor } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, freePort, processTree, toMs, waitFor } from './lib.js';
 
 const root = join(import.meta.dirname, '..');
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
@@ -54,9 +54,12 @@ async function httpUp(url: string): Promise<void> {
   await waitFor(url, async () => ((await fetch(url)).ok ? true : undefined));
 }
 
+/** RSS of a process and its children (the manager runs under its launcher; see processTree). */
 function rssKiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
+  return processTree(pid).reduce((sum, p) => {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    return sum + (m ? Number(m[1]) : NaN);
+  }, 0);
 }
 
 interface WrkResult {
@@ -159,10 +162,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** utime + stime of a process, in ms. */
+/** utime + stime of a process and its children (see processTree), in ms. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return processTree(pid).reduce((sum, p) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  }, 0);
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');

@@ -1,14 +1,19 @@
-// In-place upgrade under load: 10 PUT /v1/update in a row against a manager running from its
-// bundle, while wrk hits /healthz, redis-benchmark writes to Redis, a Redis client INCRs in a
+// In-place upgrade under load, this build against a baseline build, alternately in one run:
+// for each, a manager runs from its bundle and is sent PUT /v1/update several times in a
+// row while wrk hits /healthz, redis-benchmark writes to Redis, a Redis client INCRs in a
 // loop and a prober opens a fresh connection to /healthz every few milliseconds.
 //
-//   tsx bench/upgrade.ts            (UPGRADES=10 by default)
+//   tsx bench/upgrade.ts     UPGRADES=10 (per build), ROUNDS=2 (alternations),
+//                            BASELINE=<git revision> (default: the last commit before the
+//                            listening socket was kept across the exec)
 //
-// Figures: the HTTP unavailability window per upgrade (last answered probe before the exec to
-// the first one after), Redis client errors (goal 0), and the time from the PUT to the new
-// session reported by /v1/status. Goal (issue 5): HTTP unavailable ≤ 300 ms p50.
+// Figures per build: HTTP unavailability per upgrade, counted as the longest wait of any
+// probe that started between the PUT and the new session (issue 13: p50 <= 200 ms), failed
+// probes (goal 0 in every upgrade) and refused connections among them, the time from the PUT
+// to the new sessionId in /v1/status (goal <= 0.5x the baseline's), exec -> listening from the
+// manager's log, and Redis client errors (goal 0).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,45 +25,65 @@ import { isAlive } from '../src/domain/supervision/proc.js';
 import { freePort } from '../test/helpers/ports.js';
 
 const UPGRADES = Number(process.env.UPGRADES ?? 10);
+const ROUNDS = Math.max(1, Math.min(UPGRADES, Number(process.env.ROUNDS ?? 2)));
+const BASELINE = process.env.BASELINE ?? 'cef4b0a';
 const PROBE_GAP_MS = 2;
 const TOKEN = 'bench-operator-token-0123456789';
 const root = join(import.meta.dirname, '..');
+const exec = promisify(execFile);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function build(version: string, dir: string): Promise<string> {
+/** Builds `version` from `tree` (a checkout of this repository) into `dir`. */
+async function build(tree: string, version: string, dir: string): Promise<string> {
   const out = join(dir, version, 'instance-manager.mjs');
-  await promisify(execFile)(process.execPath, [join(root, 'scripts/build.mjs')], {
+  await exec(process.execPath, [join(tree, 'scripts/build.mjs')], {
     env: { ...process.env, IM_BUILD_VERSION: version, IM_BUILD_OUT: out },
   });
   return out;
 }
 
-/** One GET /healthz on a new connection: true when it answered 200. */
-function probeOnce(port: number): Promise<boolean> {
+/** The baseline revision's source, beside this tree's node_modules. */
+async function checkout(revision: string, dir: string): Promise<string> {
+  const tree = join(dir, 'baseline-src');
+  await mkdir(tree);
+  const archive = spawn('git', ['-C', root, 'archive', revision], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const untar = spawn('tar', ['-x', '-C', tree], { stdio: ['pipe', 'inherit', 'inherit'] });
+  archive.stdout.pipe(untar.stdin);
+  await new Promise((resolve, reject) =>
+    untar.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`git archive ${revision} failed`)))),
+  );
+  await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
+  return tree;
+}
+
+/** One GET /healthz on a new connection: its status, or the error code that ended it. */
+function probeOnce(port: number): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 1000 }, (res) => {
+    const req = get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 5000 }, (res) => {
       res.resume();
-      res.once('end', () => resolve(res.statusCode === 200));
+      res.once('end', () => resolve(res.statusCode!));
     });
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => resolve(false));
+    req.once('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
   });
 }
 
 interface Sample {
-  at: number;
-  ok: boolean;
+  start: number;
+  end: number;
+  result: number | string;
 }
 
-/** Probes /healthz back to back until stopped; every answer is timestamped at its end. */
+/** Probes /healthz back to back until stopped; every probe is timestamped at both ends. */
 function startProber(port: number) {
   const samples: Sample[] = [];
   let running = true;
   const done = (async () => {
     while (running) {
-      const ok = await probeOnce(port);
-      samples.push({ at: performance.now(), ok });
+      const start = performance.now();
+      const result = await probeOnce(port);
+      samples.push({ start, end: performance.now(), result });
       await sleep(PROBE_GAP_MS);
     }
   })();
@@ -71,15 +96,15 @@ function startProber(port: number) {
   };
 }
 
-/** From the last success before the first failure after `from` to the next success. */
-function unavailability(samples: Sample[], from: number, to: number): { windowMs: number; failed: number } {
-  const during = samples.filter((s) => s.at >= from && s.at <= to);
-  const firstFail = during.findIndex((s) => !s.ok);
-  if (firstFail < 0) return { windowMs: 0, failed: 0 };
-  const lastOk = [...samples].reverse().find((s) => s.ok && s.at < during[firstFail].at);
-  const recovered = samples.find((s) => s.ok && s.at > during[firstFail].at);
-  const failed = during.filter((s) => !s.ok).length;
-  return { windowMs: (recovered?.at ?? to) - (lastOk?.at ?? from), failed };
+/** The probes that started in [from, to]: the longest wait, the failures, the refusals. */
+function unavailability(samples: Sample[], from: number, to: number) {
+  const during = samples.filter((s) => s.start >= from && s.start <= to);
+  return {
+    longestMs: Math.max(0, ...during.map((s) => s.end - s.start)),
+    failed: during.filter((s) => s.result !== 200).length,
+    refused: during.filter((s) => s.result === 'ECONNREFUSED').length,
+    probes: during.length,
+  };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
@@ -94,19 +119,57 @@ function stopAndCollect(child: ChildProcess, signal: NodeJS.Signals): Promise<{ 
   });
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'im-bench-upgrade-'));
-  const [a, b] = await Promise.all([build('bench-a', dir), build('bench-b', dir)]);
-  const bundles = [await readFile(a), await readFile(b)];
-  const binDir = join(dir, 'bin');
+interface Row {
+  build: string;
+  version: string;
+  longestMs: number;
+  failed: number;
+  refused: number;
+  probes: number;
+  toSessionMs: number;
+  execToListenMs: number;
+  incrErrors: number;
+}
+
+interface Phase {
+  rows: Row[];
+  redisEvents: string[];
+  sameConnection: boolean;
+  sameRun: boolean;
+  counterMatches: boolean;
+  benchmarkAlive: boolean;
+  wrkErrors: string;
+}
+
+/** The manager's own clock: from each "exec of the new build" line to the next "listening". */
+function execToListen(log: string): number[] {
+  const gaps: number[] = [];
+  let execAt: number | null = null;
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { msg?: string; time?: string };
+    if (entry.msg === 'exec of the new build') execAt = Date.parse(entry.time!);
+    if (entry.msg === 'listening' && execAt !== null) {
+      gaps.push(Date.parse(entry.time!) - execAt);
+      execAt = null;
+    }
+  }
+  return gaps;
+}
+
+/** A manager from `builds[0]`, upgraded `count` times (alternating builds) under load. */
+async function phase(label: string, builds: [string, string], count: number, dir: string): Promise<Phase> {
+  const bundles = [await readFile(builds[0]), await readFile(builds[1])];
+  const work = await mkdtemp(join(dir, `${label}-`));
+  const binDir = join(work, 'bin');
   await mkdir(binDir);
   const bundle = join(binDir, 'instance-manager.mjs');
-  await copyFile(a, bundle);
-  const tokenFile = join(dir, 'token');
+  await copyFile(builds[0], bundle);
+  const tokenFile = join(work, 'token');
   await writeFile(tokenFile, TOKEN, { mode: 0o600 });
   const [httpPort, redisPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${httpPort}`;
-
+  const dataDir = join(work, 'data');
   let log = '';
   const manager = spawn(
     process.execPath,
@@ -117,7 +180,7 @@ async function main(): Promise<void> {
       '--listen',
       `127.0.0.1:${httpPort}`,
       '--data-dir',
-      join(dir, 'data'),
+      dataDir,
       '--redis-port',
       String(redisPort),
       '--token-file',
@@ -130,7 +193,7 @@ async function main(): Promise<void> {
   manager.stdout.on('data', (d: Buffer) => (log += d.toString()));
   manager.stderr.on('data', (d: Buffer) => (log += d.toString()));
   try {
-    await waitFor('the manager', async () => ((await probeOnce(httpPort)) ? true : undefined));
+    await waitFor('the manager', async () => ((await probeOnce(httpPort)) === 200 ? true : undefined), 30_000);
     const redis = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
     const redisEvents: string[] = [];
     for (const name of ['error', 'close', 'reconnecting']) redis.on(name, () => redisEvents.push(name));
@@ -148,128 +211,148 @@ async function main(): Promise<void> {
         await sleep(1);
       }
     })();
-
     const wrk = spawn('wrk', ['-t1', '-c8', '-d600s', '--latency', `${url}/healthz`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const benchmark = spawn(
       'redis-benchmark',
       ['-p', String(redisPort), '-t', 'set', '-c', '4', '-n', '1000000000', '-r', '100000', '-q', '-l'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let benchmarkOut = '';
-    benchmark.stdout.on('data', (d: Buffer) => (benchmarkOut += d.toString()));
-    benchmark.stderr.on('data', (d: Buffer) => (benchmarkOut += d.toString()));
     const prober = startProber(httpPort);
+    const stopLoad = async () => {
+      await prober.stop();
+      writing = false;
+      await writer;
+    };
     await sleep(1000);
-
-    const rows: {
-      n: number;
-      version: string;
-      windowMs: number;
-      failed: number;
-      toSessionMs: number;
-      incrErrors: number;
-    }[] = [];
-    for (let i = 0; i < UPGRADES; i++) {
-      const file = bundles[(i + 1) % 2];
-      const errorsBefore = incrErrors.length;
-      const started = performance.now();
-      const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
-      const toSessionMs = performance.now() - started;
-      await sleep(700); // let probes settle before the next exec
-      const { windowMs, failed } = unavailability(prober.samples, started, performance.now());
-      rows.push({
-        n: i + 1,
-        version: outcome.version,
-        windowMs,
-        failed,
-        toSessionMs,
-        incrErrors: incrErrors.length - errorsBefore,
-      });
+    const rows: Row[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const file = bundles[(i + 1) % 2];
+        const errorsBefore = incrErrors.length;
+        const started = performance.now();
+        const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
+        const toSessionMs = performance.now() - started;
+        await sleep(700); // let probes settle before the next upgrade
+        rows.push({
+          build: label,
+          version: outcome.version,
+          ...unavailability(prober.samples, started, started + toSessionMs),
+          toSessionMs,
+          execToListenMs: NaN,
+          incrErrors: incrErrors.length - errorsBefore,
+        });
+      }
+    } catch (err) {
+      // Leave nothing running behind a failed phase, and say where it failed.
+      await stopLoad();
+      wrk.kill('SIGKILL');
+      benchmark.kill('SIGKILL');
+      redis.disconnect();
+      throw new Error(
+        `${label}, upgrade ${rows.length + 1}: ${err instanceof Error ? err.message : String(err)}\n${log.slice(-3000)}`,
+      );
     }
-
-    await prober.stop();
-    writing = false;
-    await writer;
+    await stopLoad();
     const benchmarkAlive = benchmark.exitCode === null;
     const [wrkResult] = await Promise.all([stopAndCollect(wrk, 'SIGINT'), stopAndCollect(benchmark, 'SIGINT')]);
     const sameConnection = (await redis.client('ID')) === clientId;
     const sameRun = /run_id:(\w+)/.exec(await redis.info('server'))![1] === runId;
-    const counter = Number(await redis.get('bench:counter'));
+    const counterMatches = Number(await redis.get('bench:counter')) === incrs;
     const eventsDuringUpgrades = [...redisEvents];
-
-    // Redis killed after the upgrades: how soon does the (exec'd) manager notice?
-    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
-    const killedAt = Date.now();
-    process.kill(pid, 'SIGKILL');
-    const detectedAt = await waitFor('the exit to be logged', async () => {
-      const line = log.split('\n').find((l) => l.includes('"msg":"redis-server exited"') && l.includes(`"pid":${pid}`));
-      return line ? Date.parse((JSON.parse(line) as { time: string }).time) : undefined;
-    });
-    await waitFor('Redis to be back', async () => ((await redis.ping()) === 'PONG' ? true : undefined));
     redis.disconnect();
-
-    // The manager's own clock: from its "exec of the new build" line to the next "listening".
-    const execToListen: number[] = [];
-    let execAt: number | null = null;
-    for (const line of log.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { msg?: string; time?: string };
-      if (entry.msg === 'exec of the new build') execAt = Date.parse(entry.time!);
-      if (entry.msg === 'listening' && execAt !== null) {
-        execToListen.push(Date.parse(entry.time!) - execAt);
-        execAt = null;
-      }
-    }
-    const windows = rows.map((r) => r.windowMs);
-    const toSession = rows.map((r) => r.toSessionMs);
-    const [load1] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
-    console.log(
-      `\nIn-place upgrade under load (machine load average ${load1} at the end): ${UPGRADES} upgrades, bundle ${(bundles[0].length / 1e6).toFixed(1)} MB, Node ${process.version}, ${new Date().toISOString()}`,
-    );
-    console.log(
-      '\n| # | to version | HTTP unavailable | failed probes | exec → listening (manager log) | PUT → new session | Redis client errors |',
-    );
-    console.log('|---|---|---|---|---|---|---|');
-    for (const r of rows) {
-      console.log(
-        `| ${r.n} | ${r.version} | ${fmt(r.windowMs)} | ${r.failed} | ${fmt(execToListen[r.n - 1] ?? NaN)} | ${fmt(r.toSessionMs)} | ${r.incrErrors} |`,
-      );
-    }
-    console.log('\n| measure | p50 | max | goal |');
-    console.log('|---|---|---|---|');
-    console.log(
-      `| HTTP unavailable (fresh connection to /healthz every ~${PROBE_GAP_MS} ms) | ${fmt(percentile(windows, 50))} | ${fmt(Math.max(...windows))} | ≤ 300 ms p50 |`,
-    );
-    console.log(
-      `| exec → listening again (manager's log) | ${fmt(percentile(execToListen, 50))} | ${fmt(Math.max(...execToListen))} | |`,
-    );
-    console.log(
-      `| PUT → new sessionId in /v1/status (client update()) | ${fmt(percentile(toSession, 50))} | ${fmt(Math.max(...toSession))} | |`,
-    );
-    console.log(
-      `| Redis client (INCR loop) errors | ${incrErrors.length} in ${incrs} writes | events: ${eventsDuringUpgrades.join(',') || 'none'} | 0 |`,
-    );
-    console.log(
-      `| same Redis connection / run_id throughout | ${sameConnection} / ${sameRun} | counter ${counter} = writes ${incrs}: ${counter === incrs} | true |`,
-    );
-    console.log(`| redis-benchmark (SET, 4 conns, looping) still running at the end | ${benchmarkAlive} | | true |`);
-    console.log(`| Redis killed after the upgrades: exit logged after | ${fmt(detectedAt - killedAt)} | | < 1000 ms |`);
-    const wrkSummary = wrkResult.out
-      .split('\n')
-      .filter((l) => /requests in|Socket errors|Non-2xx|Requests\/sec|Latency +\d|99%/.test(l))
-      .map((l) => l.trim());
-    console.log(`\nwrk -t1 -c8 on /healthz during the run:\n  ${wrkSummary.join('\n  ') || '(no summary)'}`);
-    if (!benchmarkAlive) console.log(`\nredis-benchmark output:\n${benchmarkOut.slice(-2000)}`);
+    execToListen(log).forEach((ms, i) => rows[i] && (rows[i].execToListenMs = ms));
+    const wrkErrors =
+      /Socket errors: (.*)/.exec(wrkResult.out)?.[1] ?? (/Non-2xx/.test(wrkResult.out) ? 'non-2xx' : 'none');
+    return {
+      rows,
+      redisEvents: eventsDuringUpgrades,
+      sameConnection,
+      sameRun,
+      counterMatches,
+      benchmarkAlive,
+      wrkErrors,
+    };
   } finally {
     manager.kill('SIGTERM');
     await new Promise((r) => manager.once('exit', r));
-    const pidText = await readFile(join(dir, 'data', 'redis.pid'), 'utf8').catch(() => '');
+    const pidText = await readFile(join(dataDir, 'redis.pid'), 'utf8').catch(() => '');
     const redisPid = Number(pidText.trim());
     if (redisPid > 0 && isAlive(redisPid)) process.kill(redisPid, 'SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'im-bench-upgrade-'));
+  try {
+    const baselineTree = await checkout(BASELINE, dir);
+    const builds = {
+      baseline: [await build(baselineTree, 'old-a', dir), await build(baselineTree, 'old-b', dir)] as [string, string],
+      'this build': [await build(root, 'new-a', dir), await build(root, 'new-b', dir)] as [string, string],
+    };
+    const [load1Start] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
+    const phases: Record<string, Phase[]> = { baseline: [], 'this build': [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const count = Math.floor(UPGRADES / ROUNDS) + (round < UPGRADES % ROUNDS ? 1 : 0);
+      for (const label of ['baseline', 'this build'] as const) {
+        phases[label].push(await phase(label.replace(' ', '-'), builds[label], count, dir));
+      }
+    }
+    const [load1End] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
+    const size = (await readFile(builds['this build'][0])).length;
+    console.log(
+      `\nIn-place upgrade under load: ${UPGRADES} upgrades per build in ${ROUNDS} alternating rounds; baseline ${BASELINE}; bundle ${(size / 1e6).toFixed(1)} MB; Node ${process.version}; load average ${load1Start} at start, ${load1End} at end; ${new Date().toISOString()}`,
+    );
+    console.log(
+      '\n| build | # | to version | longest probe wait | failed probes (refused) | probes | exec → listening | PUT → new session | Redis client errors |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const label of ['baseline', 'this build']) {
+      phases[label]
+        .flatMap((p) => p.rows)
+        .forEach((r, i) =>
+          console.log(
+            `| ${label} | ${i + 1} | ${r.version} | ${fmt(r.longestMs)} | ${r.failed} (${r.refused}) | ${r.probes} | ${fmt(r.execToListenMs)} | ${fmt(r.toSessionMs)} | ${r.incrErrors} |`,
+          ),
+        );
+    }
+    const rows = (label: string) => phases[label].flatMap((p) => p.rows);
+    const p50 = (label: string, f: (r: Row) => number) => percentile(rows(label).map(f), 50);
+    const max = (label: string, f: (r: Row) => number) => Math.max(...rows(label).map(f));
+    const sum = (label: string, f: (r: Row) => number) => rows(label).reduce((a, r) => a + f(r), 0);
+    const figure = (f: (r: Row) => number) => (label: string) => `${fmt(p50(label, f))} / ${fmt(max(label, f))}`;
+    const ratio = (f: (r: Row) => number) => (p50('this build', f) / p50('baseline', f)).toFixed(2);
+    console.log('\n| measure (p50 / max over the upgrades) | baseline | this build | this / baseline | goal |');
+    console.log('|---|---|---|---|---|');
+    const longest = (r: Row) => r.longestMs;
+    const toSession = (r: Row) => r.toSessionMs;
+    const execListen = (r: Row) => r.execToListenMs;
+    console.log(
+      `| HTTP unavailable: longest wait of any probe (fresh connection to /healthz every ~${PROBE_GAP_MS} ms) | ${figure(longest)('baseline')} | ${figure(longest)('this build')} | ${ratio(longest)} | ≤ 200 ms p50 |`,
+    );
+    console.log(
+      `| failed probes per upgrade (max) / in all | ${max('baseline', (r) => r.failed)} / ${sum('baseline', (r) => r.failed)} | ${max('this build', (r) => r.failed)} / ${sum('this build', (r) => r.failed)} | | 0 in every upgrade |`,
+    );
+    console.log(
+      `| refused connections (ECONNREFUSED) in all | ${sum('baseline', (r) => r.refused)} | ${sum('this build', (r) => r.refused)} | | 0 |`,
+    );
+    console.log(
+      `| PUT → new sessionId in /v1/status (client update()) | ${figure(toSession)('baseline')} | ${figure(toSession)('this build')} | ${ratio(toSession)} | ≤ 0.5× baseline |`,
+    );
+    console.log(
+      `| exec → listening (manager's log) | ${figure(execListen)('baseline')} | ${figure(execListen)('this build')} | ${ratio(execListen)} | |`,
+    );
+    for (const label of ['baseline', 'this build']) {
+      const ps = phases[label];
+      console.log(
+        `| ${label}: Redis client errors / events; same connection, run_id, counter | ${sum(label, (r) => r.incrErrors)} / ${ps.flatMap((p) => p.redisEvents).join(',') || 'none'} | ${ps.every((p) => p.sameConnection)}, ${ps.every((p) => p.sameRun)}, ${ps.every((p) => p.counterMatches)} | | 0 / none; true |`,
+      );
+      console.log(
+        `| ${label}: redis-benchmark alive at the end; wrk socket errors | ${ps.every((p) => p.benchmarkAlive)} | ${ps.map((p) => p.wrkErrors).join('; ')} | | |`,
+      );
+    }
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -71,6 +71,13 @@ export class MethodNotAllowedError extends ProblemError {
   }
 }
 
+/** A request body that stopped arriving (an upload that made no progress). */
+export class RequestTimeoutError extends ProblemError {
+  readonly status = 408;
+  readonly kind = 'request-timeout';
+  readonly title = 'Request timeout';
+}
+
 export class ConflictError extends ProblemError {
   readonly status = 409;
   readonly kind = 'conflict';

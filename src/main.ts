@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: `instance-manager run …`, `instance-manager restore …`,
 // `instance-manager --version`. Bad configuration is reported before anything starts.
+import type { AddressInfo } from 'node:net';
 import { buildConfig, parseArgs } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { MANAGER_VERSION } from './version.js';
@@ -15,8 +16,13 @@ const USAGE = `usage:
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
       [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
+      [--update-stall-timeout-seconds 10] [--update-confirm-timeout-seconds 60]
+      [--update-public-key-file FILE]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
       exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
+  instance-manager self-test [run flags…]
+      what a running manager asks of a new build before trying it: loads every module and
+      parses the configuration, binds nothing, touches no Redis; prints the version
   instance-manager --version
 Every flag also reads an IM_* environment variable (--data-dir: IM_DATA_DIR).`;
 
@@ -32,12 +38,49 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const config = buildConfig(parseArgs(rest, process.env));
-    // Bind the port first: connections made while the rest loads wait instead of failing.
-    const { listenEarly } = await import('./http/early-server.js');
-    const early = await listenEarly(config.listen);
+    // The listening socket comes first. Handed over by the launcher or an exec, it has
+    // been listening all along; otherwise this process becomes the launcher, which binds
+    // it and runs this command line again under it (domain/upgrade/launch.ts). Where that
+    // cannot be done, the port is bound here, before the rest loads: connections made while
+    // the manager starts wait instead of failing.
+    const { listenMatches, relaunchHoldingSocket, takeLaunch } = await import('./domain/upgrade/launch.js');
+    let launch = takeLaunch();
+    if (launch.listenFd === undefined && launch.warning === undefined) {
+      const why = await relaunchHoldingSocket(config.listen);
+      if (why !== undefined) {
+        launch = {
+          ...launch,
+          warning: `the listening socket will not outlive an upgrade (${why}): connections are refused while a new build starts, and one that fails is rolled back only when the container restarts`,
+        };
+      }
+    }
+    const [{ listenEarly }, { earlyLiveness }] = await Promise.all([
+      import('./http/early-server.js'),
+      import('./http/early-probes.js'),
+    ]);
+    const answerEarly = earlyLiveness(config);
+    let early = await listenEarly(config.listen, { fd: launch.listenFd, answerEarly });
+    if (launch.listenFd !== undefined && !listenMatches(early.server.address() as AddressInfo, config.listen)) {
+      const { address, port } = early.server.address() as AddressInfo;
+      early.server.close();
+      launch = {
+        ...launch,
+        listenFd: undefined,
+        carrier: false,
+        warning: `the inherited socket listens on ${address}:${port}, not on --listen; bound a new one`,
+      };
+      early = await listenEarly(config.listen, { answerEarly });
+    }
+    // Connections that waited in the backlog through an exec: a liveness probe among them is
+    // answered now (answerEarly), before the rest of the manager loads and holds the loop.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
     const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
-    await run(config, createLogger(config.logLevel), early);
+    await run(config, createLogger(config.logLevel), { early, launch, runArgs: rest });
     return -1; // keep running
+  }
+  if (command === 'self-test') {
+    const { selfTestCommand } = await import('./domain/upgrade/self-test-command.js');
+    return selfTestCommand(rest, process.env);
   }
   if (command === 'restore') {
     const { restoreCommand } = await import('./domain/backup/restore-cli.js');

@@ -5,6 +5,9 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
+import { loadUpdateKey } from './domain/upgrade/bundle-signature.js';
+import { flushLog } from './domain/upgrade/hand-over.js';
+import { PLAIN_LAUNCH, type Launch } from './domain/upgrade/launch.js';
 import { createRequestListener } from './http/app.js';
 import { listenEarly, type EarlyServer } from './http/early-server.js';
 
@@ -16,18 +19,40 @@ export interface RunningManager {
   shutdown(): Promise<void>;
 }
 
-/**
- * Opens the instance and serves it on `early` (bound by the caller as soon as it could,
- * see early-server.ts), or on a server bound here.
- */
-export async function startManager(config: Config, log: Logger, early?: EarlyServer): Promise<RunningManager> {
-  early ??= await listenEarly(config.listen);
+export interface StartOptions {
+  /** The server, bound by the caller as soon as it could (see early-server.ts); else bound here. */
+  early?: EarlyServer;
+  /** How the process was launched (see domain/upgrade/launch.ts); tests start plainly. */
+  launch?: Launch;
+  /** The `run` flags, for a new build's self-test. */
+  runArgs?: readonly string[];
+}
+
+/** How often a manager under the launcher checks that the launcher is still its parent. */
+const LAUNCHER_WATCH_MS = 200;
+
+export async function startManager(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningManager> {
+  const early = options.early ?? (await listenEarly(config.listen));
+  const launch = options.launch ?? PLAIN_LAUNCH;
   const { server, port } = early;
-  log.info({ listen: `${config.listen.host}:${port}` }, 'listening');
+  log.info(
+    { listen: `${config.listen.host}:${port}`, inherited: launch.listenFd !== undefined, launcher: launch.launcherPid },
+    'listening',
+  );
+  if (launch.warning !== undefined) log.warn(launch.warning);
   let instance: Instance;
   try {
+    const updateKey = config.updatePublicKeyFile === undefined ? null : await loadUpdateKey(config.updatePublicKeyFile);
+    if (updateKey === null) {
+      log.warn(
+        'updates are unsigned: PUT /v1/update installs any build sent with the operator token and a matching Content-Digest; set --update-public-key-file to require a signature',
+      );
+    } else {
+      log.info({ fingerprint: updateKey.fingerprint, algorithm: updateKey.algorithm }, 'updates must be signed');
+    }
     instance = await Instance.open(config, log);
-    instance.updater.serveOn(server);
+    await instance.updater.start({ launch, updateKey, runArgs: options.runArgs ?? [] });
+    instance.updater.serveOn(early);
     early.attach(await createRequestListener(instance));
   } catch (err) {
     early.fail();
@@ -35,6 +60,11 @@ export async function startManager(config: Config, log: Logger, early?: EarlySer
   }
   log.info('serving');
   let stopping: Promise<void> | undefined;
+  // A new build on trial becomes the installed one once it answers its own liveness probe.
+  void instance.updater.confirmWhenServing(
+    async () => (await early.request('/healthz')) === 200,
+    () => stopping !== undefined,
+  );
   const shutdown = () => {
     stopping ??= (async () => {
       log.info('shutting down');
@@ -49,9 +79,10 @@ export async function startManager(config: Config, log: Logger, early?: EarlySer
   return { instance, server, port, shutdown };
 }
 
-export async function run(config: Config, log: Logger, early?: EarlyServer): Promise<void> {
-  const manager = await startManager(config, log, early);
+export async function run(config: Config, log: Logger, options: StartOptions = {}): Promise<void> {
+  const manager = await startManager(config, log, options);
   const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal (a terminal's Ctrl-C reaches the launcher and us both) changes nothing.
     log.info({ signal }, 'received signal');
     manager.shutdown().then(
       () => process.exit(0),
@@ -61,6 +92,16 @@ export async function run(config: Config, log: Logger, early?: EarlyServer): Pro
       },
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const launcher = options.launch?.launcherPid ?? null;
+  if (launcher !== null) {
+    // The launcher holds our socket and takes the previous build back after a failed
+    // upgrade; if it is killed, we go too (Redis keeps running, the next start adopts it).
+    setInterval(() => {
+      if (process.ppid === launcher) return;
+      log.fatal({ launcher }, 'the launcher is gone; exiting (redis-server keeps running)');
+      void flushLog(log).then(() => process.exit(1));
+    }, LAUNCHER_WATCH_MS).unref();
+  }
 }

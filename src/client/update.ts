@@ -1,8 +1,11 @@
 // The operator's side of an in-place upgrade: compute the body's digest, upload the new
-// bundle, then wait until the manager reports that it runs it (its executableHash is the
-// uploaded file's and its sessionId is new, i.e. the exec happened), or give up.
+// bundle (with its signature, for a manager that requires one), then wait until the manager
+// reports that it runs it and has confirmed it (its executableHash is the uploaded file's,
+// its sessionId is new, i.e. the exec happened, and `confirmed` is true), or that it rolled
+// it back, or give up.
 //
-//   const done = await update(im, await readFile('dist/instance-manager.mjs'), { timeoutMs: 60_000 });
+//   const signature = execFileSync('cosign', ['sign-blob', '--key', 'cosign.key', 'dist/instance-manager.mjs']).toString().trim();
+//   const done = await update(im, await readFile('dist/instance-manager.mjs'), { signature, timeoutMs: 60_000 });
 //   console.log(`now ${done.version}, session ${done.sessionId}`);
 import { createClient, type ClientOptions, type InstanceManagerClient } from './create.js';
 import { TimeoutError } from './runtime.js';
@@ -12,6 +15,13 @@ export interface UpdateOptions {
   timeoutMs?: number;
   /** How often /v1/status is read while the manager restarts (default 100 ms). */
   pollIntervalMs?: number;
+  /**
+   * The base64 signature of `file` (sent as Bundle-Signature): what `cosign sign-blob --key`
+   * prints, or `openssl dgst -sha256 -sign key.pem file | base64 -w0` (ECDSA P-256), or
+   * `openssl pkeyutl -sign -inkey key.pem -rawin -in file | base64 -w0` (Ed25519). Required
+   * by a manager whose status says `updateSignatureRequired`.
+   */
+  signature?: string;
 }
 
 export interface UpdateOutcome {
@@ -22,6 +32,17 @@ export interface UpdateOutcome {
   /** The manager's new session. */
   sessionId: string;
   previousSessionId: string;
+}
+
+/** The new build started but did not confirm: the manager went back to the previous build. */
+export class UpdateRolledBackError extends Error {
+  constructor(
+    readonly version: string,
+    readonly reason: string,
+  ) {
+    super(`the manager rolled the update to ${version} back: ${reason}`);
+    this.name = 'UpdateRolledBackError';
+  }
 }
 
 /** The update was accepted but the manager did not come back on it in time. */
@@ -35,7 +56,7 @@ export class UpdateTimeoutError extends TimeoutError {
     this.message =
       stage === 'upload'
         ? `the update was not accepted within ${timeoutMs} ms`
-        : `the manager did not report the new build with a new session within ${timeoutMs} ms`;
+        : `the manager did not report the new build, confirmed, with a new session within ${timeoutMs} ms`;
   }
 }
 
@@ -63,7 +84,11 @@ export async function update(
   const { header, sha256 } = await contentDigest(file);
   let accepted;
   try {
-    accepted = await client.update({ header: { 'Content-Digest': header }, body: file }, { timeoutMs: remaining() });
+    const headers = {
+      'Content-Digest': header,
+      ...(options.signature === undefined ? {} : { 'Bundle-Signature': options.signature }),
+    };
+    accepted = await client.update({ header: headers, body: file }, { timeoutMs: remaining() });
   } catch (err) {
     if (err instanceof TimeoutError) throw new UpdateTimeoutError(timeoutMs, 'upload');
     throw err;
@@ -72,10 +97,16 @@ export async function update(
     throw new Error(`the manager installed a file with sha256 ${accepted.sha256}, not the uploaded ${sha256}`);
   }
 
-  // While the manager execs it refuses connections; every failure here is "not yet".
+  // While the manager execs, a status read may wait or (without the launcher) be refused:
+  // every failure here is "not yet". A build on trial (confirmed: false) is not done yet.
   for (;;) {
     const now = await client.getStatus({ timeoutMs: Math.min(2000, remaining()) }).catch(() => undefined);
-    if (now && now.manager.executableHash === sha256 && now.manager.sessionId !== before.manager.sessionId) {
+    const newSession = now !== undefined && now.manager.sessionId !== before.manager.sessionId;
+    if (newSession && now.manager.rollback?.sha256 === sha256) {
+      throw new UpdateRolledBackError(now.manager.rollback.version, now.manager.rollback.reason);
+    }
+    // `confirmed` is absent on managers older than A/B upgrades: they run what they installed.
+    if (newSession && now.manager.executableHash === sha256 && now.manager.confirmed !== false) {
       return {
         version: now.manager.version,
         sha256,

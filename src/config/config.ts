@@ -43,12 +43,18 @@ export interface Config {
   redisStdio: 'inherit' | 'ignore';
   /** Largest bundle PUT /v1/update accepts (413 beyond). */
   updateMaxBytes: number;
-  /** How long a new bundle's `--version` self-test may run. */
+  /** How long a new bundle's self-test may run. */
   updateSelfTestTimeoutMs: number;
   /** What a restarted primary does: wait for the operator (`hold`) or resume alone (`resume`). */
   onPrimaryRestart: PrimaryRestartPolicy;
   /** A primary not renewed by the operator within this long stops taking writes; 0 = no lease. */
   primaryLeaseSeconds: number;
+  /** An upload that sends nothing for this long is aborted (and the operation guard released). */
+  updateStallTimeoutMs: number;
+  /** How long a new build may run before it must have confirmed itself (else: rolled back). */
+  updateConfirmTimeoutMs: number;
+  /** PEM public key (ECDSA P-256 or Ed25519) that signs updates; undefined: updates are unsigned. */
+  updatePublicKeyFile: string | undefined;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -81,6 +87,12 @@ const FLAGS = {
   updateSelfTestTimeoutMs: { flag: '--update-self-test-timeout-ms', env: 'IM_UPDATE_SELF_TEST_TIMEOUT_MS' },
   onPrimaryRestart: { flag: '--on-primary-restart', env: 'IM_ON_PRIMARY_RESTART' },
   primaryLeaseSeconds: { flag: '--primary-lease-seconds', env: 'IM_PRIMARY_LEASE_SECONDS' },
+  updateStallTimeoutSeconds: { flag: '--update-stall-timeout-seconds', env: 'IM_UPDATE_STALL_TIMEOUT_SECONDS' },
+  updateConfirmTimeoutSeconds: {
+    flag: '--update-confirm-timeout-seconds',
+    env: 'IM_UPDATE_CONFIRM_TIMEOUT_SECONDS',
+  },
+  updatePublicKeyFile: { flag: '--update-public-key-file', env: 'IM_UPDATE_PUBLIC_KEY_FILE' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -197,6 +209,11 @@ export function buildConfig(raw: RawOptions): Config {
     ),
     onPrimaryRestart,
     primaryLeaseSeconds: integer('--primary-lease-seconds', raw.primaryLeaseSeconds ?? '0', 0, 86_400),
+    updateStallTimeoutMs:
+      1000 * integer('--update-stall-timeout-seconds', raw.updateStallTimeoutSeconds ?? '10', 1, 3600),
+    updateConfirmTimeoutMs:
+      1000 * integer('--update-confirm-timeout-seconds', raw.updateConfirmTimeoutSeconds ?? '60', 5, 3600),
+    updatePublicKeyFile: raw.updatePublicKeyFile === undefined ? undefined : path(raw.updatePublicKeyFile),
   };
 }
 

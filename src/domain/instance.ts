@@ -185,6 +185,7 @@ export class Instance {
         sessionId: this.identity.sessionId,
         upgrading: this.updater.upgrading,
         mode: this.mode,
+        ...this.updater.info(),
       },
       restarts: this.supervisor?.restarts ?? 0,
       state: this.state.current,

@@ -3,8 +3,21 @@
 // tens of milliseconds, and a probe that connects during start-up is answered a little late
 // instead of being refused. Requests are held in order, bounded, and answered by the real
 // listener once it is attached; if start-up fails they get a 503.
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+//
+// Under the launcher the socket is not bound here but inherited (`fd`): it has been
+// listening all along, through the exec, and the connections made meanwhile are waiting in
+// its backlog. A liveness probe among them can be answered before the manager is up
+// (`answerEarly`), from the process table alone.
+import {
+  createServer,
+  get,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConnectionDrain } from './connection-drain.js';
 import { settleUnreadBody } from './unread-body.js';
 
 /** More waiting requests than this during start-up are answered 503 at once. */
@@ -17,6 +30,24 @@ export interface EarlyServer {
   attach(listener: RequestListener): void;
   /** Start-up failed: answer the held requests with 503 and stop listening. */
   fail(): void;
+  /** Stops accepting and waits for the accepted connections to end (see connection-drain.ts). */
+  drain(): Promise<void>;
+  /** GET `path` from this server, over its own socket: the status, or 0 when none came. */
+  request(path: string): Promise<number>;
+}
+
+export interface EarlyOptions {
+  /** An inherited listening socket to serve on instead of binding one (see upgrade/launch.ts). */
+  fd?: number;
+  /** Answers a request before the real listener is attached, when it truthfully can; false holds it. */
+  answerEarly?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** Where to reach a server bound to `address` from this host. */
+function loopbackFor(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '::1';
+  return address;
 }
 
 function answerStarting(res: ServerResponse, detail: string): void {
@@ -35,12 +66,16 @@ function answerStarting(res: ServerResponse, detail: string): void {
   res.end(body);
 }
 
-export async function listenEarly(listen: { host: string; port: number }): Promise<EarlyServer> {
+export async function listenEarly(
+  listen: { host: string; port: number },
+  options: EarlyOptions = {},
+): Promise<EarlyServer> {
   let listener: RequestListener | undefined;
   let failed = false;
   const held: [IncomingMessage, ServerResponse][] = [];
   const dispatch: RequestListener = (req, res) => {
     if (listener) return listener(req, res);
+    if (!failed && options.answerEarly?.(req, res) === true) return;
     if (failed || held.length >= MAX_HELD)
       return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
@@ -49,22 +84,25 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
   // A client that sends `Expect: 100-continue` gets its `100 Continue` only once the request
   // has passed every check that needs no body (unread-body.ts), never for one to be refused.
   server.on('checkContinue', dispatch);
+  const connections = new ConnectionDrain(server);
   // Probes should not be held up by slow clients; the kubelet and Prometheus reconnect.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
+    const where = options.fd !== undefined ? { fd: options.fd } : { port: listen.port, host: listen.host };
+    server.listen(where, () => {
       server.off('error', reject);
       // Later errors (EMFILE on accept) must not crash the manager: Node retries accepting.
       server.on('error', (err) => process.emitWarning(`HTTP server error: ${err.message}`));
       resolve();
     });
   });
+  const bound = server.address() as AddressInfo;
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: bound.port,
     attach(real) {
       listener = real;
       for (const [req, res] of held.splice(0)) real(req, res);
@@ -73,6 +111,20 @@ export async function listenEarly(listen: { host: string; port: number }): Promi
       failed = true;
       for (const [, res] of held.splice(0)) answerStarting(res, 'the manager failed to start');
       server.close();
+    },
+    drain: () => connections.drain(),
+    request(path) {
+      return new Promise((resolve) => {
+        const req = get(
+          { host: loopbackFor(bound.address), port: bound.port, path, agent: false, timeout: 5000 },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.once('timeout', () => req.destroy());
+        req.once('error', () => resolve(0));
+      });
     },
   };
 }

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { api } from '../helpers/api.js';
 import { auth, startTestManager, type TestManager } from '../helpers/manager.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { buildBundle, digestHeader, listing, sha256Of } from './bundles.js';
-import { expectStatus, putFetch } from './raw-put.js';
+import { expectStatus, putFetch, startPut } from './raw-put.js';
 
 describe('PUT /v1/update and the running instance', function () {
   this.timeout(60_000);
@@ -98,5 +99,43 @@ describe('PUT /v1/update and the running instance', function () {
       assert.deepEqual(await listing(binDir), files);
       assert.equal(await sha256Of(bundle), original);
     });
+  });
+});
+
+describe('a stalled upload', function () {
+  this.timeout(60_000);
+  const STALL_SECONDS = 2;
+  let m: TestManager;
+  let binDir: string;
+  before(async () => {
+    m = await startTestManager({ raw: { updateStallTimeoutSeconds: String(STALL_SECONDS) } });
+    binDir = await tempDir('im-bin-');
+    const bundle = join(binDir, 'instance-manager.mjs');
+    await copyFile(await buildBundle('1.0.0-base'), bundle);
+    m.instance.identity.executablePath = bundle;
+  });
+  after(() => m?.stop());
+
+  it('is given up (408) once it sends nothing for --update-stall-timeout-seconds, releasing the guard at once: a promote then succeeds', async () => {
+    const files = await listing(binDir);
+    const upload = startPut(m.url, {
+      ...auth(),
+      'Content-Digest': digestHeader(Buffer.from('x')),
+      'Content-Length': 100_000,
+    });
+    upload.req.write(Buffer.alloc(1000, 0x61));
+    const stalledAt = Date.now();
+    // While it holds the guard, a role change cannot begin.
+    await waitFor('the upload to hold the operation guard', () => m.instance.operations.isActive('update'), 10_000, 5);
+    assert.equal(m.instance.operations.tryBegin('replication'), undefined);
+    const answer = await upload.answer;
+    const waited = Date.now() - stalledAt;
+    assert.equal(answer?.status, 408);
+    assert.match(answer.body.detail, new RegExp(`no progress for ${STALL_SECONDS} s after 1000 bytes`));
+    assert.equal(answer.headers.connection, 'close');
+    assert.ok(waited >= STALL_SECONDS * 1000 - 50, `not given up early (${waited} ms)`);
+    // The guard is free the moment the 408 is out.
+    await api(m).post('/v1/promote').set(auth()).send({}).expect(200);
+    assert.deepEqual(await listing(binDir), files, 'nothing left behind');
   });
 });

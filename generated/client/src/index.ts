@@ -4,7 +4,14 @@
 export { createClient, type ClientOptions, type InstanceManagerClient } from './create.js';
 export { ProblemError, TimeoutError, type CallOptions, type Problem } from './runtime.js';
 export { renewLease } from './lease.js';
-export { contentDigest, update, UpdateTimeoutError, type UpdateOptions, type UpdateOutcome } from './update.js';
+export {
+  contentDigest,
+  update,
+  UpdateRolledBackError,
+  UpdateTimeoutError,
+  type UpdateOptions,
+  type UpdateOutcome,
+} from './update.js';
 export type { components, paths } from './schema.js';
 export type * from './operations.js';
 export type Schemas = import('./schema.js').components['schemas'];

@@ -250,18 +250,28 @@ export type paths = {
         /**
          * Replace the manager in place (exec), Redis keeps running
          * @description The body is the new `instance-manager.mjs` bundle. It is streamed to disk, checked against
-         *     `Content-Digest`, self-tested with `--version`, renamed over the installed file and exec'd
-         *     in place: same PID, Redis untouched.
+         *     `Content-Digest` (and, when the manager has `--update-public-key-file`, against
+         *     `Bundle-Signature` while it streams), self-tested (the new build loads every module and
+         *     parses this manager's configuration, binding nothing), and exec'd in place: same PID,
+         *     same listening socket, Redis untouched.
          *
-         *     The installed file is always the bundle the manager runs from, never a path from the
-         *     request. Refusals change nothing: 400 no or malformed `Content-Digest`, 413 over
-         *     `--update-max-bytes` (default 64 MiB), 422 digest mismatch or failed self-test (non-zero
-         *     exit, crash, or no answer within `--update-self-test-timeout-ms`; its output is in
-         *     `detail`), 409 while another update, a backup or a replication change is in progress,
-         *     501 when the manager does not run from its bundle or Node has no `process.execve`, 503
-         *     once the manager is shutting down.
-         *     After the 202 the manager closes its listeners and execs; `/v1/status` then reports the
-         *     new `executableHash` and a new `sessionId`.
+         *     The upgrade is A/B: the new build runs on trial from its staging file and replaces the
+         *     installed bundle only once it has adopted Redis and answered `/healthz`
+         *     (`/v1/status.manager.confirmed`); one that dies or does not confirm within
+         *     `--update-confirm-timeout-seconds` is rolled back to the previous build
+         *     (`/v1/status.manager.rollback`). The installed file is always the bundle the manager was
+         *     started from, never a path from the request. Refusals change nothing on disk: 400 no or
+         *     malformed `Content-Digest`, or no or malformed `Bundle-Signature` when one is required;
+         *     408 an upload that makes no progress for `--update-stall-timeout-seconds` (default 10);
+         *     413 over `--update-max-bytes` (default 64 MiB); 422 digest mismatch, a signature that
+         *     does not verify, or a failed self-test (non-zero exit, crash, or no answer within
+         *     `--update-self-test-timeout-ms`; its first line of output, without paths, is in
+         *     `detail`); 409 while another update, a backup or a replication change is in progress,
+         *     or while the running build is itself still on trial; 501 when the manager does not run
+         *     from its bundle or Node has no `process.execve`; 503 once the manager is shutting down.
+         *     After the 202 the manager stops accepting (connections wait in the socket's backlog),
+         *     finishes the requests in flight and execs; `/v1/status` then reports the new
+         *     `executableHash` and a new `sessionId`.
          */
         put: operations["update"];
         post?: never;
@@ -346,13 +356,42 @@ export type components = {
             executableHash: string | null;
             /** @description new at every start of the manager */
             sessionId: string;
-            /** @description true from accepting an update (new build installed, 202 sent) until the exec */
+            /** @description true from accepting an update (new build verified, 202 sent) until the exec */
             upgrading: boolean;
             /**
              * @description whether the manager runs redis-server itself
              * @enum {string}
              */
             mode?: "owned" | "attached";
+            /**
+             * @description false while this build runs on trial after an upgrade: it becomes the installed build
+             *     (true) once it has adopted Redis and answered `/healthz`; if it dies or does not confirm
+             *     within `--update-confirm-timeout-seconds`, the previous build is started again
+             */
+            confirmed: boolean;
+            /**
+             * @description the build that ran before this one in the last upgrade it took part in (after a
+             *     rollback: the build that was rolled back); null when none
+             */
+            previousVersion: string | null;
+            /** @description set when this build was started again because the new build failed */
+            rollback: null | components["schemas"]["Rollback"];
+            /** @description true when `PUT /v1/update` needs a `Bundle-Signature` (`--update-public-key-file` is set) */
+            updateSignatureRequired: boolean;
+            /**
+             * @description sha256 of the update key's DER SubjectPublicKeyInfo, `sha256:<hex>`; null without a key
+             * @example sha256:9f2c4e1b7a0d3c5e8f6a2b4d1c0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e
+             */
+            updatePublicKeyFingerprint: string | null;
+        };
+        Rollback: {
+            /** @description the build that failed */
+            version: string;
+            sha256: string;
+            /** @example the new build 1.4.0 did not confirm: it exited with code 1 before it confirmed */
+            reason: string;
+            /** Format: date-time */
+            at: string;
         };
         /**
          * @example {
@@ -392,7 +431,12 @@ export type components = {
          *         "executableHash": null,
          *         "sessionId": "2f1e0c4e-7d5a-4c1b-9a8e-3b2c1d0e9f8a",
          *         "upgrading": false,
-         *         "mode": "owned"
+         *         "mode": "owned",
+         *         "confirmed": true,
+         *         "previousVersion": null,
+         *         "rollback": null,
+         *         "updateSignatureRequired": false,
+         *         "updatePublicKeyFingerprint": null
          *       },
          *       "observedAt": "2026-11-26T12:00:00.000Z"
          *     }
@@ -606,6 +650,15 @@ export type components = {
         };
         /** @description no such resource */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description the body stopped arriving; nothing changed, and the connection is closed */
+        RequestTimeout: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1048,6 +1101,15 @@ export interface operations {
                  * @example sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:
                  */
                 "Content-Digest": string;
+                /**
+                 * @description base64 signature of the body bytes by the key whose public half is the manager's
+                 *     `--update-public-key-file`: ECDSA P-256 with SHA-256 (DER, as `cosign sign-blob --key`
+                 *     and `openssl dgst -sha256 -sign` make it) or Ed25519 (`openssl pkeyutl -sign -rawin`).
+                 *     Required when `/v1/status.manager.updateSignatureRequired` is true (400 without it,
+                 *     422 when it does not verify); ignored otherwise.
+                 * @example MEUCIQDc2lHfVbZkLqY1aJ0m8p3f5e0y6hQ7rXo0t2nJb3c4TwIgW1xv9PpB0s9kYJq1F2l3m4n5o6p7q8r9s0t1u2v3w4x=
+                 */
+                "Bundle-Signature"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1069,6 +1131,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

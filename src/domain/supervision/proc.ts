@@ -57,3 +57,16 @@ export function processStartTicks(pid: number = process.pid): number | null {
     return null;
   }
 }
+
+/** The PID in `pidFile`, when it is a live redis-server working in `dataDir`; else null. */
+export function runningRedisPid(pidFile: string, dataDir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return isRedisServerIn(pid, dataDir) ? pid : null;
+}

@@ -3,12 +3,12 @@
 // restarts it with backoff, and shuts it down cleanly on request.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import { DEFAULT_BACKOFF, nextAttempt, restartDelay, type BackoffPolicy } from './backoff.js';
-import { isAlive, isRedisServerIn } from './proc.js';
+import { isAlive, runningRedisPid } from './proc.js';
 import { renderRedisConf, renderSecretsConf } from './redis-conf.js';
 import type { PrimaryAddress } from '../state/state-file.js';
 
@@ -76,7 +76,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   /** Adopts a redis-server already running in the data directory, or starts one. */
   async start(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
-    const adoptable = await this.runningPid();
+    const adoptable = this.runningPid();
     if (adoptable !== null) {
       this.track(adoptable, true);
     } else {
@@ -87,16 +87,8 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** The PID in the pidfile, when it is a live redis-server of this data directory. */
-  private async runningPid(): Promise<number | null> {
-    let text: string;
-    try {
-      text = await readFile(this.pidFile, 'utf8');
-    } catch {
-      return null;
-    }
-    const pid = Number(text.trim());
-    if (!Number.isInteger(pid) || pid <= 0) return null;
-    return isRedisServerIn(pid, this.options.dataDir) ? pid : null;
+  private runningPid(): number | null {
+    return runningRedisPid(this.pidFile, this.options.dataDir);
   }
 
   private async writeConfig(kind: 'start' | 'restart'): Promise<string> {

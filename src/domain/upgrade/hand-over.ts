@@ -1,24 +1,15 @@
-// The last steps of an upgrade, after the 202 has been sent: stop serving, let in-flight
-// requests finish (briefly), flush the log, let go of Redis without stopping it, and
-// replace this process image with the new bundle: same PID, same arguments, same
-// environment. redis-server is not our child (see the supervisor), so it never notices.
-import type { Server, ServerResponse } from 'node:http';
+// The exec at the end of an upgrade: what to exec (with the listening socket handed on when
+// there is one to hand on) and the exec itself, after the log is flushed. Same PID, same
+// arguments, same environment; redis-server is not our child (see the supervisor), so it
+// never notices.
 import { pino, type Logger } from 'pino';
+import { EXEC_STEP } from './launcher-scripts.js';
+import { findExecutable, LAUNCHER_PID_ENV, LISTEN_FD, LISTEN_FD_ENV, type Launch } from './launch.js';
 
-/** In-flight requests get this long to finish before their connections are cut. */
-const DRAIN_MS = 1000;
-
-export interface HandOverSteps {
-  servers: readonly Server[];
-  log: Logger;
-  /** Stops supervision timers and closes Redis connections, leaving redis-server running. */
-  detach(): Promise<void>;
-  bundlePath: string;
-}
-
-/** True when this Node can replace its process image (Node >= 22.15 / 23.11 on POSIX). */
-export function canExec(): boolean {
-  return typeof process.execve === 'function';
+export interface ExecTarget {
+  file: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
 }
 
 /** The argv the new image starts with: same Node flags, the bundle, the same command line. */
@@ -27,22 +18,16 @@ export function execArgv(bundlePath: string): string[] {
 }
 
 /**
- * Stops accepting, then lets each connection end after the request it is serving: new
- * responses say `Connection: close`, and idle connections are closed as they appear.
- * Whatever is still busy after DRAIN_MS is cut.
+ * What to exec: with the socket on fd 0, a shell step that copies it to fd 3 for the new
+ * build (Node cannot dup); otherwise Node directly. The launcher's PID is passed on.
  */
-async function closeServer(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.prependListener('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
-  const deadline = Date.now() + DRAIN_MS;
-  let done = false;
-  void closed.then(() => (done = true));
-  while (!done && Date.now() < deadline) {
-    server.closeIdleConnections();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  if (!done) server.closeAllConnections();
-  await closed;
+export function execTarget(bundlePath: string, launch: Launch): ExecTarget {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (launch.launcherPid !== null) env[LAUNCHER_PID_ENV] = String(launch.launcherPid);
+  const sh = launch.carrier ? findExecutable('sh') : undefined;
+  if (sh === undefined) return { file: process.execPath, argv: execArgv(bundlePath), env };
+  env[LISTEN_FD_ENV] = String(LISTEN_FD);
+  return { file: sh, argv: ['sh', '-c', EXEC_STEP, 'instance-manager-exec', ...execArgv(bundlePath)], env };
 }
 
 /** pino's default destination (sonic-boom), as far as flushing it goes. */
@@ -69,12 +54,10 @@ export async function flushLog(log: Logger): Promise<void> {
   }
 }
 
-/** Never returns when it succeeds: the process becomes the new bundle. */
-export async function handOver(steps: HandOverSteps): Promise<void> {
-  const argv = execArgv(steps.bundlePath);
-  await Promise.all(steps.servers.map(closeServer));
-  await steps.detach();
-  steps.log.info({ argv: argv.length, bundle: steps.bundlePath }, 'exec of the new build');
-  await flushLog(steps.log);
-  process.execve!(process.execPath, argv, process.env);
+/** Never returns when it works: the process becomes `target`. */
+export async function execInto(target: ExecTarget, log: Logger): Promise<never> {
+  log.info({ argv: target.argv.length, file: target.file }, 'exec of the new build');
+  await flushLog(log);
+  process.execve!(target.file, target.argv, target.env);
+  throw new Error('process.execve returned');
 }

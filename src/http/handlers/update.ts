@@ -14,6 +14,7 @@ export function updateHandlers(instance: Instance): Record<'update', OperationHa
           body: req,
           contentDigest: req.get('content-digest'),
           contentLength: req.get('content-length'),
+          signature: req.get('bundle-signature'),
         });
       } catch (err) {
         // A refused upload is not read to its end (unread-body.ts closes the connection),
