@@ -56,8 +56,9 @@ export type paths = {
         /**
          * Prometheus metrics
          * @description Prometheus text exposition (OpenMetrics when the `Accept` header asks for
-         *     `application/openmetrics-text`), built from one `INFO all` per scrape. Always 200, with
-         *     `redis_up 0` when Redis cannot answer.
+         *     `application/openmetrics-text`), built from one `INFO all` per scrape (a form every
+         *     Redis version accepts). 200 whatever Redis does, with `redis_up 0` when it cannot
+         *     answer. Query parameters are ignored, so a scrape config's `params:` is harmless.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -106,7 +107,8 @@ export type paths = {
          *     `force`. Already primary: 200 with `changed: false`. The role is written to the state
          *     file before Redis is changed, so a restart keeps it. Fenced by `epoch` (409 when older
          *     than the highest accepted, or equal with a different topology); one change at a time
-         *     (409 while another is in progress).
+         *     (409 while another is in progress). Needs Redis ≥ 5.0 (`REPLICAOF`); older servers
+         *     answer 501.
          */
         post: operations["promote"];
         delete?: never;
@@ -129,6 +131,7 @@ export type paths = {
          * @description `primaryHost` must be a hostname or an IP address and may not name this instance itself
          *     (400). Already a replica of that primary: 200 with `changed: false`. Same fencing and
          *     single-change rules as promote; the primary is persisted before Redis is changed.
+         *     Needs Redis ≥ 5.0 (`REPLICAOF`); older servers answer 501.
          */
         post: operations["demote"];
         delete?: never;
@@ -152,9 +155,16 @@ export type paths = {
          *     replication offset at which writes stopped (promote the target with it as `minOffset`).
          *     A pending write waits, it is not refused. 409 on a replica, or with an epoch older than
          *     the highest accepted. The pause lifts by itself after `timeoutMs`.
+         *     Needs Redis ≥ 6.2 (`CLIENT PAUSE … WRITE`): older servers answer 501 with the problem
+         *     type `…/problems/redis-version`, and nothing is paused. The client's `switchover()`
+         *     starts with a fence, so it needs Redis ≥ 6.2 too.
          */
         post: operations["fence"];
-        /** Lift a write pause (CLIENT UNPAUSE) */
+        /**
+         * Lift a write pause (CLIENT UNPAUSE)
+         * @description Lifts a pause at once; never waits for a change in progress. Needs Redis ≥ 6.2
+         *     (`CLIENT UNPAUSE`); older servers answer 501.
+         */
         delete: operations["unfence"];
         options?: never;
         head?: never;
@@ -176,6 +186,8 @@ export type paths = {
          *     `upload` defaults to true when object storage is configured (`--s3-bucket`); asking for
          *     an upload with no storage configured is 400. A `BGSAVE` already running in Redis is
          *     waited for and used; one that Redis schedules behind an AOF rewrite is waited for too.
+         *     AOF backups (`type: aof`) archive the multi-part AOF directory, which needs Redis ≥ 7.0;
+         *     older servers answer 501 (RDB backups work on every supported version).
          */
         post: operations["startBackup"];
         delete?: never;
@@ -603,8 +615,43 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description the operation is in the contract but not available in this build */
+        /**
+         * @description the operation cannot work on this node: it is not available in this build
+         *     (`…/problems/not-implemented`), or the Redis this node runs is too old for it
+         *     (`…/problems/redis-version`; the detail names the version needed and the one running).
+         *     Nothing changed; retrying does not help until the build or Redis is upgraded.
+         */
         NotImplemented: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://redis-instance-manager.dev/problems/redis-version",
+                 *       "title": "Not supported by this Redis version",
+                 *       "status": 501,
+                 *       "detail": "fencing (fence, unfence, and so the client's switchover()) needs Redis ≥ 6.2 (CLIENT PAUSE … WRITE and CLIENT UNPAUSE); this node runs Redis 6.0.20"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description the request body did not arrive in full within 120 s (Node's request timeout); the
+         *     connection is closed and nothing changed. Sent by Node's HTTP server, without a body.
+         */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /**
+         * @description the manager failed to handle the request (a bug); its log has the details under the
+         *     request id in `instance`
+         */
+        InternalError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -612,7 +659,21 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Redis cannot answer now, or the manager is shutting down */
+        /**
+         * @description the manager is starting and could not take the request (it failed to start, or more
+         *     than 1024 requests arrived while it started); `Retry-After` says when to try again
+         */
+        Starting: {
+            headers: {
+                /** @description seconds to wait before trying again */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Redis cannot answer now, or the manager is starting or shutting down */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -661,7 +722,11 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description redis-server is not running */
+            500: components["responses"]["InternalError"];
+            /**
+             * @description redis-server is not running (`application/json`), or the manager itself is still
+             *     starting and could not take the request (`application/problem+json`, see `Starting`)
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -675,6 +740,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Health"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -703,7 +769,11 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description not ready; `reasons` says why */
+            500: components["responses"]["InternalError"];
+            /**
+             * @description not ready; `reasons` says why (`application/json`), or the manager itself is still
+             *     starting and could not take the request (`application/problem+json`, see `Starting`)
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -718,6 +788,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -746,6 +817,8 @@ export interface operations {
                     "application/openmetrics-text": string;
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Starting"];
         };
     };
     getStatus: {
@@ -766,6 +839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -800,9 +874,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -838,9 +914,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -875,9 +953,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -900,7 +980,9 @@ export interface operations {
                     "application/json": components["schemas"]["Fence"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -937,9 +1019,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -963,7 +1047,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Starting"];
         };
     };
     getBackup: {
@@ -990,7 +1076,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Starting"];
         };
     };
     update: {
@@ -1023,10 +1111,12 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };

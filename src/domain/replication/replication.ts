@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Schemas } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
+import { explainRefusal } from '../../redis/capabilities.js';
 import { parseInfo } from '../../redis/info.js';
 import type { PersistedState, PrimaryAddress, StateStore } from '../state/state-file.js';
 import { isSelf, isValidHost, isValidPort } from './address.js';
@@ -105,7 +106,9 @@ export class Replication {
       if (!verdict.accept) throw new ConflictError(verdict.reason);
       const before = await this.read();
       if (before.role !== 'primary') throw new ConflictError('only a primary can be fenced; this node is a replica');
-      await this.redis.command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE');
+      await this.redis
+        .command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE')
+        .catch(explainRefusal(this.redis, 'fence'));
       const until = Date.now() + request.timeoutMs;
       this.fenced = { until, runId: before.runId };
       // Read after the pause: no write runs from here on, so this offset is final. If it
@@ -130,7 +133,7 @@ export class Replication {
 
   /** Lifts a pause. Never waits for the lock: it must work while anything else runs. */
   async unfence(): Promise<Fence> {
-    await this.redis.command('CLIENT', 'UNPAUSE');
+    await this.redis.command('CLIENT', 'UNPAUSE').catch(explainRefusal(this.redis, 'fence'));
     this.fenced = null;
     const view = await this.read();
     this.options.log.info({ offset: view.offset }, 'writes unfenced');
@@ -211,7 +214,7 @@ export class Replication {
     const previous = { ...this.state.current };
     await this.persist(wanted, epoch, true);
     try {
-      await this.redis.command(...command);
+      await this.redis.command(...command).catch(explainRefusal(this.redis, 'replication'));
     } catch (err) {
       await this.undoUnlessApplied(previous, wanted);
       throw err;
@@ -271,7 +274,9 @@ export class Replication {
   }
 
   private async read(): Promise<RedisRole> {
-    return redisRole(parseInfo(String(await this.redis.command('INFO', 'server', 'replication', 'keyspace'))));
+    // `INFO` (default) has the server, replication and keyspace sections on every version;
+    // multi-section INFO is Redis 7.0+ (bench/info-cost.ts has what each form costs).
+    return redisRole(parseInfo(await this.redis.info('default')));
   }
 
   /**
@@ -282,9 +287,7 @@ export class Replication {
   async reconcile(): Promise<boolean> {
     const settled = await this.lock
       .tryRun('a reconcile', async () => {
-        const info = parseInfo(
-          String(await this.redis.command('INFO', 'server', 'persistence', 'replication', 'keyspace')),
-        );
+        const info = parseInfo(await this.redis.info('default'));
         if (info.fields.get('loading') === '1') return false;
         const view = redisRole(info);
         const desired = this.state.current;
