@@ -7,7 +7,7 @@ import express, { type RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { TokenStore } from '../auth/token.js';
 import { UnsupportedMediaTypeError } from '../errors.js';
-import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
+import { OPERATOR_SCHEME, isRead, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
 
 function requiresOperatorToken(operation: Operation): boolean {
@@ -41,7 +41,7 @@ export function bodyGate(
       tokens.verify(req.get('authorization'));
       context.authenticated = true;
     }
-    if (req.method !== 'GET') assertAcceptingWrites();
+    if (!isRead(req.method)) assertAcceptingWrites();
     const accepted = Object.keys(
       operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {},
     );
