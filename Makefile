@@ -89,6 +89,11 @@ bench: bench-probes
 bench-probes: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
 
+# Re-captures test/fixtures/info from Debian's redis-server and every server in ../shared/redis-versions.
+.PHONY: capture-info-fixtures
+capture-info-fixtures: deps
+	$(NPM_BIN)/tsx scripts/capture-info-fixtures.ts
+
 # What each form of INFO costs Redis, on Debian's redis-server and ../shared/redis-versions.
 bench-info: deps
 	$(NPM_BIN)/tsx bench/info-cost.ts
