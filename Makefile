@@ -9,16 +9,16 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover docs demo clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
 
 deps: system-deps npm-deps
 
-# Debian packages the tests and the run target use, installed only when missing.
+# Debian packages the tests and the run target use, installed only when missing (a package
+# removed with its configuration files left behind counts as missing: scripts/missing-debs.sh).
 system-deps:
-	@missing=""; \
-	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing="$$(sh scripts/missing-debs.sh $(SYSTEM_PACKAGES) | tr '\n' ' ' | sed 's/ *$$//')"; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
+	  echo "installing: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  for s in redis-server prometheus prometheus-redis-exporter redis-sentinel; do $$SUDO service $$s stop >/dev/null 2>&1 || true; done; \
@@ -91,6 +91,15 @@ bench: bench-probes
 # Probe/status latency and throughput vs a bare Node server, and the manager's RSS.
 bench-probes: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
+
+# Re-captures test/fixtures/info from Debian's redis-server and every server in ../shared/redis-versions.
+.PHONY: capture-info-fixtures
+capture-info-fixtures: deps
+	$(NPM_BIN)/tsx scripts/capture-info-fixtures.ts
+
+# What each form of INFO costs Redis, on Debian's redis-server and ../shared/redis-versions.
+bench-info: deps
+	$(NPM_BIN)/tsx bench/info-cost.ts
 
 # Backup of ~1 GiB to s3rver vs a plain lib-storage upload (BENCH_SIZE_MB=256 for a quick run).
 bench-backup: deps

@@ -16,12 +16,28 @@ export interface ContractOperation {
   operationId: string;
   /** No parameters and no body: nothing to parse or validate. */
   plain: boolean;
+  /** The query parameters it declares; reads ignore any other (src/http/openapi.ts). */
+  query: readonly string[];
+}
+
+interface RawParameter {
+  $ref?: string;
+  name?: string;
+  in?: string;
 }
 
 interface RawOperation {
   operationId: string;
-  parameters?: unknown[];
+  parameters?: RawParameter[];
   requestBody?: unknown;
+}
+
+/** A parameter, or the one its `$ref` names (#/components/parameters/X). */
+function resolveParameter(parameter: RawParameter): RawParameter {
+  if (parameter.$ref === undefined) return parameter;
+  const name = parameter.$ref.split('/').pop()!;
+  const shared = (contract.components as { parameters?: Record<string, RawParameter> }).parameters;
+  return shared?.[name] ?? parameter;
 }
 
 /** Every operation in the contract, read once. */
@@ -33,5 +49,9 @@ export const contractOperations: readonly ContractOperation[] = Object.entries(
     method: method.toUpperCase(),
     operationId: op.operationId,
     plain: !op.requestBody && (op.parameters ?? []).length === 0,
+    query: (op.parameters ?? [])
+      .map(resolveParameter)
+      .filter((p) => p.in === 'query')
+      .map((p) => p.name!),
   })),
 );

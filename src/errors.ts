@@ -115,6 +115,17 @@ export class NotImplementedError extends ProblemError {
   readonly title = 'Not implemented';
 }
 
+/**
+ * The Redis this node runs is too old for the operation (fence on Redis 6.0). Permanent for
+ * this node until Redis is upgraded, so not a 503 or 409 (both mean "retry"); the detail names
+ * the version needed and the one running (src/redis/capabilities.ts).
+ */
+export class RedisVersionError extends ProblemError {
+  readonly status = 501;
+  readonly kind = 'redis-version';
+  readonly title = 'Not supported by this Redis version';
+}
+
 /** Redis did not answer (down, hung, refused) or the manager is shutting down. */
 export class UnavailableError extends ProblemError {
   readonly status = 503;

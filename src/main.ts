@@ -97,8 +97,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`instance-manager: invalid configuration: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
+      // Found after start-up began (--redis-server): the port and a Redis client are open.
+      process.exit(2);
     }
     process.stderr.write(`instance-manager: ${err instanceof Error ? err.stack : String(err)}\n`);
     // Timers and sockets opened before the failure would keep a half-started manager alive.

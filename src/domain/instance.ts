@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
+import { readServer, requireFeature, type Feature } from '../redis/capabilities.js';
 import { TokenStore } from '../auth/token.js';
 import { tokenFamilies } from '../auth/token-metrics.js';
 import { Metrics } from './metrics/metrics.js';
@@ -193,6 +194,11 @@ export class Instance {
       now: new Date(),
     }));
     return { ...status, lastBackup: this.backups.last() };
+  }
+
+  /** 501 (RedisVersionError) when the Redis behind this node is too old for `feature`. */
+  async requireRedis(feature: Feature): Promise<void> {
+    requireFeature(await readServer(this.redis), feature);
   }
 
   /** Guards a write: refused once shutdown has begun. */

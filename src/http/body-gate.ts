@@ -10,7 +10,7 @@ import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { TokenStore } from '../auth/token.js';
 import { UnsupportedContentEncodingError, UnsupportedMediaTypeError } from '../errors.js';
 import { assertUtf8, readJsonBody, tooLarge } from './json-body.js';
-import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
+import { OPERATOR_SCHEME, isRead, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
 import { admitBody, declaredLength, hasBody } from './unread-body.js';
 
@@ -51,7 +51,7 @@ export function bodyGate(
       tokens.verify(req.get('authorization'));
       context.authenticated = true;
     }
-    if (req.method !== 'GET') assertAcceptingWrites();
+    if (!isRead(req.method)) assertAcceptingWrites();
     const accepted = Object.keys(
       operation.requestBody && 'content' in operation.requestBody ? operation.requestBody.content : {},
     );

@@ -1,7 +1,9 @@
 // The kubelet probes every pod every few seconds and Prometheus scrapes it: those requests
-// are plain reads (GET, no parameters, no body), with nothing for express to parse or for
-// openapi-backend to validate. They go straight to their handler; every other request,
-// and any plain read with a query string, takes the full express + openapi-backend route.
+// are plain reads (GET or HEAD, no declared parameters, no body), with nothing for express to
+// parse or for openapi-backend to validate. They go straight to their handler; every other
+// request takes the full express + openapi-backend route. A plain read declares no query
+// parameter, so whatever query string it carries (Prometheus `params:`, a cache-buster) is
+// ignored: it is cut off before the route lookup, which costs one indexOf.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contractOperations } from '../contract.js';
 import type { PlainRead } from './openapi.js';
@@ -16,8 +18,10 @@ export function createFastPath(reads: Partial<Record<string, PlainRead>>): FastP
     if (method === 'GET' && plain && read) routes.set(path, { operationId, read });
   }
   return (req, res) => {
-    if (req.method !== 'GET' || req.url === undefined) return undefined;
-    const route = routes.get(req.url);
+    // HEAD is the same read: Node sends its status and headers and drops the body.
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.url === undefined) return undefined;
+    const query = req.url.indexOf('?');
+    const route = routes.get(query === -1 ? req.url : req.url.slice(0, query));
     if (!route) return undefined;
     contextOf(res).operationId = route.operationId;
     return route.read(req, res);

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorObject } from 'ajv';
 import { OpenAPIBackend, type Context, type Document, type Request as BackendRequest } from 'openapi-backend';
-import { contract } from '../contract.js';
+import { contract, contractOperations } from '../contract.js';
 import { contextOf } from './request-context.js';
 import {
   MethodNotAllowedError,
@@ -36,12 +36,38 @@ export function asOperationHandler(read: PlainRead): OperationHandler {
   return (_c, req, res) => read(req, res);
 }
 
+/** GET, and HEAD: answered as the GET on the same path, without the body (RFC 9110 §9.3.2). */
+export function isRead(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+/** Each GET operation's path pattern and the query parameters it declares. */
+const readQueries = contractOperations
+  .filter((op) => op.method === 'GET')
+  .map((op) => ({
+    pattern: new RegExp('^' + op.path.replace(/\{[^}]+\}/g, '[^/]+') + '$'),
+    declared: new Set(op.query),
+  }));
+
+/**
+ * A read keeps only the query parameters its operation declares: an unknown one (a Prometheus
+ * `params:` block, a cache-buster) is ignored, never a 400. Writes keep theirs, and an unknown
+ * parameter there is refused (400) by validation.
+ */
+function declaredQuery(path: string, query: Record<string, unknown>): BackendRequest['query'] {
+  const declared = readQueries.find((r) => r.pattern.test(path))?.declared;
+  const kept: Record<string, unknown> = {};
+  if (declared) for (const [name, value] of Object.entries(query)) if (declared.has(name)) kept[name] = value;
+  return kept as BackendRequest['query'];
+}
+
 export function toBackendRequest(req: Request): BackendRequest {
+  const read = isRead(req.method);
   return {
-    method: req.method,
+    method: read ? 'GET' : req.method,
     path: req.path,
     headers: req.headers as BackendRequest['headers'],
-    query: req.query as BackendRequest['query'],
+    query: read ? declaredQuery(req.path, req.query) : (req.query as BackendRequest['query']),
     body: req.body as unknown,
   };
 }
@@ -59,9 +85,10 @@ function fieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
 
 /** The methods the contract allows on a path, for the Allow header of a 405. */
 function allowedMethods(api: OpenAPIBackend, path: string): string[] {
-  return ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'].filter((method) =>
+  const allowed = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'].filter((method) =>
     api.matchOperation({ method, path, headers: {} }),
   );
+  return allowed.includes('GET') ? ['GET', 'HEAD', ...allowed.slice(1)] : allowed;
 }
 
 /**

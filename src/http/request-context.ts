@@ -46,7 +46,7 @@ export function beginRequest(
     const line = {
       requestId,
       method: req.method,
-      // The path only: query strings are not part of this API.
+      // The path only: reads ignore query strings, and a write with one is refused anyway.
       path: (req.url ?? '').split('?', 1)[0],
       operation: context.operationId,
       status: res.statusCode,

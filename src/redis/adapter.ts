@@ -43,6 +43,27 @@ export function endpointFromUrl(url: string, password: string | undefined): Redi
   };
 }
 
+/**
+ * What `INFO` is asked for: one section, `default` (server, clients, memory, persistence,
+ * stats, replication, cpu, keyspace…) or `all`. Multi-section `INFO a b c` exists only from
+ * Redis 7.0 (older servers answer "ERR syntax error"), and `INFO everything` is empty on 5.0;
+ * what each form costs Redis is in bench/info-cost.ts.
+ */
+export type InfoSection =
+  | 'default'
+  | 'all'
+  | 'server'
+  | 'clients'
+  | 'memory'
+  | 'persistence'
+  | 'stats'
+  | 'replication'
+  | 'cpu'
+  | 'commandstats'
+  | 'errorstats'
+  | 'latencystats'
+  | 'keyspace';
+
 export class RedisAdapter {
   private readonly client: Redis;
 
@@ -58,6 +79,9 @@ export class RedisAdapter {
       password: endpoint.password,
       tls: endpoint.tls ? {} : undefined,
       connectionName,
+      // CLIENT SETINFO is Redis 7.2+: older servers would count two errors per connection.
+      // The connection name already says who we are.
+      disableClientInfo: true,
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
       // Fail fast while disconnected instead of queueing: probes must answer now.
@@ -92,7 +116,8 @@ export class RedisAdapter {
     }
   }
 
-  async info(section = 'default'): Promise<string> {
+  /** One INFO call in a form every supported Redis accepts (see InfoSection). */
+  async info(section: InfoSection = 'default'): Promise<string> {
     const reply = await this.command('INFO', section);
     return String(reply);
   }

@@ -12,10 +12,11 @@ function base(target: Target): string | Server {
 
 export function api(target: Target) {
   const agent = request(base(target));
-  const checked = (method: 'get' | 'post' | 'put' | 'delete' | 'patch', path: string) =>
+  const checked = (method: 'get' | 'head' | 'post' | 'put' | 'delete' | 'patch', path: string) =>
     agent[method](path).expect((res) => assertMatchesContract(method, path, res));
   return {
     get: (path: string) => checked('get', path),
+    head: (path: string) => checked('head', path),
     post: (path: string) => checked('post', path),
     put: (path: string) => checked('put', path),
     delete: (path: string) => checked('delete', path),

@@ -1,6 +1,7 @@
 // Every response a test receives is checked against openapi.yaml: its status must be
-// declared for the operation (or be one the server may answer anywhere: 404, 405, 500), its
-// media type must be the declared one, and its body must match the declared schema.
+// declared for the operation (a path or method with no operation may only be 404 or 405),
+// its media type must be the declared one, and its body must match the declared schema.
+// HEAD is checked as the GET of the same path, without a body.
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -28,8 +29,8 @@ const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false 
 addFormats(ajv);
 ajv.addSchema(document, 'openapi');
 
-/** Statuses any route may answer without declaring them: routing failures and crashes. */
-const UNIVERSAL_PROBLEMS = new Set(['404', '405', '500']);
+/** What a request with no operation in the contract may get: no such path, or no such method. */
+const UNROUTED_STATUSES = new Set(['404', '405']);
 
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -51,28 +52,25 @@ function validatorFor(pointer: string) {
   return validators.get(pointer)!;
 }
 
-/** Asserts that `res` is a response the contract allows for `method path`. */
-export function assertMatchesContract(method: string, path: string, res: Response): void {
-  const status = String(res.status);
-  const contentType = String(res.headers['content-type'] ?? '')
-    .split(';')[0]
-    .trim();
+/** The operation a request is routed to; HEAD is the GET of the same path. */
+function operationFor(
+  method: string,
+  path: string,
+): { template: string; method: string; operation: OperationObject } | undefined {
   const template = templateFor(path);
-  const operation = template ? paths[template][method.toLowerCase()] : undefined;
-  const where = `${method.toUpperCase()} ${path} → ${status}`;
+  const routed = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
+  const operation = template ? paths[template][routed] : undefined;
+  return operation ? { template: template!, method: routed, operation } : undefined;
+}
 
-  if (!operation || !(status in operation.responses)) {
-    assert.ok(
-      UNIVERSAL_PROBLEMS.has(status) || (!operation && status === '404'),
-      `${where}: status not declared in openapi.yaml (body: ${res.text?.slice(0, 300)})`,
-    );
-    assert.equal(contentType, 'application/problem+json', `${where}: undeclared statuses must be problem+json`);
-    assertValid('/components/schemas/Problem', res.body, where);
-    return;
-  }
-
-  let response = operation.responses[status];
-  let pointer = `/paths/${escapePointer(template!)}/${method.toLowerCase()}/responses/${status}`;
+/** The declared response for `status` (its $ref followed) and its JSON pointer. */
+function declaredResponse(
+  routed: { template: string; method: string; operation: OperationObject },
+  status: string,
+): { response: ResponseObject; pointer: string } | undefined {
+  let response = routed.operation.responses[status];
+  if (!response) return undefined;
+  let pointer = `/paths/${escapePointer(routed.template)}/${routed.method}/responses/${status}`;
   if (response.$ref) {
     pointer = response.$ref.slice(1);
     response = pointer
@@ -83,15 +81,62 @@ export function assertMatchesContract(method: string, path: string, res: Respons
         document as unknown as Record<string, unknown>,
       );
   }
+  return { response, pointer };
+}
+
+const mediaType = (contentType: string | undefined) => (contentType ?? '').split(';')[0].trim();
+
+/**
+ * Why a response with this status and media type is not one the contract declares for
+ * `method path`, or undefined when it is. Statuses and media types only: what can be judged
+ * of any response seen anywhere in the suite (test/support/contract-recorder.ts).
+ */
+export function undeclaredReason(
+  method: string,
+  path: string,
+  status: number,
+  contentType?: string,
+): string | undefined {
+  const routed = operationFor(method, path);
+  const code = String(status);
+  if (!routed) {
+    return UNROUTED_STATUSES.has(code) ? undefined : `no operation in openapi.yaml, and ${code} is not 404 or 405`;
+  }
+  const declared = declaredResponse(routed, code);
+  if (!declared) return `status ${code} is not declared for ${routed.operation.operationId}`;
+  const media = Object.keys(declared.response.content ?? {});
+  const type = mediaType(contentType);
+  // HEAD carries the GET's Content-Type too (only the body is left out). Node's own 408 (its
+  // request timeout) has no body at all; the contract describes it with the problem document
+  // the manager's own 408 carries.
+  if (code === '408' && type === '') return undefined;
+  if (media.length > 0 && !media.includes(type))
+    return `content-type ${type || '(none)'} is not one of ${media.join(', ')}`;
+  return undefined;
+}
+
+/** Asserts that `res` is a response the contract allows for `method path`. */
+export function assertMatchesContract(method: string, path: string, res: Response): void {
+  const status = String(res.status);
+  const contentType = mediaType(String(res.headers['content-type'] ?? ''));
+  const where = `${method.toUpperCase()} ${path} → ${status}`;
+  const reason = undeclaredReason(method, path, res.status, contentType);
+  assert.equal(reason, undefined, `${where}: ${reason} (body: ${res.text?.slice(0, 300)})`);
+  const routed = operationFor(method, path);
+  if (method.toLowerCase() === 'head') {
+    assert.equal(res.text ?? '', '', `${where}: a HEAD response has no body`);
+    return;
+  }
+  if (!routed) {
+    assert.equal(contentType, 'application/problem+json', `${where}: an unrouted request gets problem+json`);
+    assertValid('/components/schemas/Problem', res.body, where);
+    return;
+  }
+  const { response, pointer } = declaredResponse(routed, status)!;
   for (const [name, header] of Object.entries(response.headers ?? {})) {
     if (header.required) assert.ok(res.headers[name.toLowerCase()], `${where}: missing required header ${name}`);
   }
-  const declared = Object.keys(response.content ?? {});
-  if (declared.length === 0) return;
-  assert.ok(
-    declared.includes(contentType),
-    `${where}: content-type ${contentType} is not one of ${declared.join(', ')}`,
-  );
+  if (Object.keys(response.content ?? {}).length === 0) return;
   const body = contentType.startsWith('text/') || contentType === 'application/openmetrics-text' ? res.text : res.body;
   assertValid(`${pointer}/content/${escapePointer(contentType)}/schema`, body, where);
 }

@@ -28,17 +28,24 @@ export function redisClient(port: number, options: { password?: string } = {}): 
     password: options.password,
     lazyConnect: false,
     maxRetriesPerRequest: 1,
+    // CLIENT SETINFO is Redis 7.2+: on older servers it would count as error replies, which
+    // the version matrix checks the manager never causes.
+    disableClientInfo: true,
   });
   client.on('error', () => {});
   clients.push(client);
   return client;
 }
 
-export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
+/** A redis-server (or `binary`, e.g. one of ../shared/redis-versions) on a free port; `dir` to reuse data. */
+export async function startRedis(
+  extraArgs: string[] = [],
+  options: { binary?: string; dir?: string } = {},
+): Promise<TestRedis> {
   const port = await freePort();
-  const dir = await tempDir('im-redis-');
+  const dir = options.dir ?? (await tempDir('im-redis-'));
   const child = spawn(
-    'redis-server',
+    options.binary ?? 'redis-server',
     ['--port', String(port), '--dir', dir, '--save', '', '--pidfile', join(dir, 'redis.pid'), ...extraArgs],
     {
       stdio: 'ignore',

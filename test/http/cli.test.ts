@@ -1,10 +1,11 @@
 // The command line of the bundle as deployed: --version, and configuration errors that name
-// the bad value before anything starts.
+// the bad value before anything starts (a --redis-server that is not a supported Redis too).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
@@ -40,6 +41,43 @@ describe('command line (dist/instance-manager.mjs)', function () {
       );
     });
   }
+
+  describe('--redis-server that cannot be run: exit 2 before anything starts, naming it', () => {
+    const cases: [string, (dir: string) => Promise<string>, RegExp][] = [
+      ['missing', async (dir) => join(dir, 'redis-server'), /was not found or is not executable/],
+      ['not Redis (/bin/true)', async () => '/bin/true', /--version did not name a Redis or Valkey version/],
+      [
+        'older than 5.0 (what redis-server 4.0.14 prints for --version)',
+        async (dir) => {
+          const binary = join(dir, 'redis-server');
+          await writeFile(
+            binary,
+            '#!/bin/sh\necho "Redis server v=4.0.14 sha=00000000:0 malloc=jemalloc-4.0.3 bits=64 build=1"\n',
+            { mode: 0o755 },
+          );
+          return binary;
+        },
+        /is Redis 4\.0\.14; the oldest version this manager supports is Redis 5\.0/,
+      ],
+    ];
+    for (const [what, binaryIn, message] of cases) {
+      it(what, async () => {
+        const dir = await tempDir('im-cli-');
+        const binary = await binaryIn(dir);
+        const args = ['run', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--redis-port', '1'];
+        await assert.rejects(
+          run(process.execPath, [bundle, ...args, '--redis-server', binary]),
+          (err: { code: number; stderr: string }) => {
+            assert.equal(err.code, 2, err.stderr);
+            assert.match(err.stderr, /invalid configuration: --redis-server: /);
+            assert.match(err.stderr, message);
+            assert.ok(err.stderr.includes(binary), 'names the binary');
+            return true;
+          },
+        );
+      });
+    }
+  });
 
   it('exits 2 with usage on an unknown command', async () => {
     await assert.rejects(

@@ -24,7 +24,13 @@ export class WriteLoad {
   private client(port: number): Redis {
     let c = this.clients.get(port);
     if (!c) {
-      c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+      c = new Redis({
+        host: '127.0.0.1',
+        port,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+        disableClientInfo: true,
+      });
       c.on('error', () => {});
       this.clients.set(port, c);
     }
@@ -75,7 +81,7 @@ export class WriteLoad {
 
   /** The acknowledged keys missing on the Redis at `port`. */
   async missingOn(port: number): Promise<string[]> {
-    const c = new Redis({ host: '127.0.0.1', port });
+    const c = new Redis({ host: '127.0.0.1', port, disableClientInfo: true });
     try {
       const missing: string[] = [];
       for (let i = 0; i < this.acknowledged.length; i += 1000) {

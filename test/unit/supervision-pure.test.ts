@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_BACKOFF, nextAttempt, restartDelay } from '../../src/domain/supervision/backoff.js';
 import { stateFromStat } from '../../src/domain/supervision/proc.js';
 import { quote, renderRedisConf, renderSecretsConf } from '../../src/domain/supervision/redis-conf.js';
+import { serverFromVersionOutput, type RedisServer } from '../../src/redis/capabilities.js';
 
 describe('process state from /proc/<pid>/stat', () => {
   const cases: [string, string, ReturnType<typeof stateFromStat>][] = [
@@ -30,8 +31,21 @@ describe('restart backoff', () => {
   });
 });
 
+/** What `--version` printed for each server of the version matrix (and Debian's 7.0.15). */
+const VERSION_OUTPUTS = {
+  '5.0.14': 'Redis server v=5.0.14 sha=00000000:0 malloc=libc bits=64 build=1266af480b6a18ca',
+  '6.0.20': 'Redis server v=6.0.20 sha=00000000:0 malloc=libc bits=64 build=57b7452c9305fc8a',
+  '6.2.16': 'Redis server v=6.2.16 sha=00000000:0 malloc=libc bits=64 build=cc49d11774f2907b',
+  '7.0.15': 'Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=ae4d7c971a948f0',
+  '7.2.6': 'Redis server v=7.2.6 sha=00000000:0 malloc=libc bits=64 build=fa795486fa9cb90c',
+  '7.4.1': 'Redis server v=7.4.1 sha=00000000:1 malloc=libc bits=64 build=b04d10b90d617f43',
+  'valkey 8.0.1': 'Valkey server v=8.0.1 sha=00000000:1 malloc=libc bits=64 build=99f335d3dac20ef9',
+};
+const serverOf = (label: keyof typeof VERSION_OUTPUTS): RedisServer => serverFromVersionOutput(VERSION_OUTPUTS[label])!;
+
 describe('redis.conf rendering', () => {
   const base = {
+    server: serverOf('7.0.15'),
     port: 7000,
     dataDir: '/data',
     pidFile: '/data/redis.pid',
@@ -66,5 +80,35 @@ describe('redis.conf rendering', () => {
   it('quotes values so spaces and quotes cannot inject directives', () => {
     assert.equal(quote('a b"\\\nc'), '"a b\\"\\\\\\nc"');
     assert.equal(renderSecretsConf('p"w'), 'requirepass "p\\"w"\nmasterauth "p\\"w"\n');
+  });
+
+  describe('per server version: only directives that version reads', () => {
+    // `bind * -::*` (optional IPv6) is 6.2+; 5.0 and 6.0 refuse to start on it, and with no
+    // bind line they listen on IPv4 and IPv6 where available: the same addresses.
+    const table: [keyof typeof VERSION_OUTPUTS, string | null][] = [
+      ['5.0.14', null],
+      ['6.0.20', null],
+      ['6.2.16', 'bind * -::*'],
+      ['7.0.15', 'bind * -::*'],
+      ['7.2.6', 'bind * -::*'],
+      ['7.4.1', 'bind * -::*'],
+      ['valkey 8.0.1', 'bind * -::*'],
+    ];
+    for (const [label, bind] of table) {
+      it(`${label}: ${bind ?? 'no bind line'}, the rest unchanged`, () => {
+        const conf = renderRedisConf({ ...base, server: serverOf(label), replicaOf: { host: '10.0.0.1', port: 6379 } });
+        const binds = conf.split('\n').filter((l) => l.startsWith('bind'));
+        assert.deepEqual(binds, bind === null ? [] : [bind]);
+        const withoutBind = (text: string) =>
+          text
+            .split('\n')
+            .filter((l) => !l.startsWith('bind'))
+            .join('\n');
+        const newest = renderRedisConf({ ...base, replicaOf: { host: '10.0.0.1', port: 6379 } });
+        assert.equal(withoutBind(conf), withoutBind(newest));
+        assert.match(conf, /^replicaof 10\.0\.0\.1 6379$/m);
+        assert.match(conf, /^replica-read-only yes$/m);
+      });
+    }
   });
 });

@@ -59,8 +59,9 @@ export type paths = {
         /**
          * Prometheus metrics
          * @description Prometheus text exposition (OpenMetrics when the `Accept` header asks for
-         *     `application/openmetrics-text`), built from one `INFO all` per scrape. Always 200, with
-         *     `redis_up 0` when Redis cannot answer.
+         *     `application/openmetrics-text`), built from one `INFO all` per scrape (a form every
+         *     Redis version accepts). 200 whatever Redis does, with `redis_up 0` when it cannot
+         *     answer. Query parameters are ignored, so a scrape config's `params:` is harmless.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -119,6 +120,8 @@ export type paths = {
          *     - with `--primary-lease-seconds`, it renews the primary lease: a promote of the current
          *       topology (same epoch, already primary) is the renewal the operator sends within
          *       every lease period (client: `renewLease()`).
+         *
+         *     Needs Redis ≥ 5.0 (`REPLICAOF`); older servers answer 501.
          */
         post: operations["promote"];
         delete?: never;
@@ -148,6 +151,7 @@ export type paths = {
          *     exist is accepted (Redis keeps trying it; the link stays down).
          *     Already a replica of that primary: 200 with `changed: false`. Same fencing and
          *     single-change rules as promote; the primary is persisted before Redis is changed.
+         *     Needs Redis ≥ 5.0 (`REPLICAOF`); older servers answer 501.
          */
         post: operations["demote"];
         delete?: never;
@@ -173,9 +177,16 @@ export type paths = {
          *     epoch older than the highest accepted. The pause lifts by itself after `timeoutMs`; it is
          *     recorded in the state file, so `/v1/status` reports it truthfully across a restart or an
          *     upgrade of the manager.
+         *     Needs Redis ≥ 6.2 (`CLIENT PAUSE … WRITE`): older servers answer 501 with the problem
+         *     type `…/problems/redis-version`, and nothing is paused. The client's `switchover()`
+         *     starts with a fence, so it needs Redis ≥ 6.2 too.
          */
         post: operations["fence"];
-        /** Lift a write pause (CLIENT UNPAUSE) */
+        /**
+         * Lift a write pause (CLIENT UNPAUSE)
+         * @description Lifts a pause at once; never waits for a change in progress. Needs Redis ≥ 6.2
+         *     (`CLIENT UNPAUSE`); older servers answer 501.
+         */
         delete: operations["unfence"];
         options?: never;
         head?: never;
@@ -197,6 +208,8 @@ export type paths = {
          *     `upload` defaults to true when object storage is configured (`--s3-bucket`); asking for
          *     an upload with no storage configured is 400. A `BGSAVE` already running in Redis is
          *     waited for and used; one that Redis schedules behind an AOF rewrite is waited for too.
+         *     AOF backups (`type: aof`) archive the multi-part AOF directory, which needs Redis ≥ 7.0;
+         *     older servers answer 501 (RDB backups work on every supported version).
          */
         post: operations["startBackup"];
         delete?: never;
@@ -657,7 +670,12 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description the body stopped arriving; nothing changed, and the connection is closed */
+        /**
+         * @description the body stopped arriving and nothing changed; the connection is closed. An upload that
+         *     sends nothing for `--update-stall-timeout-seconds` gets this problem document; a body
+         *     that has not arrived in full within 120 s (Node's request timeout) gets Node's own 408,
+         *     without a body.
+         */
         RequestTimeout: {
             headers: {
                 [name: string]: unknown;
@@ -702,8 +720,33 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description the operation is in the contract but not available in this build */
+        /**
+         * @description the operation cannot work on this node: it is not available in this build
+         *     (`…/problems/not-implemented`), or the Redis this node runs is too old for it
+         *     (`…/problems/redis-version`; the detail names the version needed and the one running).
+         *     Nothing changed; retrying does not help until the build or Redis is upgraded.
+         */
         NotImplemented: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://redis-instance-manager.dev/problems/redis-version",
+                 *       "title": "Not supported by this Redis version",
+                 *       "status": 501,
+                 *       "detail": "fencing (fence, unfence, and so the client's switchover()) needs Redis ≥ 6.2 (CLIENT PAUSE … WRITE and CLIENT UNPAUSE); this node runs Redis 6.0.20"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description the manager failed to handle the request (a bug); its log has the details under the
+         *     request id in `instance`
+         */
+        InternalError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -711,7 +754,21 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Redis cannot answer now, the manager is shutting down, or a name could not be resolved in time */
+        /**
+         * @description the manager is starting and could not take the request (it failed to start, or more
+         *     than 1024 requests arrived while it started); `Retry-After` says when to try again
+         */
+        Starting: {
+            headers: {
+                /** @description seconds to wait before trying again */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Redis cannot answer now, the manager is starting or shutting down, or a name could not be resolved in time */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -760,7 +817,11 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description redis-server is not running */
+            500: components["responses"]["InternalError"];
+            /**
+             * @description redis-server is not running (`application/json`), or the manager itself is still
+             *     starting and could not take the request (`application/problem+json`, see `Starting`)
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -774,6 +835,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Health"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -802,7 +864,11 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description not ready; `reasons` says why */
+            500: components["responses"]["InternalError"];
+            /**
+             * @description not ready; `reasons` says why (`application/json`), or the manager itself is still
+             *     starting and could not take the request (`application/problem+json`, see `Starting`)
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -817,6 +883,7 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -845,6 +912,8 @@ export interface operations {
                     "application/openmetrics-text": string;
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Starting"];
         };
     };
     getStatus: {
@@ -865,6 +934,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -899,9 +969,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -937,9 +1009,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -974,9 +1048,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -999,7 +1075,9 @@ export interface operations {
                     "application/json": components["schemas"]["Fence"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -1036,9 +1114,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };
@@ -1062,7 +1142,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Starting"];
         };
     };
     getBackup: {
@@ -1089,7 +1171,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
+            503: components["responses"]["Starting"];
         };
     };
     update: {
@@ -1136,6 +1220,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
         };

@@ -139,14 +139,15 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     );
   };
 
-  // 1. Fence. A refused fence (a problem answer below 500) paused nothing; after any other
-  //    failure (timeout, lost connection) writes may be paused: lift them to be sure.
+  // 1. Fence. A refused fence (a problem answer below 500, or 501: this node cannot fence,
+  //    its Redis is older than 6.2) paused nothing; after any other failure (timeout, lost
+  //    connection) writes may be paused: lift them to be sure.
   fenceStarted = performance.now();
   let fence;
   try {
     fence = await step('fence', from, () => from.client.fence({ body: { epoch, timeoutMs: fenceTimeoutMs } }));
   } catch (err) {
-    if (!(err instanceof ProblemError && err.status < 500)) {
+    if (!(err instanceof ProblemError && (err.status < 500 || err.status === 501))) {
       await unfence('rollback-unfence');
       report.rolledBack = true;
     }

@@ -19,7 +19,7 @@ export interface ScrapeOutcome {
 }
 
 export interface InfoSource {
-  info(section: string): Promise<string>;
+  info(section: 'all'): Promise<string>;
 }
 
 export class RedisScraper {

@@ -13,6 +13,7 @@ import type { Schemas } from '../../contract.js';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import { Mutex } from '../mutex.js';
+import { explainRefusal } from '../../redis/capabilities.js';
 import type { OperationGuard } from '../operation-guard.js';
 import type { HeldReason, PersistedState, PrimaryAddress, StateChange, StateStore } from '../state/state-file.js';
 import { isValidHost, isValidPort } from './address.js';
@@ -169,7 +170,9 @@ export class Replication {
       const before = await readRole(this.redis);
       if (before.role !== 'primary') throw new ConflictError('only a primary can be fenced; this node is a replica');
       return this.serial.run(async () => {
-        await this.redis.command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE');
+        await this.redis
+          .command('CLIENT', 'PAUSE', request.timeoutMs, 'WRITE')
+          .catch(explainRefusal(this.redis, 'fence'));
         const until = new Date(Date.now() + request.timeoutMs).toISOString();
         // Read after the pause: no write runs from here on, so this offset is final. If it
         // cannot be read, or the fence cannot be recorded, the caller gets no offset to
@@ -192,7 +195,7 @@ export class Replication {
 
   /** Lifts a pause. Never waits for the lock: it must work while anything else runs. */
   async unfence(): Promise<Fence> {
-    await this.redis.command('CLIENT', 'UNPAUSE');
+    await this.redis.command('CLIENT', 'UNPAUSE').catch(explainRefusal(this.redis, 'fence'));
     await this.state.update({ fence: null });
     const view = await readRole(this.redis);
     this.options.log.info({ offset: view.offset }, 'writes unfenced');
@@ -343,7 +346,7 @@ export class Replication {
       const previous = { ...this.state.current };
       await this.state.update({ ...this.intent(wanted, epoch, true), ...extra });
       try {
-        await this.redis.command(...command);
+        await this.redis.command(...command).catch(explainRefusal(this.redis, 'replication'));
       } catch (err) {
         await this.undoUnlessApplied(previous, wanted);
         throw err;

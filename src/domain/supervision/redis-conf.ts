@@ -1,7 +1,11 @@
 // Rendering of the redis.conf the manager writes into the data directory. Pure: the
-// supervisor decides what goes in, this decides how it is written.
+// supervisor decides what goes in, this decides how it is written, for the version of the
+// server that will read it (a directive an older server does not know stops it at start).
+import { supports, type RedisServer } from '../../redis/capabilities.js';
 
 export interface RedisConfInput {
+  /** The server that reads the file (from `redis-server --version`). */
+  server: RedisServer;
   port: number;
   dataDir: string;
   pidFile: string;
@@ -23,9 +27,11 @@ export function renderRedisConf(input: RedisConfInput): string {
     '# Written by instance-manager at every start of redis-server; edits here are lost.',
     '# Put your own settings in the file given to --redis-config.',
     `port ${input.port}`,
-    // Replicas and clients reach Redis through the pod IP. Without a password, Redis's own
+    // Replicas and clients reach Redis through the pod IP, on IPv4 and, where the host has
+    // it, IPv6. Before 6.2 there is no optional address (`-::*` fails the start); with no
+    // bind line those versions listen on the same addresses. Without a password, Redis's own
     // protected mode still refuses non-loopback clients.
-    'bind * -::*',
+    ...(supports(input.server, 'dualStackBind') ? ['bind * -::*'] : []),
     'daemonize no',
     'supervised no',
     `dir ${quote(input.dataDir)}`,

@@ -10,6 +10,8 @@ import type { RedisAdapter } from '../../redis/adapter.js';
 import { DEFAULT_BACKOFF, nextAttempt, restartDelay, type BackoffPolicy } from './backoff.js';
 import { isAlive, runningRedisPid } from './proc.js';
 import { renderRedisConf, renderSecretsConf } from './redis-conf.js';
+import { identifyServer } from './server-binary.js';
+import { describeServer } from '../../redis/capabilities.js';
 import type { PrimaryAddress } from '../state/state-file.js';
 
 /** How often the process table is read: exits are noticed within this (< 1 s). */
@@ -91,8 +93,10 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     return runningRedisPid(this.pidFile, this.options.dataDir);
   }
 
-  private async writeConfig(kind: 'start' | 'restart'): Promise<string> {
+  private async writeConfig(kind: 'start' | 'restart'): Promise<{ confFile: string; server: string }> {
     const { dataDir, password } = this.options;
+    // Directives differ by version; a binary too old or that cannot run stops here, named.
+    const server = await identifyServer(this.options.binary);
     let secretsFile: string | null = null;
     if (password !== undefined) {
       secretsFile = join(dataDir, SECRETS_CONF_NAME);
@@ -101,6 +105,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     }
     const confFile = join(dataDir, REDIS_CONF_NAME);
     const conf = renderRedisConf({
+      server,
       port: this.options.port,
       dataDir,
       pidFile: this.pidFile,
@@ -109,7 +114,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
       userConfig: this.options.userConfig ?? null,
     });
     await writeFile(confFile, conf, { mode: 0o600 });
-    return confFile;
+    return { confFile, server: describeServer(server) };
   }
 
   /**
@@ -130,7 +135,7 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async spawnRedisOnce(kind: 'start' | 'restart'): Promise<void> {
-    const confFile = await this.writeConfig(kind);
+    const { confFile, server } = await this.writeConfig(kind);
     const redirect = this.options.stdio === 'inherit' ? '>&3 2>&3' : '>/dev/null 2>&1';
     const script = `umask 077; "$0" "$1" </dev/null ${redirect} 3>&- & echo $!`;
     const shell = spawn('/bin/sh', ['-c', script, this.options.binary, confFile], {
@@ -148,13 +153,13 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     if (code !== 0 || !Number.isInteger(pid) || pid <= 0) {
       throw new Error(`could not start ${this.options.binary} (shell exited ${code})`);
     }
-    this.track(pid, false);
+    this.track(pid, false, server);
   }
 
-  private track(pid: number, adopted: boolean): void {
+  private track(pid: number, adopted: boolean, server?: string): void {
     this.currentPid = pid;
     this.startedAt = Date.now();
-    this.log.info({ pid, adopted }, adopted ? 'adopted running redis-server' : 'started redis-server');
+    this.log.info({ pid, adopted, server }, adopted ? 'adopted running redis-server' : 'started redis-server');
     this.emit('started', pid, adopted);
   }
 

@@ -10,7 +10,9 @@ type BackupOperation = 'startBackup' | 'listBackups' | 'getBackup';
 export function backupHandlers(instance: Instance): Record<BackupOperation, OperationHandler> {
   return {
     async startBackup(c, _req, res) {
-      const backup = instance.backups.start((c.request.requestBody ?? {}) as BackupRequest);
+      const request = (c.request.requestBody ?? {}) as BackupRequest;
+      if (request.type === 'aof') await instance.requireRedis('aofBackup');
+      const backup = instance.backups.start(request);
       res.location(`/v1/backups/${backup.id}`);
       reply(res, 'startBackup', 202, backup);
     },
