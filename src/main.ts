@@ -15,6 +15,7 @@ const USAGE = `usage:
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
       [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
+      [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE [--tls-client-name NAME]]]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
       exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
   instance-manager --version
@@ -32,9 +33,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const config = buildConfig(parseArgs(rest, process.env));
+    // The TLS files are checked before anything starts: a bad pair is a configuration error.
+    const tls = config.tls && (await import('./http/tls.js')).TlsTransport.load(config.tls);
     // Bind the port first: connections made while the rest loads wait instead of failing.
     const { listenEarly } = await import('./http/early-server.js');
-    const early = await listenEarly(config.listen);
+    const early = await listenEarly(config.listen, tls);
     const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
     await run(config, createLogger(config.logLevel), early);
     return -1; // keep running

@@ -7,6 +7,7 @@ import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
 import { createRequestListener } from './http/app.js';
 import { listenEarly, type EarlyServer } from './http/early-server.js';
+import { TlsTransport } from './http/tls.js';
 
 export interface RunningManager {
   instance: Instance;
@@ -21,12 +22,13 @@ export interface RunningManager {
  * see early-server.ts), or on a server bound here.
  */
 export async function startManager(config: Config, log: Logger, early?: EarlyServer): Promise<RunningManager> {
-  early ??= await listenEarly(config.listen);
-  const { server, port } = early;
-  log.info({ listen: `${config.listen.host}:${port}` }, 'listening');
+  early ??= await listenEarly(config.listen, config.tls && TlsTransport.load(config.tls));
+  const { server, port, tls } = early;
+  log.info({ listen: `${config.listen.host}:${port}`, scheme: tls ? 'https' : 'http' }, 'listening');
+  tls?.watch(log.child({ module: 'tls' }));
   let instance: Instance;
   try {
-    instance = await Instance.open(config, log);
+    instance = await Instance.open(config, log, tls);
     instance.updater.serveOn(server);
     early.attach(await createRequestListener(instance));
   } catch (err) {

@@ -4,11 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { Status } from '../contract.js';
+import type { Schemas, Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { TokenStore } from '../auth/token.js';
 import { Metrics } from './metrics/metrics.js';
+import type { Family } from './metrics/exposition.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
@@ -21,6 +22,19 @@ import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
 import { OperationGuard } from './operation-guard.js';
 import { Updater } from './upgrade/updater.js';
+
+/** How the API is served, as status and metrics report it (src/http/tls.ts when HTTPS). */
+export interface ServingReport {
+  status(): Schemas['ManagerTls'];
+  families(): Family[];
+}
+
+const PLAIN_HTTP: Schemas['ManagerTls'] = {
+  enabled: false,
+  clientCertificates: false,
+  certificate: null,
+  reloadError: null,
+};
 
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
@@ -43,10 +57,14 @@ export class Instance {
     readonly metrics: Metrics,
     /** Promote, demote, fence: one change at a time, fenced by epoch (src/domain/replication). */
     readonly replication: Replication,
+    private readonly serving: ServingReport | undefined,
   ) {}
 
-  /** Reads the state file, then adopts or starts redis-server (unless attached). */
-  static async open(config: Config, log: Logger): Promise<Instance> {
+  /**
+   * Reads the state file, then adopts or starts redis-server (unless attached). `serving`
+   * reports the HTTPS certificate (absent for plain HTTP).
+   */
+  static async open(config: Config, log: Logger, serving?: ServingReport): Promise<Instance> {
     // Hashing the bundle (a few MiB) overlaps with starting or adopting redis-server.
     const identifying = identifyManager();
     identifying.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
@@ -87,7 +105,7 @@ export class Instance {
       endpoint,
       config.probeTimeoutMs,
       () => supervisor?.restarts ?? 0,
-      () => backupFamilies(backups.stats),
+      () => [...backupFamilies(backups.stats), ...(serving?.families() ?? [])],
     );
     const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({
@@ -116,6 +134,7 @@ export class Instance {
       backups,
       metrics,
       replication,
+      serving,
     );
     const { role, primary, epoch } = state.current;
     log.info(
@@ -151,6 +170,7 @@ export class Instance {
         sessionId: this.identity.sessionId,
         upgrading: this.updater.upgrading,
         mode: this.mode,
+        tls: this.serving?.status() ?? PLAIN_HTTP,
       },
       restarts: this.supervisor?.restarts ?? 0,
       desiredRole: this.state.current.role,

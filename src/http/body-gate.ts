@@ -5,13 +5,13 @@
 // upgrade) are left unread for their handler to stream.
 import express, { type RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
-import type { TokenStore } from '../auth/token.js';
+import type { Authenticate } from '../auth/operator-credentials.js';
 import { UnsupportedMediaTypeError } from '../errors.js';
-import { OPERATOR_SCHEME, toBackendRequest } from './openapi.js';
+import { OPERATOR_SCHEMES, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
 
-function requiresOperatorToken(operation: Operation): boolean {
-  return (operation.security ?? []).some((requirement) => OPERATOR_SCHEME in requirement);
+function requiresOperatorCredentials(operation: Operation): boolean {
+  return (operation.security ?? []).some((requirement) => OPERATOR_SCHEMES.some((scheme) => scheme in requirement));
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
@@ -21,7 +21,8 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
 }
 
 export interface GateOptions {
-  tokens: TokenStore;
+  /** The operator's credentials: token, client certificate or both (src/auth/operator-credentials.ts). */
+  authenticate: Authenticate;
   jsonLimitBytes: number;
   /** Throws UnavailableError once writes are no longer taken (SIGTERM). */
   assertAcceptingWrites: () => void;
@@ -29,7 +30,7 @@ export interface GateOptions {
 
 export function bodyGate(
   api: OpenAPIBackend,
-  { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
+  { authenticate, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
 ): RequestHandler {
   const parseJson = express.json({ limit: jsonLimitBytes, type: () => true, strict: false });
   return (req, res, next) => {
@@ -37,8 +38,8 @@ export function bodyGate(
     if (!operation) return next();
     const context = contextOf(res);
     context.operationId = operation.operationId;
-    if (requiresOperatorToken(operation)) {
-      tokens.verify(req.get('authorization'));
+    if (requiresOperatorCredentials(operation)) {
+      context.client = authenticate(req);
       context.authenticated = true;
     }
     if (req.method !== 'GET') assertAcceptingWrites();
