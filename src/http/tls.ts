@@ -252,6 +252,9 @@ export class TlsTransport {
       // verified certificate (src/auth/client-certificate.ts).
       requestCert: this.clientCertificates,
       rejectUnauthorized: false,
+      // A client that connects and never finishes the handshake is dropped as soon as one
+      // that never finishes its headers would be (early-server.ts: headersTimeout).
+      handshakeTimeout: 10_000,
     };
   }
 
