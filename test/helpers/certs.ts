@@ -22,6 +22,7 @@ export interface TestPki {
   dir: string;
   /** The CA that issues the server and client certificates (and the --tls-client-ca-file). */
   ca: string;
+  caKey: string;
   server: Pair;
   /** Another server certificate from the same CA: the rotation's new pair. */
   rotated: Pair;
@@ -84,6 +85,8 @@ async function makeCa(dir: string, name: string): Promise<{ cert: string; key: s
 interface IssueOptions {
   subject: string;
   ext: string;
+  /** EC P-256 (default) or RSA 2048 (cert-manager's default). */
+  keyType?: 'ec' | 'rsa';
   /** Validity in the past (openssl ca with explicit dates) instead of 3 days from now. */
   expired?: boolean;
 }
@@ -100,22 +103,9 @@ async function issue(
   const ext = join(dir, `${name}.ext`);
   const serial = serialHex();
   await writeFile(ext, options.ext);
+  const keyArgs = options.keyType === 'rsa' ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
   await openssl(
-    [
-      'req',
-      '-new',
-      '-nodes',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      options.subject,
-    ],
+    ['req', '-new', '-nodes', '-newkey', ...keyArgs, '-keyout', key, '-out', csr, '-subj', options.subject],
     dir,
   );
   if (!options.expired) {
@@ -220,6 +210,7 @@ async function makePki(): Promise<TestPki> {
   return {
     dir,
     ca: ca.cert,
+    caKey: ca.key,
     server: serverPair,
     rotated,
     expiredServer,
@@ -234,4 +225,10 @@ async function makePki(): Promise<TestPki> {
 export async function pemOf(pair: Pair): Promise<{ cert: Buffer; key: Buffer }> {
   const [cert, key] = await Promise.all([readFile(pair.cert), readFile(pair.key)]);
   return { cert, key };
+}
+
+/** Another server certificate for 127.0.0.1/localhost from the test CA, with an RSA or EC key. */
+export async function serverPair(name: string, keyType: 'ec' | 'rsa'): Promise<Pair> {
+  const pki = await testPki();
+  return issue(pki.dir, name, { cert: pki.ca, key: pki.caKey }, { subject: '/CN=localhost', ext: SERVER_EXT, keyType });
 }
