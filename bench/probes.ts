@@ -5,7 +5,7 @@
 // after 100k and 200k requests.
 //   make bench-probes        (or: tsx bench/probes.ts [seconds-per-run])
 import { join } from 'node:path';
-import { serverPair } from '../test/helpers/certs.js';
+import { serverPair, testPki } from '../test/helpers/certs.js';
 import { removeTempDirs } from '../test/helpers/tmp.js';
 import {
   bundle,
@@ -66,6 +66,7 @@ async function main() {
 
   await https(
     { url: manager.url, pid: manager.child.pid! },
+    { url: bare.url, pid: bare.child.pid! },
     healthBody,
     health.headers.get('content-type') ?? 'application/json',
   );
@@ -87,17 +88,28 @@ async function main() {
 }
 
 /**
- * /healthz over HTTPS against plain HTTP, with the server's CPU time per request (steadier
+ * /healthz over HTTPS against plain HTTP, and bare Node https against bare Node http (what
+ * TLS costs Node itself), with the server's CPU time per request (steadier
  * than wall-clock figures under other load). The machine is shared, so the targets of a row
  * group are measured in interleaved one-second rounds (plain, HTTPS, Node's floor, plain, …):
  * load that comes and goes falls on all of them alike. Certificates come from openssl: ECDSA
  * P-256 (what config/samples/certificates.yaml issues) and RSA 2048 (cert-manager's default)
  * for the new-connection rows, where the key type decides the handshake's cost.
  */
-async function https(plain: { url: string; pid: number }, body: string, contentType: string): Promise<void> {
+async function https(
+  plain: { url: string; pid: number },
+  barePlain: { url: string; pid: number },
+  body: string,
+  contentType: string,
+): Promise<void> {
   const [ec, rsa] = await Promise.all([serverPair('bench-ec', 'ec'), serverPair('bench-rsa', 'rsa')]);
   const tls = (pair: { cert: string; key: string }) => ['--tls-cert-file', pair.cert, '--tls-key-file', pair.key];
-  const [ecManager, rsaManager] = await Promise.all([startManagerBundle(tls(ec)), startManagerBundle(tls(rsa))]);
+  // The ECDSA manager also asks every handshake for a client certificate, as the samples run it.
+  const clientCa = ['--tls-client-ca-file', (await testPki()).ca];
+  const [ecManager, rsaManager] = await Promise.all([
+    startManagerBundle([...tls(ec), ...clientCa]),
+    startManagerBundle(tls(rsa)),
+  ]);
   // Node's own floor: a bare https server answering the same bytes with the same certificate.
   const barePort = await freePort();
   const bare = await startProcess(
@@ -115,6 +127,7 @@ async function https(plain: { url: string; pid: number }, body: string, contentT
   const plainTarget: Target = { name: 'plain HTTP', url: `${plain.url}/healthz`, pid: plain.pid };
   const secure = target('HTTPS ECDSA P-256', ecManager);
   const floor = target('bare Node https, ECDSA P-256', bare);
+  const plainFloor: Target = { name: 'bare Node http', url: `${barePlain.url}/`, pid: barePlain.pid };
   try {
     const rows: (string | number)[][] = [];
     const verdicts: string[] = [];
@@ -131,41 +144,45 @@ async function https(plain: { url: string; pid: number }, body: string, contentT
         reference ? (reference.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(2) : '',
       ]);
     for (const connections of [1, 50]) {
-      const [reference, r, nodeFloor] = await interleaved([plainTarget, secure, floor], async (t) => {
-        const run = await wrk(t.url, connections, ROUND_SECONDS);
-        return {
-          requests: run.rps * ROUND_SECONDS,
-          seconds: ROUND_SECONDS,
-          errors: run.errors,
-          p50: [run.p50ms],
-          p99: [run.p99ms],
-        };
-      });
+      const [reference, r, nodePlain, nodeFloor] = await interleaved(
+        [plainTarget, secure, plainFloor, floor],
+        async (t) => {
+          const run = await wrk(t.url, connections, ROUND_SECONDS);
+          return {
+            requests: run.rps * ROUND_SECONDS,
+            seconds: ROUND_SECONDS,
+            errors: run.errors,
+            p50: [run.p50ms],
+            p99: [run.p99ms],
+          };
+        },
+      );
       row('plain HTTP, keep-alive', connections, reference);
       row(`${secure.name}, keep-alive`, connections, r, reference);
-      row(`${floor.name}, keep-alive`, connections, nodeFloor, reference);
+      row(`${plainFloor.name}, keep-alive`, connections, nodePlain);
+      row(`${floor.name}, keep-alive`, connections, nodeFloor, nodePlain);
       const ratio = r.rps / reference.rps;
+      const cpu = (a: Figures, b: Figures) => (b.cpuUsPerRequest / a.cpuUsPerRequest).toFixed(2);
       verdicts.push(
-        `HTTPS keep-alive / plain at ${connections} connection(s): throughput ${ratio.toFixed(2)}, server CPU per request ${(reference.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(2)}; Node's floor ${(nodeFloor.rps / reference.rps).toFixed(2)} (goal ≥ 0.8: ${ratio >= 0.8 ? 'met' : 'missed'})`,
+        `HTTPS keep-alive / plain at ${connections} connection(s): throughput ${ratio.toFixed(2)}, server CPU per request ${cpu(r, reference)} (bare Node https / http: ${(nodeFloor.rps / nodePlain.rps).toFixed(2)}, CPU ${cpu(nodeFloor, nodePlain)}; goal ≥ 0.8: ${ratio >= 0.8 ? 'met' : 'missed'})`,
       );
     }
-    const probes = [plainTarget, secure, target('HTTPS RSA 2048', rsaManager), floor];
+    const probes = [plainTarget, secure, target('HTTPS RSA 2048', rsaManager), plainFloor, floor];
     const figures = await interleaved(probes, async (t) => {
       const run = await newConnections(t.url, ROUND_SECONDS);
       return { requests: run.latencies.length, seconds: run.seconds, errors: run.errors, latencies: run.latencies };
     });
     const reference = figures[0];
-    probes.forEach((t, i) =>
-      row(`${t.name}, new connection per request`, 'seq.', figures[i], i === 0 ? undefined : reference),
-    );
+    const referenceOf = [undefined, reference, reference, undefined, figures[3]];
+    probes.forEach((t, i) => row(`${t.name}, new connection per request`, 'seq.', figures[i], referenceOf[i]));
     for (const i of [1, 2]) {
       const { p99ms } = figures[i];
       verdicts.push(
-        `${probes[i].name}, new connection per request: p99 ${p99ms.toFixed(2)} ms (plain ${reference.p99ms.toFixed(2)} ms, Node's floor ${figures[3].p99ms.toFixed(2)} ms; goal ≤ 5 ms: ${p99ms <= 5 ? 'met' : 'missed'})`,
+        `${probes[i].name}, new connection per request: p99 ${p99ms.toFixed(2)} ms (plain ${reference.p99ms.toFixed(2)} ms; bare Node https ${figures[4].p99ms.toFixed(2)} ms, http ${figures[3].p99ms.toFixed(2)} ms; goal ≤ 5 ms: ${p99ms <= 5 ? 'met' : 'missed'})`,
       );
     }
     console.log(
-      `\nHTTPS /healthz (keep-alive: wrk; new connections: one request at a time, no keep-alive, no session resumption, as the kubelet probes; ${seconds} rounds of ${ROUND_SECONDS} s per target, interleaved; wrk's percentiles are the median of the rounds')`,
+      `\nHTTPS /healthz (keep-alive: wrk; new connections: one request at a time, no keep-alive, no session resumption, as the kubelet probes; ${seconds} rounds of ${ROUND_SECONDS} s per target, interleaved; wrk's percentiles are the median of the rounds'; "× plain": the manager against the plain manager, bare Node https against bare Node http, in throughput and in server CPU per request)`,
     );
     console.log(
       table(
@@ -178,7 +195,7 @@ async function https(plain: { url: string; pid: number }, body: string, contentT
           'errors',
           'server CPU µs/req',
           '× plain req/s',
-          '× plain CPU',
+          '× plain CPU/req',
         ],
         rows,
       ),
