@@ -6,7 +6,7 @@ NPM_BIN := node_modules/.bin
 NODE := $(NPM_BIN)/node
 export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 
-SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium
+SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium openssl
 RUN_DIR := .run
 
 .PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean

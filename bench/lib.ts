@@ -26,14 +26,16 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export async function startProcess(command: string, args: string[], port: number, readyPath = '/'): Promise<Proc> {
+export async function startProcess(
+  command: string,
+  args: string[],
+  port: number,
+  readyPath = '/',
+  scheme: 'http' | 'https' = 'http',
+): Promise<Proc> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `${command} on ${port}`,
-    async () => (await fetch(url + readyPath).catch(() => undefined)) !== undefined || undefined,
-    20_000,
-  );
+  const url = `${scheme}://127.0.0.1:${port}`;
+  await waitFor(`${command} on ${port}`, async () => (await answers(url + readyPath)) || undefined, 20_000);
   return {
     child,
     url,
@@ -46,7 +48,19 @@ export async function startProcess(command: string, args: string[], port: number
   };
 }
 
-/** The manager from the bundle, with its own redis-server in a temp dir. */
+/** Whether anything answers at `url` (HTTPS: any certificate, as the kubelet probes). */
+async function answers(url: string): Promise<boolean> {
+  if (url.startsWith('http:')) return (await fetch(url).catch(() => undefined)) !== undefined;
+  const { get } = await import('node:https');
+  return new Promise((resolve) => {
+    get(url, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(true);
+    }).on('error', () => resolve(false));
+  });
+}
+
+/** The manager from the bundle, with its own redis-server in a temp dir (HTTPS when `extra` has --tls-cert-file). */
 export async function startManagerBundle(extra: string[] = []): Promise<Proc & { redisPort: number; dataDir: string }> {
   const port = await freePort();
   const redisPort = await freePort();
@@ -70,6 +84,7 @@ export async function startManagerBundle(extra: string[] = []): Promise<Proc & {
     ],
     port,
     '/healthz',
+    extra.includes('--tls-cert-file') ? 'https' : 'http',
   );
   return { ...proc, redisPort, dataDir };
 }

@@ -181,7 +181,10 @@ function renderMethod(doc, path, method, op) {
   if (parseAs !== 'json') requestFields.push(`parseAs: '${parseAs}'`);
   if (bodyMedia && bodyMedia !== 'application/json') requestFields.push(`duplex: 'half'`);
 
-  const doc1 = [`${op.summary}.`, op.security?.length === 0 ? 'No authentication.' : 'Needs the operator token.']
+  const doc1 = [
+    `${op.summary}.`,
+    op.security?.length === 0 ? 'No authentication.' : "Needs the operator's credentials.",
+  ]
     .filter(Boolean)
     .join(' ');
   return {

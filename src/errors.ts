@@ -50,6 +50,27 @@ export class UnauthorizedError extends ProblemError {
   }
 }
 
+/**
+ * 401 for a write that came on a connection without a client certificate (the manager runs
+ * with --tls-client-ca-file). No registered HTTP authentication scheme names TLS client
+ * certificates, so the challenge is our own word for what is missing.
+ */
+export class ClientCertificateRequiredError extends UnauthorizedError {
+  constructor(detail: string) {
+    super(detail, false);
+  }
+  override headers(): Record<string, string> {
+    return { 'WWW-Authenticate': 'ClientCertificate' };
+  }
+}
+
+/** 403: credentials were presented but are not trusted (a client certificate that does not verify). */
+export class ForbiddenError extends ProblemError {
+  readonly status = 403;
+  readonly kind = 'forbidden';
+  readonly title = 'Forbidden';
+}
+
 export class NotFoundError extends ProblemError {
   readonly status = 404;
   readonly kind = 'not-found';

@@ -18,6 +18,7 @@ const USAGE = `usage:
       [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
       [--update-stall-timeout-seconds 10] [--update-confirm-timeout-seconds 60]
       [--update-public-key-file FILE]
+      [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE [--tls-client-name NAME]]]
   instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
       exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
   instance-manager self-test [run flags…]
@@ -54,12 +55,14 @@ async function main(argv: string[]): Promise<number> {
         };
       }
     }
+    // The TLS files are checked before the port is served: a bad pair is a configuration error.
+    const tls = config.tls && (await import('./http/tls.js')).TlsTransport.load(config.tls);
     const [{ listenEarly }, { earlyLiveness }] = await Promise.all([
       import('./http/early-server.js'),
       import('./http/early-probes.js'),
     ]);
     const answerEarly = earlyLiveness(config);
-    let early = await listenEarly(config.listen, { fd: launch.listenFd, answerEarly });
+    let early = await listenEarly(config.listen, { fd: launch.listenFd, answerEarly, tls });
     if (launch.listenFd !== undefined && !listenMatches(early.server.address() as AddressInfo, config.listen)) {
       const { address, port } = early.server.address() as AddressInfo;
       early.server.close();
@@ -69,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
         carrier: false,
         warning: `the inherited socket listens on ${address}:${port}, not on --listen; bound a new one`,
       };
-      early = await listenEarly(config.listen, { answerEarly });
+      early = await listenEarly(config.listen, { answerEarly, tls });
     }
     // Connections that waited in the backlog through an exec: a liveness probe among them is
     // answered now (answerEarly), before the rest of the manager loads and holds the loop.

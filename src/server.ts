@@ -10,6 +10,7 @@ import { flushLog } from './domain/upgrade/hand-over.js';
 import { PLAIN_LAUNCH, type Launch } from './domain/upgrade/launch.js';
 import { createRequestListener } from './http/app.js';
 import { listenEarly, type EarlyServer } from './http/early-server.js';
+import { TlsTransport } from './http/tls.js';
 
 export interface RunningManager {
   instance: Instance;
@@ -32,14 +33,21 @@ export interface StartOptions {
 const LAUNCHER_WATCH_MS = 200;
 
 export async function startManager(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningManager> {
-  const early = options.early ?? (await listenEarly(config.listen));
+  const early =
+    options.early ?? (await listenEarly(config.listen, { tls: config.tls && TlsTransport.load(config.tls) }));
   const launch = options.launch ?? PLAIN_LAUNCH;
-  const { server, port } = early;
+  const { server, port, tls } = early;
   log.info(
-    { listen: `${config.listen.host}:${port}`, inherited: launch.listenFd !== undefined, launcher: launch.launcherPid },
+    {
+      listen: `${config.listen.host}:${port}`,
+      scheme: tls ? 'https' : 'http',
+      inherited: launch.listenFd !== undefined,
+      launcher: launch.launcherPid,
+    },
     'listening',
   );
   if (launch.warning !== undefined) log.warn(launch.warning);
+  tls?.watch(log.child({ module: 'tls' }));
   let instance: Instance;
   try {
     const updateKey = config.updatePublicKeyFile === undefined ? null : await loadUpdateKey(config.updatePublicKeyFile);
@@ -50,7 +58,7 @@ export async function startManager(config: Config, log: Logger, options: StartOp
     } else {
       log.info({ fingerprint: updateKey.fingerprint, algorithm: updateKey.algorithm }, 'updates must be signed');
     }
-    instance = await Instance.open(config, log);
+    instance = await Instance.open(config, log, tls);
     await instance.updater.start({ launch, updateKey, runArgs: options.runArgs ?? [] });
     instance.updater.serveOn(early);
     early.attach(await createRequestListener(instance));

@@ -17,8 +17,20 @@ export interface S3Config {
   pathStyle: boolean;
 }
 
+/** HTTPS on --listen (src/http/tls.ts); client certificates for writes when clientCaFile is set. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** Writes need a client certificate that verifies against this CA bundle. */
+  clientCaFile: string | undefined;
+  /** ...and whose subject CN or one of whose SANs is exactly this name. */
+  clientName: string | undefined;
+}
+
 export interface Config {
   listen: { host: string; port: number };
+  /** undefined: plain HTTP. */
+  tls: TlsConfig | undefined;
   dataDir: string;
   redisPort: number;
   /** Where the operator token lives; undefined means writes are refused. */
@@ -93,6 +105,10 @@ const FLAGS = {
     env: 'IM_UPDATE_CONFIRM_TIMEOUT_SECONDS',
   },
   updatePublicKeyFile: { flag: '--update-public-key-file', env: 'IM_UPDATE_PUBLIC_KEY_FILE' },
+  tlsCertFile: { flag: '--tls-cert-file', env: 'IM_TLS_CERT_FILE' },
+  tlsKeyFile: { flag: '--tls-key-file', env: 'IM_TLS_KEY_FILE' },
+  tlsClientCaFile: { flag: '--tls-client-ca-file', env: 'IM_TLS_CLIENT_CA_FILE' },
+  tlsClientName: { flag: '--tls-client-name', env: 'IM_TLS_CLIENT_NAME' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
@@ -185,6 +201,7 @@ export function buildConfig(raw: RawOptions): Config {
   const s3 = buildS3(raw);
   return {
     listen: parseListen(raw.listen ?? '0.0.0.0:8080'),
+    tls: buildTls(raw),
     dataDir: path(raw.dataDir ?? './data'),
     redisPort: integer('--redis-port', raw.redisPort ?? '6379', 1, 65535),
     tokenFile: raw.tokenFile === undefined ? undefined : path(raw.tokenFile),
@@ -214,6 +231,28 @@ export function buildConfig(raw: RawOptions): Config {
     updateConfirmTimeoutMs:
       1000 * integer('--update-confirm-timeout-seconds', raw.updateConfirmTimeoutSeconds ?? '60', 5, 3600),
     updatePublicKeyFile: raw.updatePublicKeyFile === undefined ? undefined : path(raw.updatePublicKeyFile),
+  };
+}
+
+/** The flags only; the files themselves are checked when the server starts (src/http/tls.ts). */
+function buildTls(raw: RawOptions): TlsConfig | undefined {
+  const { tlsCertFile: cert, tlsKeyFile: key, tlsClientCaFile: clientCa, tlsClientName: clientName } = raw;
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) throw new ConfigError('--tls-client-ca-file needs --tls-cert-file and --tls-key-file');
+    if (clientName !== undefined) throw new ConfigError('--tls-client-name needs --tls-client-ca-file');
+    return undefined;
+  }
+  if (cert === undefined) throw new ConfigError('--tls-key-file needs --tls-cert-file');
+  if (key === undefined) throw new ConfigError('--tls-cert-file needs --tls-key-file');
+  if (clientName !== undefined && clientCa === undefined) {
+    throw new ConfigError('--tls-client-name needs --tls-client-ca-file');
+  }
+  if (clientName !== undefined && clientName.trim() === '') throw new ConfigError('--tls-client-name: empty name');
+  return {
+    certFile: path(cert),
+    keyFile: path(key),
+    clientCaFile: clientCa === undefined ? undefined : path(clientCa),
+    clientName,
   };
 }
 

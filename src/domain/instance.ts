@@ -4,13 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { Status } from '../contract.js';
+import type { Schemas, Status } from '../contract.js';
 import { UnavailableError } from '../errors.js';
 import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adapter.js';
 import { readServer, requireFeature, type Feature } from '../redis/capabilities.js';
 import { TokenStore } from '../auth/token.js';
 import { tokenFamilies } from '../auth/token-metrics.js';
 import { Metrics } from './metrics/metrics.js';
+import type { Family } from './metrics/exposition.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
 import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
@@ -27,6 +28,19 @@ import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
 import { OperationGuard } from './operation-guard.js';
 import { Updater } from './upgrade/updater.js';
+
+/** How the API is served, as status and metrics report it (src/http/tls.ts when HTTPS). */
+export interface ServingReport {
+  status(): Schemas['ManagerTls'];
+  families(): Family[];
+}
+
+const PLAIN_HTTP: Schemas['ManagerTls'] = {
+  enabled: false,
+  clientCertificates: false,
+  certificate: null,
+  reloadError: null,
+};
 
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
@@ -49,10 +63,14 @@ export class Instance {
     readonly metrics: Metrics,
     /** Promote, demote, fence: one change at a time, fenced by epoch (src/domain/replication). */
     readonly replication: Replication,
+    private readonly serving: ServingReport | undefined,
   ) {}
 
-  /** Reads the state file, then adopts or starts redis-server (unless attached). */
-  static async open(config: Config, log: Logger): Promise<Instance> {
+  /**
+   * Reads the state file, then adopts or starts redis-server (unless attached). `serving`
+   * reports the HTTPS certificate (absent for plain HTTP).
+   */
+  static async open(config: Config, log: Logger, serving?: ServingReport): Promise<Instance> {
     // First: a token file that can never work stops the manager before it touches anything.
     const tokens = TokenStore.open(config.tokenFile, log.child({ module: 'auth' }));
     // Hashing the bundle (a few MiB) overlaps with starting or adopting redis-server.
@@ -118,6 +136,7 @@ export class Instance {
         ...roleFamilies(state.current, replication.reconciler.driftCorrections),
         ...backupFamilies(backups.stats),
         ...tokenFamilies(tokens),
+        ...(serving?.families() ?? []),
       ],
     );
     // Redis (re)started from the state file: bring it in line (a held primary stays held).
@@ -137,6 +156,7 @@ export class Instance {
       backups,
       metrics,
       replication,
+      serving,
     );
     const { role, primary, epoch, held } = state.current;
     log.info(
@@ -187,6 +207,7 @@ export class Instance {
         upgrading: this.updater.upgrading,
         mode: this.mode,
         ...this.updater.info(),
+        tls: this.serving?.status() ?? PLAIN_HTTP,
       },
       restarts: this.supervisor?.restarts ?? 0,
       state: this.state.current,

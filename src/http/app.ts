@@ -4,6 +4,7 @@
 // problem+json for every error. Operations without a handler answer 501 until they land.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
+import { operatorCredentials } from '../auth/operator-credentials.js';
 import type { Instance } from '../domain/instance.js';
 import { bodyGate } from './body-gate.js';
 import { createFastPath } from './fast-path.js';
@@ -38,7 +39,11 @@ export async function createRequestListener(instance: Instance): Promise<Request
   app.set('etag', false);
   app.use(
     bodyGate(api, {
-      tokens: instance.tokens,
+      authenticate: operatorCredentials({
+        tokens: instance.tokens,
+        tokenConfigured: instance.config.tokenFile !== undefined,
+        clientCertificates: instance.config.tls?.clientCaFile ? { name: instance.config.tls.clientName } : undefined,
+      }),
       jsonLimitBytes: instance.config.jsonBodyLimitBytes,
       assertAcceptingWrites: () => instance.assertAcceptingWrites(),
     }),

@@ -7,15 +7,15 @@
 // stream. Whatever is refused here is answered without reading the body (unread-body.ts).
 import type { RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
-import type { TokenStore } from '../auth/token.js';
+import type { Authenticate } from '../auth/operator-credentials.js';
 import { UnsupportedContentEncodingError, UnsupportedMediaTypeError } from '../errors.js';
 import { assertUtf8, readJsonBody, tooLarge } from './json-body.js';
-import { OPERATOR_SCHEME, isRead, toBackendRequest } from './openapi.js';
+import { OPERATOR_SCHEMES, isRead, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
 import { admitBody, declaredLength, hasBody } from './unread-body.js';
 
-function requiresOperatorToken(operation: Operation): boolean {
-  return (operation.security ?? []).some((requirement) => OPERATOR_SCHEME in requirement);
+function requiresOperatorCredentials(operation: Operation): boolean {
+  return (operation.security ?? []).some((requirement) => OPERATOR_SCHEMES.some((scheme) => scheme in requirement));
 }
 
 /** Bodies are taken as sent: no content coding (gzip, br, deflate…) is undone here. */
@@ -32,7 +32,8 @@ function assertIdentityCoding(contentEncoding: string | undefined): void {
 }
 
 export interface GateOptions {
-  tokens: TokenStore;
+  /** The operator's credentials: token, client certificate or both (src/auth/operator-credentials.ts). */
+  authenticate: Authenticate;
   jsonLimitBytes: number;
   /** Throws UnavailableError once writes are no longer taken (SIGTERM). */
   assertAcceptingWrites: () => void;
@@ -40,15 +41,15 @@ export interface GateOptions {
 
 export function bodyGate(
   api: OpenAPIBackend,
-  { tokens, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
+  { authenticate, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
 ): RequestHandler {
   return async (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
     if (!operation) return next();
     const context = contextOf(res);
     context.operationId = operation.operationId;
-    if (requiresOperatorToken(operation)) {
-      tokens.verify(req.get('authorization'));
+    if (requiresOperatorCredentials(operation)) {
+      context.client = authenticate(req);
       context.authenticated = true;
     }
     if (!isRead(req.method)) assertAcceptingWrites();

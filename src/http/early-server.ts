@@ -16,8 +16,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConnectionDrain } from './connection-drain.js';
+import type { TlsTransport } from './tls.js';
 import { settleUnreadBody } from './unread-body.js';
 
 /** More waiting requests than this during start-up are answered 503 at once. */
@@ -26,6 +28,8 @@ const MAX_HELD = 1024;
 export interface EarlyServer {
   server: Server;
   port: number;
+  /** The certificate pair served when the API is HTTPS (src/http/tls.ts). */
+  tls?: TlsTransport;
   /** Serve held and future requests with the real listener. */
   attach(listener: RequestListener): void;
   /** Start-up failed: answer the held requests with 503 and stop listening. */
@@ -41,6 +45,8 @@ export interface EarlyOptions {
   fd?: number;
   /** Answers a request before the real listener is attached, when it truthfully can; false holds it. */
   answerEarly?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Serve HTTPS with the pair (and client CA) this keeps current (src/http/tls.ts). */
+  tls?: TlsTransport;
 }
 
 /** Where to reach a server bound to `address` from this host. */
@@ -66,6 +72,14 @@ function answerStarting(res: ServerResponse, detail: string): void {
   res.end(body);
 }
 
+/** Plain HTTP, or HTTPS with the pair (and client CA) that `tls` keeps current. */
+function createHttpServer(listener: RequestListener, tls: TlsTransport | undefined): Server {
+  if (!tls) return createServer(listener);
+  const server = createHttpsServer(tls.serverOptions(), listener);
+  tls.serve(server);
+  return server;
+}
+
 export async function listenEarly(
   listen: { host: string; port: number },
   options: EarlyOptions = {},
@@ -80,7 +94,7 @@ export async function listenEarly(
       return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
   };
-  const server = createServer(dispatch);
+  const server = createHttpServer(dispatch, options.tls);
   // A client that sends `Expect: 100-continue` gets its `100 Continue` only once the request
   // has passed every check that needs no body (unread-body.ts), never for one to be refused.
   server.on('checkContinue', dispatch);
@@ -103,6 +117,7 @@ export async function listenEarly(
   return {
     server,
     port: bound.port,
+    tls: options.tls,
     attach(real) {
       listener = real;
       for (const [req, res] of held.splice(0)) real(req, res);
@@ -115,8 +130,17 @@ export async function listenEarly(
     drain: () => connections.drain(),
     request(path) {
       return new Promise((resolve) => {
-        const req = get(
-          { host: loopbackFor(bound.address), port: bound.port, path, agent: false, timeout: 5000 },
+        // Over HTTPS too: the socket is our own, so its certificate need not name the loopback.
+        const request = options.tls ? httpsGet : get;
+        const req = request(
+          {
+            host: loopbackFor(bound.address),
+            port: bound.port,
+            path,
+            agent: false,
+            timeout: 5000,
+            ...(options.tls ? { rejectUnauthorized: false } : {}),
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);

@@ -18,8 +18,8 @@ import {
   type FieldError,
 } from '../errors.js';
 
-/** The bearer scheme that protects writes (components.securitySchemes). */
-export const OPERATOR_SCHEME = 'operatorToken';
+/** The schemes that protect writes (components.securitySchemes): the bearer token and the client certificate. */
+export const OPERATOR_SCHEMES = ['operatorToken', 'operatorCertificate'] as const;
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -151,9 +151,8 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
     },
   });
   // Authentication happens in the body gate, before the body is read; this reports its verdict.
-  api.registerSecurityHandler(
-    OPERATOR_SCHEME,
-    (_c: Context, _req: Request, res: Response) => contextOf(res).authenticated,
-  );
+  for (const scheme of OPERATOR_SCHEMES) {
+    api.registerSecurityHandler(scheme, (_c: Context, _req: Request, res: Response) => contextOf(res).authenticated);
+  }
   return api;
 }

@@ -9,8 +9,10 @@ import type { Logger } from 'pino';
 export interface RequestContext {
   requestId: string;
   operationId?: string;
-  /** Set by the body gate once the bearer token checked out. */
+  /** Set by the body gate once the operator's credentials checked out. */
   authenticated: boolean;
+  /** The client certificate a write came with (subject CN and fingerprint), for the log. */
+  client?: string;
 }
 
 /** Told about every finished request (the HTTP duration histogram). */
@@ -49,6 +51,7 @@ export function beginRequest(
       // The path only: reads ignore query strings, and a write with one is refused anyway.
       path: (req.url ?? '').split('?', 1)[0],
       operation: context.operationId,
+      client: context.client,
       status: res.statusCode,
       durationMs: Math.round(durationMs * 1000) / 1000,
     };

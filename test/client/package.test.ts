@@ -6,6 +6,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { testPki, type TestPki } from '../helpers/certs.js';
 import { startTestManager, TEST_TOKEN, type TestManager } from '../helpers/manager.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -17,7 +19,7 @@ const PROGRAM = `
 import { createClient, ProblemError, TimeoutError, type Schemas } from 'redis-instance-manager-client';
 declare const process: { argv: string[] };
 
-const [baseUrl, token, hungUrl] = process.argv.slice(2) as [string, string, string];
+const [baseUrl, token, hungUrl, tlsUrl, ca, cert, key, tlsRedisPort] = process.argv.slice(2) as [string, string, string, string, string, string, string, string];
 const im = createClient({ baseUrl, token: () => token, timeoutMs: 5000 });
 const anonymous = createClient({ baseUrl });
 
@@ -42,7 +44,34 @@ try {
 } catch (err) {
   timedOut = err instanceof TimeoutError;
 }
-console.log(JSON.stringify({ role: status.role, runId: status.redis.runId, alive: health.alive, ready: ready.ready, unauthenticated, notFound, timedOut }));
+// HTTPS with a private CA, a client certificate and the token (--tls-client-ca-file and --token-file).
+const secure = createClient({ baseUrl: tlsUrl, token, tls: { ca, cert, key, serverName: 'localhost' }, timeoutMs: 5000 });
+const secureStatus = await secure.getStatus();
+const promoted = await secure.promote({ body: { timeoutSeconds: 5, force: false } });
+const failure = async (call: () => Promise<unknown>): Promise<number | string | null> => {
+  try {
+    await call();
+    return null;
+  } catch (err) {
+    if (err instanceof ProblemError) return err.status;
+    const cause = (err as { code?: string; cause?: { code?: string } });
+    return cause.code ?? cause.cause?.code ?? String(err);
+  }
+};
+const tls = {
+  tls: secureStatus.manager.tls,
+  promoted: promoted.role,
+  // A JSON body travels too: a demote to itself is refused for what the body says.
+  selfDemote: await secure.demote({ body: { primaryHost: '127.0.0.1', primaryPort: Number(tlsRedisPort) } }).catch((err: unknown) => (err instanceof ProblemError ? err.problem.errors : err)),
+  withoutCertificate: await failure(() => createClient({ baseUrl: tlsUrl, token, tls: { ca } }).promote()),
+  wrongServerName: await failure(() => createClient({ baseUrl: tlsUrl, tls: { ca, serverName: 'redis.example' } }).getStatus()),
+  systemCas: await failure(() => createClient({ baseUrl: tlsUrl, tls: {} }).getStatus()),
+  // A server that never finishes the handshake: the call's timeout still holds.
+  tlsTimedOut: await createClient({ baseUrl: hungUrl.replace('http:', 'https:'), tls: { ca }, timeoutMs: 200 })
+    .getStatus()
+    .then(() => false, (err: unknown) => err instanceof TimeoutError),
+};
+console.log(JSON.stringify({ role: status.role, runId: status.redis.runId, alive: health.alive, ready: ready.ready, unauthenticated, notFound, timedOut, ...tls }));
 `;
 
 // A call the contract does not allow must not compile.
@@ -55,11 +84,17 @@ await im.demote({ body: { primaryHost: 'h', primaryPort: '6379' } });
 describe('the client package', function () {
   this.timeout(180_000);
   let m: TestManager;
+  let secure: TestManager;
+  let pki: TestPki;
   let scratch: string;
   let hung: Server;
 
   before(async () => {
     m = await startTestManager();
+    pki = await testPki();
+    secure = await startTestManager({
+      raw: { tlsCertFile: pki.server.cert, tlsKeyFile: pki.server.key, tlsClientCaFile: pki.ca },
+    });
     // A server that accepts connections and never answers.
     hung = createServer(() => {}).listen(0, '127.0.0.1');
     await new Promise((r) => hung.once('listening', r));
@@ -95,6 +130,7 @@ describe('the client package', function () {
   after(async () => {
     hung.close();
     await m.stop();
+    await secure.stop();
   });
 
   it('installs from the tarball with only its runtime dependency', async () => {
@@ -119,11 +155,22 @@ describe('the client package', function () {
     }
   });
 
-  it('runs against a live manager: typed results, problems as ProblemError, timeouts as TimeoutError', async () => {
+  it('runs against live managers, one on HTTPS with client certificates: typed results, problems as ProblemError, timeouts as TimeoutError', async () => {
     const address = hung.address() as { port: number };
+    const pem = (file: string) => readFile(file, 'utf8');
     const { stdout } = await run(
       process.execPath,
-      [join(scratch, 'out/operator.js'), m.url, TEST_TOKEN, `http://127.0.0.1:${address.port}`],
+      [
+        join(scratch, 'out/operator.js'),
+        m.url,
+        TEST_TOKEN,
+        `http://127.0.0.1:${address.port}`,
+        secure.url,
+        await pem(pki.ca),
+        await pem(pki.client.cert),
+        await pem(pki.client.key),
+        String(secure.redisPort),
+      ],
       { cwd: scratch },
     );
     const result = JSON.parse(stdout.trim()) as Record<string, unknown>;
@@ -140,7 +187,23 @@ describe('the client package', function () {
       },
       notFound: result.notFound,
       timedOut: true,
+      tls: {
+        enabled: true,
+        clientCertificates: true,
+        certificate: (result.tls as { certificate: unknown }).certificate,
+        reloadError: null,
+      },
+      promoted: 'primary',
+      selfDemote: [{ path: 'primaryHost', message: 'names this instance itself' }],
+      withoutCertificate: 401,
+      tlsTimedOut: true,
+      wrongServerName: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      systemCas: result.systemCas,
     });
+    assert.equal((result.tls as { certificate: { serialNumber: string } }).certificate.serialNumber, pki.server.serial);
+    // Without the CA the certificate does not verify against the system's CAs (the server sends
+    // its chain, CA included, when it also verifies client certificates against that CA).
+    assert.ok(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN'].includes(String(result.systemCas)));
     // Backups are not implemented yet (501) or the id is unknown (404): either way a ProblemError.
     assert.ok(result.notFound === 404 || result.notFound === 501, String(result.notFound));
   });

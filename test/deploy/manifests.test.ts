@@ -10,6 +10,7 @@ import { Service, Secret } from 'kubernetes-models/v1';
 import { StatefulSet } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { buildConfig, parseArgs } from '../../src/config/config.js';
 import { templateFor, openapiDocument } from '../helpers/contract.js';
 
@@ -30,6 +31,8 @@ const validators: Record<string, Validator> = {
   'apps/v1/StatefulSet': (o) => new StatefulSet(o).validate(),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o).validate(),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o).validate(),
+  'cert-manager.io/v1/Certificate': (o) => new Certificate(o).validate(),
+  'cert-manager.io/v1/Issuer': (o) => new Issuer(o as never).validate(),
 };
 
 /** Registers more kinds (monitoring CRDs) from other test files. */
@@ -100,6 +103,36 @@ describe('Kubernetes samples (config/samples)', () => {
     assert.ok(!JSON.stringify(container).match(/REPLACE-WITH/));
     const mounts = container.volumeMounts!.map((m) => m.mountPath);
     assert.ok(mounts.includes('/etc/instance-manager/token') && mounts.includes('/etc/instance-manager/redis'));
+  });
+
+  it("serves HTTPS with the certificate cert-manager issues, and takes writes with the operator's certificate", () => {
+    const pod = statefulSet.spec!.template.spec!;
+    const container = pod.containers.find((c) => c.name === 'redis')!;
+    const config = buildConfig(parseArgs(container.args!.slice(2), {}));
+    assert.deepEqual(config.tls, {
+      certFile: '/etc/instance-manager/tls/tls.crt',
+      keyFile: '/etc/instance-manager/tls/tls.key',
+      clientCaFile: '/etc/instance-manager/tls/ca.crt',
+      clientName: 'redis-operator',
+    });
+    // A directory mount (no subPath) of the Secret the server Certificate writes, so renewals reach the pod.
+    const mount = container.volumeMounts!.find((m) => m.mountPath === '/etc/instance-manager/tls')!;
+    assert.equal(mount.subPath, undefined);
+    const volume = pod.volumes!.find((v) => v.name === mount.name)!;
+    const certificates = all
+      .filter((m) => m.object.kind === 'Certificate')
+      .map((m) => m.object as unknown as Certificate);
+    const server = certificates.find((c) => c.spec!.secretName === volume.secret!.secretName)!;
+    assert.ok(server, 'a Certificate writes the mounted Secret');
+    assert.ok(server.spec!.usages!.includes('server auth'));
+    assert.ok(server.spec!.dnsNames!.includes('redis'), 'the name Prometheus and the operator check');
+    const client = certificates.find((c) => c.spec!.commonName === config.tls!.clientName)!;
+    assert.ok(client.spec!.usages!.includes('client auth'));
+    // Both are issued by the CA whose certificate is the Secret's ca.crt (the client CA).
+    assert.equal(client.spec!.issuerRef.name, server.spec!.issuerRef.name);
+    for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+      assert.equal(probe!.httpGet!.scheme, 'HTTPS');
+    }
   });
 
   it('probes the contract: startup and liveness on /healthz, readiness on /readyz, port 8080', () => {

@@ -62,7 +62,7 @@ export async function startTestManager(options: TestManagerOptions = {}): Promis
   const lines = options.logLines;
   const log = createLogger(config.logLevel, { write: (line: string) => void lines?.push(line) });
   const manager = await startManager(config, log);
-  const url = `http://127.0.0.1:${manager.port}`;
+  const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${manager.port}`;
   const test: TestManager = {
     ...manager,
     url,

@@ -21,14 +21,24 @@ function promtool(args: string[], cwd: string) {
 }
 
 describe('config/monitoring', () => {
-  it('the PodMonitor and ServiceMonitor validate and scrape /metrics on port http', async () => {
+  it('the PodMonitor and ServiceMonitor validate and scrape /metrics over HTTPS on port http', async () => {
     const pod = new PodMonitor((await load('podmonitor.yaml')) as never);
     pod.validate();
-    assert.equal(pod.spec.podMetricsEndpoints?.[0]?.path, '/metrics');
-    assert.equal(pod.spec.podMetricsEndpoints?.[0]?.port, 'http');
+    const podEndpoint = pod.spec.podMetricsEndpoints![0];
+    assert.equal(podEndpoint.path, '/metrics');
+    assert.equal(podEndpoint.port, 'http');
     const svc = new ServiceMonitor((await load('servicemonitor.yaml')) as never);
     svc.validate();
-    assert.equal(svc.spec.endpoints[0]?.path, '/metrics');
+    const svcEndpoint = svc.spec.endpoints[0];
+    assert.equal(svcEndpoint.path, '/metrics');
+    // The certificate is checked against the CA cert-manager puts in redis-tls, for the name
+    // config/samples/certificates.yaml issues it to.
+    for (const endpoint of [podEndpoint, svcEndpoint]) {
+      assert.equal(endpoint.scheme, 'https');
+      assert.deepEqual(endpoint.tlsConfig?.ca, { secret: { name: 'redis-tls', key: 'ca.crt' } });
+      assert.equal(endpoint.tlsConfig?.serverName, 'redis');
+      assert.notEqual(endpoint.tlsConfig?.insecureSkipVerify, true);
+    }
   });
 
   it('a manifest with a wrong field is rejected (the validation is real)', async () => {
@@ -55,6 +65,8 @@ describe('config/monitoring', () => {
       'RedisBackupTooOld',
       'RedisBackupFailing',
       'RedisOperatorTokenUnusable',
+      'RedisInstanceManagerCertificateExpiresSoon',
+      'RedisInstanceManagerCertificateReloadFailing',
     ]) {
       assert.ok(alerts.includes(name), name);
     }

@@ -94,6 +94,20 @@ describe('configuration', () => {
       /--s3-endpoint: "not a url" is not a valid URL/,
     ],
     ['redis url scheme', ['--redis-url', 'http://h:1'], {}, /--redis-url: scheme "http:"/],
+    ['a TLS certificate without its key', ['--tls-cert-file', 'c'], {}, /--tls-cert-file needs --tls-key-file/],
+    ['a TLS key without its certificate', [], { IM_TLS_KEY_FILE: 'k' }, /--tls-key-file needs --tls-cert-file/],
+    [
+      'a client CA without HTTPS',
+      ['--tls-client-ca-file', 'ca'],
+      {},
+      /--tls-client-ca-file needs --tls-cert-file and --tls-key-file/,
+    ],
+    [
+      'a client name without a client CA',
+      ['--tls-cert-file', 'c', '--tls-key-file', 'k', '--tls-client-name', 'op'],
+      {},
+      /--tls-client-name needs --tls-client-ca-file/,
+    ],
   ];
   for (const [name, argv, env, message] of invalid) {
     it(`rejects ${name} with an error naming the value`, () => {
@@ -103,6 +117,20 @@ describe('configuration', () => {
       );
     });
   }
+
+  it('reads the TLS flags and their IM_TLS_* variables; without them the API is plain HTTP', () => {
+    assert.equal(build([]).tls, undefined);
+    const c = build(['--tls-cert-file', '/etc/tls/tls.crt', '--tls-client-name', 'redis-operator'], {
+      IM_TLS_KEY_FILE: '/etc/tls/tls.key',
+      IM_TLS_CLIENT_CA_FILE: '/etc/tls/ca.crt',
+    });
+    assert.deepEqual(c.tls, {
+      certFile: '/etc/tls/tls.crt',
+      keyFile: '/etc/tls/tls.key',
+      clientCaFile: '/etc/tls/ca.crt',
+      clientName: 'redis-operator',
+    });
+  });
 
   it('refuses a password in --redis-url and never echoes it', () => {
     assert.throws(

@@ -2,6 +2,7 @@
 // redis-instance-manager-client: the typed client the operator uses to call a manager.
 // This file only re-exports; see README.md for examples.
 export { createClient, type ClientOptions, type InstanceManagerClient } from './create.js';
+export type { TlsOptions } from './tls-fetch.js';
 export { ProblemError, TimeoutError, type CallOptions, type Problem } from './runtime.js';
 export { renewLease } from './lease.js';
 export {

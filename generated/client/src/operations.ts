@@ -80,49 +80,49 @@ export function operations<Options>(fetchClient: Client<paths>, call: Caller<Opt
         fetchClient.GET("/v1/status", { signal } as never),
       ),
 
-    /** Promote this instance to primary (REPLICAOF NO ONE). Needs the operator token. (POST /v1/promote) */
+    /** Promote this instance to primary (REPLICAOF NO ONE). Needs the operator's credentials. (POST /v1/promote) */
     promote: (input?: { body?: NonNullable<paths["/v1/promote"]['post']['requestBody']>['content']['application/json'] }, options?: Options): Promise<PromoteResult> =>
       call<PromoteResult>(options, (signal) =>
         fetchClient.POST("/v1/promote", { body: input?.body, signal } as never),
       ),
 
-    /** Make this instance a replica (REPLICAOF host port). Needs the operator token. (POST /v1/demote) */
+    /** Make this instance a replica (REPLICAOF host port). Needs the operator's credentials. (POST /v1/demote) */
     demote: (input: { body: NonNullable<paths["/v1/demote"]['post']['requestBody']>['content']['application/json'] }, options?: Options): Promise<DemoteResult> =>
       call<DemoteResult>(options, (signal) =>
         fetchClient.POST("/v1/demote", { body: input.body, signal } as never),
       ),
 
-    /** Pause writes on this primary (CLIENT PAUSE WRITE). Needs the operator token. (POST /v1/fence) */
+    /** Pause writes on this primary (CLIENT PAUSE WRITE). Needs the operator's credentials. (POST /v1/fence) */
     fence: (input: { body: NonNullable<paths["/v1/fence"]['post']['requestBody']>['content']['application/json'] }, options?: Options): Promise<FenceResult> =>
       call<FenceResult>(options, (signal) =>
         fetchClient.POST("/v1/fence", { body: input.body, signal } as never),
       ),
 
-    /** Lift a write pause (CLIENT UNPAUSE). Needs the operator token. (DELETE /v1/fence) */
+    /** Lift a write pause (CLIENT UNPAUSE). Needs the operator's credentials. (DELETE /v1/fence) */
     unfence: (options?: Options): Promise<UnfenceResult> =>
       call<UnfenceResult>(options, (signal) =>
         fetchClient.DELETE("/v1/fence", { signal } as never),
       ),
 
-    /** Start a backup (BGSAVE or AOF rewrite), optionally uploaded. Needs the operator token. (POST /v1/backup) */
+    /** Start a backup (BGSAVE or AOF rewrite), optionally uploaded. Needs the operator's credentials. (POST /v1/backup) */
     startBackup: (input?: { body?: NonNullable<paths["/v1/backup"]['post']['requestBody']>['content']['application/json'] }, options?: Options): Promise<StartBackupResult> =>
       call<StartBackupResult>(options, (signal) =>
         fetchClient.POST("/v1/backup", { body: input?.body, signal } as never),
       ),
 
-    /** Recent backups, most recent first. Needs the operator token. (GET /v1/backups) */
+    /** Recent backups, most recent first. Needs the operator's credentials. (GET /v1/backups) */
     listBackups: (options?: Options): Promise<ListBackupsResult> =>
       call<ListBackupsResult>(options, (signal) =>
         fetchClient.GET("/v1/backups", { signal } as never),
       ),
 
-    /** One backup's progress and result. Needs the operator token. (GET /v1/backups/{id}) */
+    /** One backup's progress and result. Needs the operator's credentials. (GET /v1/backups/{id}) */
     getBackup: (input: { path: paths["/v1/backups/{id}"]['get']['parameters']['path'] }, options?: Options): Promise<GetBackupResult> =>
       call<GetBackupResult>(options, (signal) =>
         fetchClient.GET("/v1/backups/{id}", { params: { path: input.path }, signal } as never),
       ),
 
-    /** Replace the manager in place (exec), Redis keeps running. Needs the operator token. (PUT /v1/update) */
+    /** Replace the manager in place (exec), Redis keeps running. Needs the operator's credentials. (PUT /v1/update) */
     update: (input: { header: paths["/v1/update"]['put']['parameters']['header']; body: Uint8Array | Blob | ReadableStream<Uint8Array> }, options?: Options): Promise<UpdateResult> =>
       call<UpdateResult>(options, (signal) =>
         fetchClient.PUT("/v1/update", { params: { header: input.header }, body: input.body as never, bodySerializer: (body: unknown) => body, headers: { 'Content-Type': 'application/octet-stream' }, duplex: 'half', signal } as never),

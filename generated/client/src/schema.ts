@@ -396,6 +396,7 @@ export type components = {
              * @example sha256:9f2c4e1b7a0d3c5e8f6a2b4d1c0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e
              */
             updatePublicKeyFingerprint: string | null;
+            tls?: components["schemas"]["ManagerTls"];
         };
         Rollback: {
             /** @description the build that failed */
@@ -405,6 +406,33 @@ export type components = {
             reason: string;
             /** Format: date-time */
             at: string;
+        };
+        /** @description how the API is served (always present from this version on) */
+        ManagerTls: {
+            /** @description HTTPS (`--tls-cert-file`, `--tls-key-file`); false for plain HTTP */
+            enabled: boolean;
+            /** @description writes need a client certificate that verifies against `--tls-client-ca-file` */
+            clientCertificates: boolean;
+            /** @description the certificate served to new connections; null without TLS */
+            certificate: null | components["schemas"]["ServedCertificate"];
+            /**
+             * @description why the certificate files on disk are not being served (missing, unreadable, invalid,
+             *     key mismatch, expired): the previous pair is kept until they are fixed; null when the
+             *     files on disk are the ones served
+             * @example --tls-key-file /etc/tls/tls.key: the private key does not match the certificate
+             */
+            reloadError: string | null;
+        };
+        ServedCertificate: {
+            /** @example CN=redis */
+            subject: string;
+            /** @description hexadecimal, as openssl prints it */
+            serialNumber: string;
+            /** Format: date-time */
+            notBefore: string;
+            /** Format: date-time */
+            notAfter: string;
+            fingerprintSha256: string;
         };
         /**
          * @example {
@@ -449,7 +477,19 @@ export type components = {
          *         "previousVersion": null,
          *         "rollback": null,
          *         "updateSignatureRequired": false,
-         *         "updatePublicKeyFingerprint": null
+         *         "updatePublicKeyFingerprint": null,
+         *         "tls": {
+         *           "enabled": true,
+         *           "clientCertificates": true,
+         *           "certificate": {
+         *             "subject": "CN=redis",
+         *             "serialNumber": "5F3A9C0E41B2D7",
+         *             "notBefore": "2026-11-01T00:00:00.000Z",
+         *             "notAfter": "2027-01-30T00:00:00.000Z",
+         *             "fingerprintSha256": "12:06:87:70:41:27:60:A2:50:F8:D7:F2:B1:A0:7C:8F:24:12:D1:E8:7F:4F:8A:E0:82:AE:66:9E:BA:1F:9E:04"
+         *           },
+         *           "reloadError": null
+         *         }
          *       },
          *       "observedAt": "2026-11-26T12:00:00.000Z"
          *     }
@@ -642,10 +682,13 @@ export type components = {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description no valid operator token */
+        /** @description no valid operator token, or no client certificate when one is required */
         Unauthorized: {
             headers: {
-                /** @description always `Bearer`, with an `error` parameter when a token was given */
+                /**
+                 * @description `Bearer` for a missing or wrong token (with an `error` parameter when a token was
+                 *     given); `ClientCertificate` when the connection presented no client certificate
+                 */
                 "WWW-Authenticate": string;
                 [name: string]: unknown;
             };
@@ -656,6 +699,27 @@ export type components = {
                  *       "title": "Unauthorized",
                  *       "status": 401,
                  *       "detail": "a valid bearer token is required"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description the client certificate does not verify against `--tls-client-ca-file` (unknown issuer,
+         *     expired, not for client authentication) or does not carry `--tls-client-name`; the body
+         *     was not read and nothing changed
+         */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://redis-instance-manager.dev/problems/forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "the client certificate does not verify against --tls-client-ca-file (UNABLE_TO_VERIFY_LEAF_SIGNATURE)"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -969,6 +1033,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1009,6 +1074,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1048,6 +1114,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1077,6 +1144,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
@@ -1114,6 +1182,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1142,6 +1211,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Starting"];
@@ -1170,6 +1240,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1215,6 +1286,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -14,9 +14,14 @@ import { loadUpdateKey } from './bundle-signature.js';
 export async function selfTestCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const config = buildConfig(parseArgs(args, env));
   if (config.updatePublicKeyFile !== undefined) await loadUpdateKey(config.updatePublicKeyFile);
+  // The TLS pair as `run` will load it: files that went bad since the start refuse the build
+  // here (422) instead of making it exit after the exec.
+  const { TlsTransport } = await import('../../http/tls.js');
+  if (config.tls) TlsTransport.load(config.tls);
   const [openapi] = await Promise.all([
     import('../../http/openapi.js'),
     import('../../http/early-server.js'),
+    import('../../http/early-probes.js'),
     import('../../log.js'),
     import('../../server.js'),
     import('./launch.js'),
