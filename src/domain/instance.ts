@@ -10,7 +10,6 @@ import { endpointFromUrl, RedisAdapter, type RedisEndpoint } from '../redis/adap
 import { TokenStore } from '../auth/token.js';
 import { Metrics } from './metrics/metrics.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
-import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
@@ -75,19 +74,20 @@ export class Instance {
     }
     const identity = await identifying;
     const operations = new OperationGuard();
-    const backups = new Backups({
+    const backups = await Backups.open({
       redis,
       dataDir: config.dataDir,
       s3: config.s3,
       managerVersion: identity.version,
       log: log.child({ module: 'backup' }),
       operations,
+      retention: config.backupRetention,
     });
     const metrics = Metrics.connect(
       endpoint,
       config.probeTimeoutMs,
       () => supervisor?.restarts ?? 0,
-      () => backupFamilies(backups.stats),
+      () => backups.families(),
     );
     const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({

@@ -6,6 +6,7 @@ export { ProblemError, TimeoutError, type CallOptions, type Problem } from './ru
 export { contentDigest, update, UpdateTimeoutError, type UpdateOptions, type UpdateOutcome } from './update.js';
 export type { components, paths } from './schema.js';
 export type * from './operations.js';
+export { eachBackup, StorageNotListedError, type Backup, type EachBackupOptions } from './backups.js';
 export type Schemas = import('./schema.js').components['schemas'];
 export {
   switchover,
