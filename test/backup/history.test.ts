@@ -88,6 +88,15 @@ describe('backup history across restarts and upgrades', function () {
     assert.notEqual((await client().getStatus()).manager.sessionId, before);
     assert.deepEqual(await all(), listed, 'after a restart');
     assert.deepEqual((await client().getStatus()).lastBackup, listed[0]);
+    // The last-success gauge is the journal's too (an alert must not see "never" after a restart).
+    const metrics = await client().getMetrics();
+    assert.match(
+      metrics,
+      new RegExp(
+        `^instance_manager_backup_last_success_timestamp_seconds ${Date.parse(local.finishedAt!) / 1000}$`,
+        'm',
+      ),
+    );
 
     // An in-place upgrade: the same process execs a new build.
     const outcome = await update(client(), await readFile(await buildBundle('9.9.9')), { timeoutMs: 60_000 });

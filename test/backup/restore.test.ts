@@ -175,6 +175,31 @@ describe('restore command', function () {
     assert.deepEqual(JSON.parse(forced.out).replaced.sort(), ['appendonlydir', 'dump.rdb']);
   });
 
+  it('--if-empty: restores into an empty directory, does nothing (exit 0) where data is', async () => {
+    const empty = await freshDir();
+    const restored = await restore(['--from', location, '--data-dir', empty, '--if-empty']);
+    assert.equal(restored.code, RESTORE_EXIT.restored, restored.err);
+    assert.equal(JSON.parse(restored.out).restored, true);
+    assert.deepEqual(await readFile(join(empty, 'dump.rdb')), rdb);
+
+    const dir = await freshDir();
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'dump.rdb'), 'kept');
+    const before = await listing(dir);
+    const skipped = await restore(['--from', location, '--data-dir', dir, '--if-empty']);
+    assert.equal(skipped.code, RESTORE_EXIT.restored, skipped.err);
+    assert.deepEqual(JSON.parse(skipped.out), {
+      restored: false,
+      from: location,
+      dataDir: dir,
+      skipped: 'existing-data',
+      present: ['dump.rdb'],
+    });
+    assert.deepEqual(await listing(dir), before);
+    const both = await restore(['--from', location, '--data-dir', dir, '--if-empty', '--force']);
+    assert.equal(both.code, RESTORE_EXIT.usage);
+  });
+
   it('a location with no backup: exit 1 naming it', async () => {
     const res = await restore(['--from', `s3://${BUCKET}/nothing-here/`, '--data-dir', await freshDir()]);
     assert.equal(res.code, RESTORE_EXIT.failed);

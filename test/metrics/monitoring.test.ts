@@ -54,6 +54,7 @@ describe('config/monitoring', () => {
       'RedisRdbLastSaveTooOld',
       'RedisBackupTooOld',
       'RedisBackupFailing',
+      'RedisBackupRetentionFailing',
     ]) {
       assert.ok(alerts.includes(name), name);
     }

@@ -32,6 +32,11 @@ export class BackupStats {
     this.lastSuccess = { at, durationSeconds, sizeBytes };
   }
 
+  /** At start: the last success the journal remembers (the counters start at 0 with the process). */
+  seedLastSuccess(at: Date, durationSeconds: number, sizeBytes: number): void {
+    this.lastSuccess = { at, durationSeconds, sizeBytes };
+  }
+
   recordFailure(code: FailureCode): void {
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
   }

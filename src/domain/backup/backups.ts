@@ -93,6 +93,14 @@ export class Backups {
     const { journal, records } = await BackupJournal.open(options.dataDir, options.log);
     const backups = new Backups(options, journal, new Map(records.map((r) => [r.id, r])));
     await backups.markInterrupted();
+    // The "last successful backup" gauges survive a restart: `records` is newest first.
+    const last = records.find((r) => r.state === 'completed' && r.finishedAt);
+    if (last?.finishedAt)
+      backups.stats.seedLastSuccess(
+        last.finishedAt,
+        (last.finishedAt.getTime() - last.startedAt.getTime()) / 1000,
+        last.bytesTotal ?? 0,
+      );
     // With storage configured the S3 SDK will be needed: load it in the background once the
     // manager is up (not during start-up, which an in-place upgrade waits for), so a backup's
     // memory and time are the upload's alone. Without storage it is never loaded.

@@ -2,12 +2,15 @@
 //   --from s3://bucket/<prefix>/latest     the newest backup under the prefix whose metadata verifies
 //   --from s3://bucket/<prefix> --backup-id ID
 //   --from s3://bucket/<prefix>/<id>/       a backup's location (as GET /v1/backups shows it)
-// with --data-dir DIR [--force] [--load-check-timeout-seconds N] plus the --s3-* flags of
+// with --data-dir DIR [--force | --if-empty] [--load-check-timeout-seconds N] plus the --s3-* flags of
 // `run` (endpoint, region, path style; the bucket is taken from --from), --redis-server (the
 // binary of the load check) and --redis-config (its `loadmodule` lines).
-// Exit codes: 0 restored, 1 failed (storage, integrity, load check; nothing installed), 2 bad
-// usage, 3 data present and no --force. Every flag also reads an environment variable
-// (IM_RESTORE_FROM, IM_RESTORE_BACKUP_ID, IM_RESTORE_FORCE, IM_RESTORE_LOAD_CHECK_TIMEOUT_SECONDS).
+// `--if-empty` restores only into a data directory without Redis data and otherwise does nothing
+// (exit 0): what an init container that runs at every pod start wants.
+// Exit codes: 0 restored (or skipped with --if-empty), 1 failed (storage, integrity, load check;
+// nothing installed), 2 bad usage, 3 data present and no --force. Every flag also reads an
+// environment variable (IM_RESTORE_FROM, IM_RESTORE_BACKUP_ID, IM_RESTORE_FORCE,
+// IM_RESTORE_IF_EMPTY, IM_RESTORE_LOAD_CHECK_TIMEOUT_SECONDS).
 import { buildConfig, parseArgs } from '../../config/config.js';
 import { ConfigError, messageOf } from '../../errors.js';
 import { moduleLines } from './load-check.js';
@@ -22,6 +25,7 @@ interface RestoreArgs {
   from: string | undefined;
   backupId: string | undefined;
   force: boolean;
+  ifEmpty: boolean;
   loadCheckSeconds: string | undefined;
   rest: string[];
 }
@@ -32,6 +36,7 @@ function splitRestoreArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Rest
     from: env.IM_RESTORE_FROM || undefined,
     backupId: env.IM_RESTORE_BACKUP_ID || undefined,
     force: ['1', 'true', 'yes'].includes(env.IM_RESTORE_FORCE ?? ''),
+    ifEmpty: ['1', 'true', 'yes'].includes(env.IM_RESTORE_IF_EMPTY ?? ''),
     loadCheckSeconds: env.IM_RESTORE_LOAD_CHECK_TIMEOUT_SECONDS || undefined,
     rest: [],
   };
@@ -45,6 +50,7 @@ function splitRestoreArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Rest
     const eq = arg.indexOf('=');
     const flag = (eq > 0 ? arg.slice(0, eq) : arg) as keyof typeof valued;
     if (arg === '--force') args.force = true;
+    else if (arg === '--if-empty') args.ifEmpty = true;
     else if (flag in valued) {
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new ConfigError(`${flag} needs a value`);
@@ -58,6 +64,7 @@ async function restoreOptions(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const args = splitRestoreArgs(argv, env);
   if (!args.from)
     throw new ConfigError('--from s3://bucket/key is required (s3://bucket/<prefix>/latest for the newest)');
+  if (args.force && args.ifEmpty) throw new ConfigError('--force and --if-empty contradict each other');
   if (args.backupId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(args.backupId))
     throw new ConfigError(`--backup-id: ${JSON.stringify(args.backupId)} is not a backup id`);
   const raw = parseArgs(args.rest, env);
@@ -78,6 +85,7 @@ async function restoreOptions(argv: readonly string[], env: NodeJS.ProcessEnv): 
     backupId: args.backupId,
     dataDir: config.dataDir,
     force: args.force,
+    ifEmpty: args.ifEmpty,
     s3: config.s3!,
     loadCheck: { binary: config.redisServerBinary, modules, timeoutMs: Number(seconds) * 1000 },
   };
@@ -99,7 +107,7 @@ export async function restoreCommand(
   }
   try {
     const result = await restoreBackup(options);
-    out(JSON.stringify({ restored: true, from: options.from, dataDir: options.dataDir, ...result }));
+    out(JSON.stringify({ restored: !('skipped' in result), from: options.from, dataDir: options.dataDir, ...result }));
     return RESTORE_EXIT.restored;
   } catch (e) {
     if (!(e instanceof RestoreError)) {

@@ -48,10 +48,18 @@ export interface RestoreOptions {
   backupId?: string;
   dataDir: string;
   force: boolean;
+  /** Restore only into a directory without Redis data; otherwise do nothing (an init container's every start). */
+  ifEmpty?: boolean;
   /** Endpoint, region and path style; the bucket comes from `from`. */
   s3: Omit<S3Config, 'bucket' | 'prefix'>;
   /** The temporary redis-server that must load the files before they are installed. */
   loadCheck: { binary: string; modules: string[]; timeoutMs: number };
+}
+
+/** `ifEmpty` and the data directory already held Redis data: nothing was done. */
+export interface RestoreSkipped {
+  skipped: 'existing-data';
+  present: string[];
 }
 
 export interface RestoreResult {
@@ -258,7 +266,7 @@ async function loadStaged(
   }
 }
 
-export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult | RestoreSkipped> {
   let location: { bucket: string; key: string };
   try {
     location = parseS3Url(options.from);
@@ -267,6 +275,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   }
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const present = await existingData(options.dataDir);
+  if (present.length > 0 && options.ifEmpty) return { skipped: 'existing-data', present };
   if (present.length > 0 && !options.force) {
     throw new RestoreError(
       'existing-data',
