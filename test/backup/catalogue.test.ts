@@ -152,6 +152,28 @@ describe('backup catalogue in the object store', function () {
     assert.match(none.stderr, /no completed backup whose metadata verifies under s3:\/\/backups\/nothing-here\//);
   });
 
+  it('a metadata.json that cannot be read: the answer says the listing is incomplete, and nothing can be deleted', async () => {
+    const another = await startBackupManager({ raw: storage.raw(PREFIX) });
+    const unreadable = made[0].backup.id;
+    storage.fault = (req) =>
+      req.method === 'GET' && (req.url ?? '').includes(`/${unreadable}/metadata.json`) ? 'cut' : 'pass';
+    try {
+      const res = await api(another).get('/v1/backups').set(auth()).expect(200);
+      assert.equal(res.body.storage, 'incomplete');
+      assert.match(res.body.storageError, new RegExp(`${unreadable}/metadata\\.json`));
+      assert.deepEqual(
+        (res.body.items as BackupView[]).map((b) => b.id),
+        [made[2].backup.id, made[1].backup.id],
+      );
+      const refused = await api(another).delete(`/v1/backups/${made[1].backup.id}`).set(auth()).expect(503);
+      assert.match(refused.body.detail, /cannot be read completely.*nothing was deleted/);
+      assert.equal((await storage.keys(`${PREFIX}/${made[1].backup.id}/`)).length, 2);
+    } finally {
+      storage.fault = () => 'pass';
+      await another.stop();
+    }
+  });
+
   it('storage down: the journal is still listed, and the answer says storage is unavailable', async () => {
     await storage.down();
     try {

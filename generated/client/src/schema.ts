@@ -537,11 +537,11 @@ export type components = {
             /** @description `after` for the next page; null on the last page */
             next: null | components["schemas"]["BackupId"];
             /**
-             * @description whether the object store was read for this answer: `unavailable` lists the journal alone
+             * @description whether the object store was read for this answer: `incomplete` when part of it could not be (some entries may be missing), `unavailable` lists the journal alone
              * @enum {string}
              */
-            storage: "listed" | "unavailable" | "not-configured";
-            /** @description why the storage could not be read */
+            storage: "listed" | "incomplete" | "unavailable" | "not-configured";
+            /** @description what could not be read, unless `listed` */
             storageError: string | null;
         };
         BackupDeletion: {

@@ -55,7 +55,7 @@ export interface BackupRequest {
 
 /** What GET /v1/backups answers. */
 export interface BackupListing extends Page {
-  storage: 'listed' | 'unavailable' | 'not-configured';
+  storage: 'listed' | 'incomplete' | 'unavailable' | 'not-configured';
   storageError: string | null;
 }
 
@@ -268,8 +268,8 @@ export class Backups {
     await this.forget(catalogue.gone);
     return {
       ...page(catalogue.items, limit, after),
-      storage: !this.store ? 'not-configured' : storage ? 'listed' : 'unavailable',
-      storageError: listing instanceof BackupFailure ? listing.message : null,
+      storage: !this.store ? 'not-configured' : !storage ? 'unavailable' : storage.complete ? 'listed' : 'incomplete',
+      storageError: listing instanceof BackupFailure ? listing.message : (storage?.problem ?? null),
     };
   }
 
@@ -315,7 +315,7 @@ export class Backups {
       const listing = await this.storageListing();
       if (listing instanceof BackupFailure || !listing?.complete)
         throw new StorageUnavailableError(
-          `the backup catalogue in storage cannot be read completely (${listing instanceof BackupFailure ? listing.message : 'too many objects or an unreadable metadata.json'}); nothing was deleted`,
+          `the backup catalogue in storage cannot be read completely (${listing instanceof BackupFailure ? listing.message : listing?.problem}); nothing was deleted`,
         );
       const stored = listing.backups.find((b) => b.id === id);
       const newest = listing.backups.find(isUsable);
@@ -356,7 +356,7 @@ export class Backups {
       if (listing instanceof BackupFailure || !listing?.complete) {
         this.stats.recordRetentionRun('skipped');
         log.warn(
-          { err: listing instanceof BackupFailure ? listing.message : 'incomplete listing' },
+          { err: listing instanceof BackupFailure ? listing.message : listing?.problem },
           'retention skipped: the backup catalogue in storage cannot be read completely; nothing deleted',
         );
         return;

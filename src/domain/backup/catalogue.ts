@@ -16,6 +16,7 @@ import { isUsable, type StoredBackup, type UsableBackup } from './stored-backups
 export interface StorageListing {
   backups: StoredBackup[];
   complete: boolean;
+  problem?: string | null;
   /** When the listing started: a record that finished later may not be in it yet. */
   startedAt: Date;
 }

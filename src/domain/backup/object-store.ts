@@ -62,7 +62,9 @@ export class ObjectStore {
 
   /** Deletes one backup's objects (data first, metadata.json last); resolves to the keys deleted. */
   async delete(backup: StoredBackup): Promise<string[]> {
-    return this.bounded(`deleting backup ${backup.id}`, (client) => deleteStoredBackup(client, this.s3.bucket, backup));
+    return this.bounded(`deleting backup ${backup.id}`, (client, signal) =>
+      deleteStoredBackup(client, this.s3.bucket, backup, signal),
+    );
   }
 
   /**

@@ -49,12 +49,17 @@ export function selectForDeletion(
  * nothing is ever left without the metadata that names it. Resolves to the keys deleted;
  * throws a BackupFailure at the first key that cannot be deleted.
  */
-export async function deleteStoredBackup(client: S3Client, bucket: string, backup: StoredBackup): Promise<string[]> {
+export async function deleteStoredBackup(
+  client: S3Client,
+  bucket: string,
+  backup: StoredBackup,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const keys = [...backup.keys].sort((a, b) => Number(a === backup.metadataKey) - Number(b === backup.metadataKey));
   if (!keys.includes(backup.metadataKey)) keys.push(backup.metadataKey);
   const deleted: string[] = [];
   for (const key of keys) {
-    await deleteKey(client, bucket, key);
+    await deleteKey(client, bucket, key, signal);
     deleted.push(key);
   }
   return deleted;

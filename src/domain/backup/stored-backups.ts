@@ -40,6 +40,8 @@ export interface StoredCatalogue {
   backups: StoredBackup[];
   /** False when part of the prefix could not be read (too many keys, a metadata.json unreadable). */
   complete: boolean;
+  /** What could not be read, when not complete. */
+  problem: string | null;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function readStoredBackups(request: StoredBackupsRequest): Promise<
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id)!.push(object);
   }
-  let complete = listed.complete;
+  const problems: string[] = listed.complete ? [] : ['too many objects under the prefix to list them all'];
   const found: StoredBackup[] = [];
   const work = [...groups].flatMap(([id, objects]) => {
     const metadataObject = objects.find((o) => o.key === `${root}${id}/${METADATA_NAME}`);
@@ -118,7 +120,7 @@ export async function readStoredBackups(request: StoredBackupsRequest): Promise<
           request.cache?.set(metadataObject, parsed);
         } catch (err) {
           if (!(err instanceof BackupFailure)) throw err;
-          complete = false;
+          problems.push(err.message);
           continue;
         }
       }
@@ -137,7 +139,12 @@ export async function readStoredBackups(request: StoredBackupsRequest): Promise<
   };
   await Promise.all(Array.from({ length: READ_CONCURRENCY }, next));
   found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  return { backups: found, complete };
+  const complete = problems.length === 0;
+  return {
+    backups: found,
+    complete,
+    problem: complete ? null : `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+  };
 }
 
 /** The metadata, or what is wrong with it. */
