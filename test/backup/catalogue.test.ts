@@ -9,7 +9,7 @@ import { auth, type TestManager } from '../helpers/manager.js';
 import { redisClient } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tmp.js';
 import { backupAndWait, digest, startBackupManager, writeDataset } from './support/fixtures.js';
-import { runRestoreCli } from './support/restore-cli.js';
+import { restoreCommand } from '../../src/domain/backup/restore-cli.js';
 import { BUCKET, TestStorage } from './support/storage.js';
 import type { BackupView } from '../../src/domain/backup/backup-record.js';
 
@@ -36,6 +36,19 @@ describe('backup catalogue in the object store', function () {
     await redis.set('after-the-backups', '1');
     fresh = await startBackupManager({ raw: storage.raw(PREFIX) });
   });
+  /** `instance-manager restore` in this process (the round-trip test runs it as its own). */
+  async function restore(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const code = await restoreCommand(
+      [...args, '--s3-endpoint', storage.endpoint, '--s3-path-style'],
+      {},
+      (l) => (stdout += l + '\n'),
+      (l) => (stderr += l + '\n'),
+    );
+    return { code, stdout, stderr };
+  }
+
   after(async () => {
     await fresh?.stop();
     await first?.stop();
@@ -101,14 +114,7 @@ describe('backup catalogue in the object store', function () {
     ];
     for (const { args, expected } of cases) {
       const dataDir = join(await tempDir('im-latest-'), 'data');
-      const result = await runRestoreCli([
-        ...args,
-        '--data-dir',
-        dataDir,
-        '--s3-endpoint',
-        storage.endpoint,
-        '--s3-path-style',
-      ]);
+      const result = await restore([...args, '--data-dir', dataDir]);
       assert.equal(result.code, 0, result.stderr);
       const summary = JSON.parse(result.stdout.trim());
       assert.equal(summary.id, expected.backup.id);
@@ -127,27 +133,16 @@ describe('backup catalogue in the object store', function () {
 
   it('latest and --backup-id together is bad usage; an empty prefix has no latest', async () => {
     const dir = join(await tempDir('im-latest-'), 'data');
-    const both = await runRestoreCli([
+    const both = await restore([
       '--from',
       `s3://${BUCKET}/${PREFIX}/latest`,
       '--backup-id',
       made[0].backup.id,
       '--data-dir',
       dir,
-      '--s3-endpoint',
-      storage.endpoint,
-      '--s3-path-style',
     ]);
     assert.equal(both.code, 2, both.stderr);
-    const none = await runRestoreCli([
-      '--from',
-      `s3://${BUCKET}/nothing-here/latest`,
-      '--data-dir',
-      dir,
-      '--s3-endpoint',
-      storage.endpoint,
-      '--s3-path-style',
-    ]);
+    const none = await restore(['--from', `s3://${BUCKET}/nothing-here/latest`, '--data-dir', dir]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no completed backup whose metadata verifies under s3:\/\/backups\/nothing-here\//);
   });
