@@ -35,6 +35,13 @@ export function isFailureCode(value: unknown): value is FailureCode {
   return (FAILURE_CODES as readonly unknown[]).includes(value);
 }
 
+/** What a backup id may be (the contract's BackupId): safe in a URL path and an object key. */
+export const BACKUP_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isBackupId(value: unknown): value is string {
+  return typeof value === 'string' && BACKUP_ID.test(value);
+}
+
 /** An error that knows which failure it is; anything else is reported as `fallback`. */
 export class BackupFailure extends Error {
   override name = 'BackupFailure';
@@ -81,6 +88,11 @@ export interface BackupRecord {
 export function newBackupId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Sort order of the catalogue, retention and the journal: newest first (ids sort by their start). */
+export function newestFirst(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 export function newRecord(type: BackupType, upload: boolean, now: Date, hostname: string): BackupRecord {
@@ -148,7 +160,6 @@ export function recordToJournal(record: BackupRecord): Record<string, unknown> {
   };
 }
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const STATES: readonly unknown[] = ['saving', 'uploading', 'completed', 'failed'] satisfies BackupState[];
 
@@ -166,7 +177,6 @@ function required<T>(x: unknown, valid: (x: unknown) => x is T): T {
 const isString = (x: unknown): x is string => typeof x === 'string';
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 const isDateText = (x: unknown): x is string => typeof x === 'string' && !Number.isNaN(Date.parse(x));
-const isId = (x: unknown): x is string => typeof x === 'string' && ID.test(x);
 const isSha256 = (x: unknown): x is string => typeof x === 'string' && SHA256.test(x);
 const isType = (x: unknown): x is BackupType => x === 'rdb' || x === 'aof';
 const isState = (x: unknown): x is BackupState => STATES.includes(x);
@@ -187,7 +197,7 @@ export function recordFromJournal(value: unknown): BackupRecord | null {
   };
   try {
     return {
-      id: required(v.id, isId),
+      id: required(v.id, isBackupId),
       type: required(v.type, isType),
       upload: required(v.upload, isBoolean),
       state: required(v.state, isState),

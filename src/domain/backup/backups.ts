@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { S3Config } from '../../config/config.js';
+import type { Schemas } from '../../contract.js';
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError, messageOf } from '../../errors.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import type { Family } from '../metrics/exposition.js';
@@ -24,7 +25,7 @@ import {
 } from './backup-record.js';
 import { backupFamilies, BackupStats } from './backup-stats.js';
 import { DEFAULT_TIMINGS, runBackup, type BackupTimings } from './backup-job.js';
-import { mergeCatalogue, page, type Page, type StorageListing } from './catalogue.js';
+import { mergeCatalogue, page, type StorageListing } from './catalogue.js';
 import { BackupJournal, JOURNAL_KEEP } from './journal.js';
 import { ObjectStore } from './object-store.js';
 import { retentionEnabled, selectForDeletion, type RetentionPolicy } from './retention.js';
@@ -54,15 +55,9 @@ export interface BackupRequest {
 }
 
 /** What GET /v1/backups answers. */
-export interface BackupListing extends Page {
-  storage: 'listed' | 'incomplete' | 'unavailable' | 'not-configured';
-  storageError: string | null;
-}
-
-export interface BackupDeletion {
-  id: string;
-  deletedObjects: string[];
-}
+export type BackupListing = Schemas['BackupList'];
+/** What DELETE /v1/backups/{id} answers. */
+export type BackupDeletion = Schemas['BackupDeletion'];
 
 export class Backups {
   readonly stats = new BackupStats();

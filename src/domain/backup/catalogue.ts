@@ -10,7 +10,7 @@
 //     elsewhere (another pod's retention, a lifecycle rule): it is not listed, and the caller
 //     forgets it (`gone`);
 //   - newest first: ids begin with their UTC start time, so they sort by it.
-import { toView, type BackupRecord, type BackupView } from './backup-record.js';
+import { newestFirst, toView, type BackupRecord, type BackupView } from './backup-record.js';
 import { isUsable, type StoredBackup, type UsableBackup } from './stored-backups.js';
 
 export interface StorageListing {
@@ -77,7 +77,7 @@ export function mergeCatalogue(records: readonly BackupRecord[], storage: Storag
     else items.push(toView(record, ['journal']));
   }
   for (const backup of stored.values()) if (!seen.has(backup.id)) items.push(storedView(backup));
-  items.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  items.sort(newestFirst);
   return { items, gone };
 }
 

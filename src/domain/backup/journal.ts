@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import { messageOf } from '../../errors.js';
-import { recordFromJournal, recordToJournal, type BackupRecord } from './backup-record.js';
+import { newestFirst, recordFromJournal, recordToJournal, type BackupRecord } from './backup-record.js';
 
 export const JOURNAL_NAME = 'backups.journal';
 /** Backups kept through a compaction (the newest, by id). */
@@ -126,10 +126,8 @@ export class BackupJournal {
       );
     if (text !== '') await chmod(file, 0o600).catch(() => {});
     if (skipped > 0 || journal.oversized) await journal.compact();
-    const newestFirst = [...records.values()]
-      .filter((r) => journal.live.has(r.id))
-      .sort((a, b) => (a.id < b.id ? 1 : -1));
-    return { journal, records: newestFirst, skipped };
+    const kept = [...records.values()].filter((r) => journal.live.has(r.id)).sort(newestFirst);
+    return { journal, records: kept, skipped };
   }
 
   /** Records the backup's current state; resolves once it is on disk. */

@@ -1,7 +1,7 @@
 // metadata.json: written last, beside the data object, so that a backup with metadata is a
 // complete backup. Restore trusts nothing in the data object that metadata does not vouch for.
 import { field, isReplica, numberField, replicationOffset, type Info } from '../../redis/info.js';
-import type { BackupType } from './backup-record.js';
+import { isBackupId, type BackupType } from './backup-record.js';
 
 export const METADATA_NAME = 'metadata.json';
 export const METADATA_FORMAT = 1;
@@ -83,7 +83,7 @@ export function parseMetadata(text: string): BackupMetadata {
   if (typeof m.object !== 'string' || !OBJECT_NAME.test(m.object)) problems.push('object must be a plain file name');
   if (!Number.isSafeInteger(m.size) || (m.size ?? -1) < 0) problems.push('size must be a whole number of bytes');
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) problems.push('sha256 must be 64 hex digits');
-  if (typeof m.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(m.id)) problems.push('id must be a backup id');
+  if (!isBackupId(m.id)) problems.push('id must be a backup id');
   if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt)))
     problems.push('createdAt must be a date');
   if (m.hostname !== undefined && typeof m.hostname !== 'string') problems.push('hostname must be a string');

@@ -13,6 +13,7 @@
 // IM_RESTORE_IF_EMPTY, IM_RESTORE_LOAD_CHECK_TIMEOUT_SECONDS).
 import { buildConfig, parseArgs } from '../../config/config.js';
 import { ConfigError, messageOf } from '../../errors.js';
+import { isBackupId } from './backup-record.js';
 import { moduleLines } from './load-check.js';
 import { restoreBackup, RestoreError, type RestoreOptions } from './restore.js';
 
@@ -65,7 +66,7 @@ async function restoreOptions(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (!args.from)
     throw new ConfigError('--from s3://bucket/key is required (s3://bucket/<prefix>/latest for the newest)');
   if (args.force && args.ifEmpty) throw new ConfigError('--force and --if-empty contradict each other');
-  if (args.backupId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(args.backupId))
+  if (args.backupId !== undefined && !isBackupId(args.backupId))
     throw new ConfigError(`--backup-id: ${JSON.stringify(args.backupId)} is not a backup id`);
   const raw = parseArgs(args.rest, env);
   const bucket = /^s3:\/\/([^/]+)(\/|$)/.exec(args.from)?.[1];

@@ -4,6 +4,7 @@
 // policy never keeps fewer than N nor less than D days. The newest usable backup is never
 // deleted, whatever the policy. The caller deletes only from a complete listing.
 import type { S3Client } from '@aws-sdk/client-s3';
+import { newestFirst } from './backup-record.js';
 import { deleteKey } from './storage.js';
 import { isUsable, type StoredBackup } from './stored-backups.js';
 
@@ -31,7 +32,7 @@ export function selectForDeletion(
   now: Date,
 ): StoredBackup[] {
   if (!retentionEnabled(policy)) return [];
-  const usable = backups.filter(isUsable).sort((a, b) => (a.id < b.id ? 1 : -1));
+  const usable = backups.filter(isUsable).sort(newestFirst);
   const expired = usable.filter((backup, index) => {
     if (index === 0) return false; // the newest usable backup is never deleted
     const beyondCount = policy.count !== null && index >= policy.count;

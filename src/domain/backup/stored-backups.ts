@@ -3,11 +3,10 @@
 // backup, it is found here; a backup is usable when its metadata verifies and its data object
 // is present. Shared by the list API, retention and `restore … /latest`.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BackupFailure } from './backup-record.js';
+import { BackupFailure, isBackupId, newestFirst } from './backup-record.js';
 import { METADATA_NAME, parseMetadata, type BackupMetadata } from './metadata.js';
 import { clusterPrefix, listObjects, readSmallObject, type StoredObject } from './storage.js';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const METADATA_LIMIT = 1024 * 1024;
 /** metadata.json files read at once. */
 const READ_CONCURRENCY = 8;
@@ -91,7 +90,7 @@ export async function readStoredBackups(request: StoredBackupsRequest): Promise<
     const rest = object.key.slice(root.length);
     const slash = rest.indexOf('/');
     const id = rest.slice(0, slash);
-    if (slash <= 0 || !ID.test(id)) continue;
+    if (slash <= 0 || !isBackupId(id)) continue;
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id)!.push(object);
   }
@@ -138,7 +137,7 @@ export async function readStoredBackups(request: StoredBackupsRequest): Promise<
     }
   };
   await Promise.all(Array.from({ length: READ_CONCURRENCY }, next));
-  found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  found.sort(newestFirst);
   const complete = problems.length === 0;
   return {
     backups: found,
