@@ -176,6 +176,9 @@ export type paths = {
          *     `upload` defaults to true when object storage is configured (`--s3-bucket`); asking for
          *     an upload with no storage configured is 400. A `BGSAVE` already running in Redis is
          *     waited for and used; one that Redis schedules behind an AOF rewrite is waited for too.
+         *     Every state change is recorded in the manager's backup journal, so the backup stays
+         *     listed across restarts and upgrades. After a successful upload the retention policy
+         *     (`--backup-retention-count`, `--backup-retention-days`) deletes what it lets go.
          */
         post: operations["startBackup"];
         delete?: never;
