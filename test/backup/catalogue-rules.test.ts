@@ -60,6 +60,7 @@ const listing = (backups: StoredBackup[], complete = true): StorageListing => ({
   backups,
   complete,
   startedAt: new Date('2026-12-01T00:00:00Z'),
+  root: 's3://b/p/',
 });
 
 describe('backup catalogue rules', () => {
@@ -114,6 +115,12 @@ describe('backup catalogue rules', () => {
       {
         name: '…nor when it finished after the listing started',
         records: [journaled(1, { finishedAt: new Date('2026-12-01T00:00:01Z') })],
+        storage: listing([]),
+        listed: [[id(1), 'completed', ['journal']]],
+      },
+      {
+        name: '…nor when it was uploaded under another prefix (the configuration changed)',
+        records: [journaled(1, { location: `s3://b/old-prefix/${id(1)}/` })],
         storage: listing([]),
         listed: [[id(1), 'completed', ['journal']]],
       },

@@ -6,9 +6,10 @@
 //   - a journal record is listed as it is (foundIn: journal, plus storage when it is there too),
 //     except a failed one that storage holds complete (the manager died after the upload and
 //     before it could record the end): storage is the truth, so it is listed as completed;
-//   - an uploaded, completed record that a complete listing no longer finds was deleted
-//     elsewhere (another pod's retention, a lifecycle rule): it is not listed, and the caller
-//     forgets it (`gone`);
+//   - an uploaded, completed record that a complete listing of its prefix no longer finds was
+//     deleted elsewhere (another pod's retention, a lifecycle rule): it is not listed, and the
+//     caller forgets it (`gone`); one uploaded under another bucket or prefix (the
+//     configuration changed) is not judged by this listing;
 //   - newest first: ids begin with their UTC start time, so they sort by it.
 import { newestFirst, toView, type BackupRecord, type BackupView } from './backup-record.js';
 import { isUsable, type StoredBackup, type UsableBackup } from './stored-backups.js';
@@ -19,6 +20,8 @@ export interface StorageListing {
   problem?: string | null;
   /** When the listing started: a record that finished later may not be in it yet. */
   startedAt: Date;
+  /** s3://bucket/<prefix>/: what was listed. */
+  root: string;
 }
 
 export interface Catalogue {
@@ -71,6 +74,7 @@ export function mergeCatalogue(records: readonly BackupRecord[], storage: Storag
       storage?.complete === true &&
       record.upload &&
       record.state === 'completed' &&
+      record.location?.startsWith(storage.root) === true &&
       record.finishedAt !== null &&
       record.finishedAt < storage.startedAt;
     if (deletedElsewhere) gone.push(record.id);

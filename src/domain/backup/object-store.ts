@@ -10,10 +10,12 @@ import { deleteStoredBackup } from './retention.js';
 import {
   abortMultipart,
   backupPrefix,
+  clusterPrefix,
   createS3Client,
   deleteKey,
   listMultipartUploads,
   listObjects,
+  s3Url,
   type MultipartUpload,
 } from './storage.js';
 import { isUsable, MetadataCache, readStoredBackups, type StoredBackup } from './stored-backups.js';
@@ -57,7 +59,7 @@ export class ObjectStore {
     const read = await this.bounded('listing the backups in storage', (client, signal) =>
       readStoredBackups({ client, bucket: this.s3.bucket, prefix: this.s3.prefix, id, cache: this.cache, signal }),
     );
-    return { ...read, startedAt };
+    return { ...read, startedAt, root: s3Url(this.s3.bucket, clusterPrefix(this.s3.prefix)) };
   }
 
   /** Deletes one backup's objects (data first, metadata.json last); resolves to the keys deleted. */
