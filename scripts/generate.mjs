@@ -130,6 +130,8 @@ function renderMethod(doc, path, method, op) {
   const params = op.parameters ?? [];
   const pathParams = params.filter((p) => p.in === 'path');
   const headerParams = params.filter((p) => p.in === 'header');
+  const queryParams = params.filter((p) => p.in === 'query');
+  const queryRequired = queryParams.some((p) => p.required);
   const bodyTypes = Object.keys(op.requestBody?.content ?? {});
   const bodyMedia = bodyTypes[0];
   const bodyRequired = Boolean(op.requestBody?.required);
@@ -138,6 +140,8 @@ function renderMethod(doc, path, method, op) {
   const inputFields = [];
   if (pathParams.length) inputFields.push(`path: ${opType}['parameters']['path']`);
   if (headerParams.length) inputFields.push(`header: ${opType}['parameters']['header']`);
+  if (queryParams.length)
+    inputFields.push(`query${queryRequired ? '' : '?'}: NonNullable<${opType}['parameters']['query']>`);
   if (bodyMedia === 'application/json') {
     inputFields.push(
       `body${bodyRequired ? '' : '?'}: NonNullable<${opType}['requestBody']>['content']['application/json']`,
@@ -145,7 +149,7 @@ function renderMethod(doc, path, method, op) {
   } else if (bodyMedia) {
     inputFields.push(`body: Uint8Array | Blob | ReadableStream<Uint8Array>`);
   }
-  const inputOptional = !pathParams.length && !headerParams.length && !bodyRequired;
+  const inputOptional = !pathParams.length && !headerParams.length && !queryRequired && !bodyRequired;
   const inputDecl = inputFields.length ? `input${inputOptional ? '?' : ''}: { ${inputFields.join('; ')} }, ` : '';
 
   // Every documented non-problem response is a result (probes answer 503 with a body of their own).
@@ -166,10 +170,11 @@ function renderMethod(doc, path, method, op) {
   const alias = `/** What ${op.operationId} resolves to. */\nexport type ${resultType} = ${results.length ? [...new Set(results)].join(' | ') : 'void'};\n`;
 
   const requestFields = [];
-  if (pathParams.length || headerParams.length) {
+  if (pathParams.length || headerParams.length || queryParams.length) {
     const parts = [];
     if (pathParams.length) parts.push('path: input.path');
     if (headerParams.length) parts.push('header: input.header');
+    if (queryParams.length) parts.push(`query: input${inputOptional ? '?' : ''}.query`);
     requestFields.push(`params: { ${parts.join(', ')} }`);
   }
   if (bodyMedia === 'application/json') requestFields.push(`body: input${inputOptional ? '?' : ''}.body`);

@@ -164,6 +164,13 @@ export class NameResolutionError extends ProblemError {
   }
 }
 
+/** The object storage cannot be read or written now (backup catalogue, deletes). */
+export class StorageUnavailableError extends ProblemError {
+  readonly status = 503;
+  readonly kind = 'storage-unavailable';
+  readonly title = 'Object storage is unavailable';
+}
+
 /** A bad flag or environment value; reported at start, before anything runs. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

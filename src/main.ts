@@ -14,13 +14,19 @@ const USAGE = `usage:
       [--initial-role replica|primary] [--max-lag-seconds 10] [--redis-url redis://host:port]
       [--redis-password-file FILE] [--redis-config extra.conf] [--redis-server BINARY]
       [--s3-endpoint URL --s3-bucket B --s3-prefix P --s3-region R --s3-path-style]
+      [--backup-retention-count N] [--backup-retention-days D]
+      [--on-primary-restart hold|resume] [--primary-lease-seconds 0]
       [--probe-timeout-ms 1000] [--shutdown-grace-seconds 25] [--log-level info]
       [--update-max-bytes 67108864] [--update-self-test-timeout-ms 10000]
       [--update-stall-timeout-seconds 10] [--update-confirm-timeout-seconds 60]
       [--update-public-key-file FILE]
       [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE [--tls-client-name NAME]]]
-  instance-manager restore --from s3://bucket/key --data-dir ./data [--force] [--s3-… flags]
-      exit 0 restored, 1 failed (nothing installed), 2 bad usage, 3 data present without --force
+  instance-manager restore --from s3://bucket/prefix/latest --data-dir ./data [--force|--if-empty] [--s3-… flags]
+      --from s3://bucket/prefix --backup-id ID    a given backup (or --from its s3://…/<id>/ location)
+      [--redis-server BINARY] [--redis-config F] [--load-check-timeout-seconds 1800]
+      the files are loaded by a temporary redis-server before they are installed
+      exit 0 restored (or data present with --if-empty), 1 failed (nothing installed), 2 bad usage,
+      3 data present without --force
   instance-manager self-test [run flags…]
       what a running manager asks of a new build before trying it: loads every module and
       parses the configuration, binds nothing, touches no Redis; prints the version

@@ -44,6 +44,8 @@ export interface Config {
   redisConfig: string | undefined;
   redisServerBinary: string;
   s3: S3Config | undefined;
+  /** Backups kept in storage: the newest `count`, and/or those younger than `days` (null: no rule). */
+  backupRetention: { count: number | null; days: number | null };
   logLevel: LogLevel;
   /** How long a probe or status read may wait for Redis. */
   probeTimeoutMs: number;
@@ -92,6 +94,8 @@ const FLAGS = {
   s3Prefix: { flag: '--s3-prefix', env: 'IM_S3_PREFIX' },
   s3Region: { flag: '--s3-region', env: 'IM_S3_REGION' },
   s3PathStyle: { flag: '--s3-path-style', env: 'IM_S3_PATH_STYLE', boolean: true },
+  backupRetentionCount: { flag: '--backup-retention-count', env: 'IM_BACKUP_RETENTION_COUNT' },
+  backupRetentionDays: { flag: '--backup-retention-days', env: 'IM_BACKUP_RETENTION_DAYS' },
   logLevel: { flag: '--log-level', env: 'IM_LOG_LEVEL' },
   probeTimeoutMs: { flag: '--probe-timeout-ms', env: 'IM_PROBE_TIMEOUT_MS' },
   shutdownGraceSeconds: { flag: '--shutdown-grace-seconds', env: 'IM_SHUTDOWN_GRACE_SECONDS' },
@@ -199,6 +203,18 @@ export function buildConfig(raw: RawOptions): Config {
     }
   }
   const s3 = buildS3(raw);
+  const backupRetention = {
+    count:
+      raw.backupRetentionCount === undefined
+        ? null
+        : integer('--backup-retention-count', raw.backupRetentionCount, 1, 100_000),
+    days:
+      raw.backupRetentionDays === undefined
+        ? null
+        : integer('--backup-retention-days', raw.backupRetentionDays, 1, 36_500),
+  };
+  if (!s3 && (backupRetention.count !== null || backupRetention.days !== null))
+    throw new ConfigError('--backup-retention-count and --backup-retention-days need object storage (--s3-bucket)');
   return {
     listen: parseListen(raw.listen ?? '0.0.0.0:8080'),
     tls: buildTls(raw),
@@ -212,6 +228,7 @@ export function buildConfig(raw: RawOptions): Config {
     redisConfig: raw.redisConfig === undefined ? undefined : path(raw.redisConfig),
     redisServerBinary: raw.redisServer ?? 'redis-server',
     s3,
+    backupRetention,
     logLevel,
     probeTimeoutMs: integer('--probe-timeout-ms', raw.probeTimeoutMs ?? '1000', 10, 60_000),
     shutdownGraceMs: 1000 * integer('--shutdown-grace-seconds', raw.shutdownGraceSeconds ?? '25', 1, 3600),

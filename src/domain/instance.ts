@@ -13,7 +13,6 @@ import { tokenFamilies } from '../auth/token-metrics.js';
 import { Metrics } from './metrics/metrics.js';
 import type { Family } from './metrics/exposition.js';
 import { identifyManager, type ManagerIdentity } from './manager-identity.js';
-import { backupFamilies } from './backup/backup-stats.js';
 import { Backups } from './backup/backups.js';
 import { attachedLiveness, ownedLiveness, type Liveness } from './probes/liveness.js';
 import { checkReadiness, type Readiness } from './probes/readiness.js';
@@ -106,13 +105,14 @@ export class Instance {
     }
     const identity = await identifying;
     const operations = new OperationGuard();
-    const backups = new Backups({
+    const backups = await Backups.open({
       redis,
       dataDir: config.dataDir,
       s3: config.s3,
       managerVersion: identity.version,
       log: log.child({ module: 'backup' }),
       operations,
+      retention: config.backupRetention,
     });
     const replication = new Replication({
       redis,
@@ -134,7 +134,7 @@ export class Instance {
       () => supervisor?.restarts ?? 0,
       () => [
         ...roleFamilies(state.current, replication.reconciler.driftCorrections),
-        ...backupFamilies(backups.stats),
+        ...backups.families(),
         ...tokenFamilies(tokens),
         ...(serving?.families() ?? []),
       ],

@@ -1,9 +1,10 @@
-// The restore command's refusals: a corrupted data object (bad checksum), metadata that lies,
-// an archive that reaches outside its directory, existing data without --force, bad usage.
-// In each case the exit code says so and nothing is installed.
+// The restore command's refusals: a corrupted data object (bad checksum), a truncated one whose
+// checksum was forged (the load check), metadata that lies, an archive that reaches outside its
+// directory, existing data without --force, bad usage. In each case the exit code says so and
+// nothing is installed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestManager } from '../helpers/manager.js';
 import { redisClient } from '../helpers/redis.js';
@@ -44,6 +45,17 @@ describe('restore command', function () {
       (l) => (err += l + '\n'),
     );
     return { code, out, err };
+  }
+
+  /** Name, size and mtime of every entry: "unchanged" is this staying the same. */
+  async function listing(dir: string): Promise<string[]> {
+    const names = (await readdir(dir)).sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const s = await stat(join(dir, name));
+        return `${name} ${s.size} ${s.mtimeMs}`;
+      }),
+    );
   }
 
   async function freshDir(): Promise<string> {
@@ -93,6 +105,27 @@ describe('restore command', function () {
     assert.deepEqual(await readdir(dir), []);
   });
 
+  it('a truncated RDB whose sha256 was forged in its metadata: the load check refuses it, the data directory is unchanged', async () => {
+    const truncated = rdb.subarray(0, Math.floor(rdb.length * 0.6));
+    const from = await plant('forged', 'dump.rdb', truncated, {
+      size: truncated.length,
+      sha256: createHash('sha256').update(truncated).digest('hex'),
+    });
+    // Into a directory that already holds data, with --force: the old data must survive.
+    const dir = await freshDir();
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'dump.rdb'), 'the data that was here');
+    await writeFile(join(dir, 'redis.conf'), 'port 1\n');
+    const before = await listing(dir);
+    const res = await restore(['--from', from, '--data-dir', dir, '--force']);
+    assert.equal(res.code, RESTORE_EXIT.failed, res.err);
+    assert.match(res.err, /matches its metadata but does not load: redis-server refused the restored files/);
+    assert.match(res.err, /Short read|Unexpected EOF|Bad file format|Unrecoverable/i, 'the server log says why');
+    assert.match(res.err, /nothing was installed/);
+    assert.deepEqual(await listing(dir), before, 'nothing added, removed or touched');
+    assert.equal(await readFile(join(dir, 'dump.rdb'), 'utf8'), 'the data that was here');
+  });
+
   it("metadata that is not a backup's: exit 1", async () => {
     const from = await plant('bad-meta', 'dump.rdb', rdb, { sha256: 'nope', format: 9 });
     const res = await restore(['--from', from, '--data-dir', await freshDir()]);
@@ -140,6 +173,31 @@ describe('restore command', function () {
     assert.deepEqual(await readFile(join(dir, 'dump.rdb')), rdb);
     assert.deepEqual((await readdir(dir)).sort(), ['dump.rdb'], 'the old AOF directory would have been loaded instead');
     assert.deepEqual(JSON.parse(forced.out).replaced.sort(), ['appendonlydir', 'dump.rdb']);
+  });
+
+  it('--if-empty: restores into an empty directory, does nothing (exit 0) where data is', async () => {
+    const empty = await freshDir();
+    const restored = await restore(['--from', location, '--data-dir', empty, '--if-empty']);
+    assert.equal(restored.code, RESTORE_EXIT.restored, restored.err);
+    assert.equal(JSON.parse(restored.out).restored, true);
+    assert.deepEqual(await readFile(join(empty, 'dump.rdb')), rdb);
+
+    const dir = await freshDir();
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'dump.rdb'), 'kept');
+    const before = await listing(dir);
+    const skipped = await restore(['--from', location, '--data-dir', dir, '--if-empty']);
+    assert.equal(skipped.code, RESTORE_EXIT.restored, skipped.err);
+    assert.deepEqual(JSON.parse(skipped.out), {
+      restored: false,
+      from: location,
+      dataDir: dir,
+      skipped: 'existing-data',
+      present: ['dump.rdb'],
+    });
+    assert.deepEqual(await listing(dir), before);
+    const both = await restore(['--from', location, '--data-dir', dir, '--if-empty', '--force']);
+    assert.equal(both.code, RESTORE_EXIT.usage);
   });
 
   it('a location with no backup: exit 1 naming it', async () => {

@@ -22,7 +22,7 @@ describe('backup: shutdown', function () {
     await redis.config('SET', 'rdb-key-save-delay', '2000');
     const backup = await startBackup(m);
     await m.stop();
-    const ended = m.instance.backups.get(backup.id)!;
+    const ended = await m.instance.backups.get(backup.id);
     assert.equal(ended.state, 'failed');
     assert.equal(ended.errorCode, 'shutdown');
     assert.deepEqual(await storage.keys('shutdown-save/'), []);
@@ -41,7 +41,7 @@ describe('backup: shutdown', function () {
       await waitFor('the upload to start', () => parts >= 2 || undefined, 30_000);
       await m.stop();
       storage.fault = () => 'pass';
-      const ended = m.instance.backups.get(backup.id)!;
+      const ended = await m.instance.backups.get(backup.id);
       assert.equal(ended.state, 'failed');
       assert.equal(ended.errorCode, 'shutdown');
       await waitFor(

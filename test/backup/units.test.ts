@@ -287,9 +287,10 @@ describe('backup units', () => {
       assert.throws(() => parseS3Url('s3:///k'));
     });
 
-    it('backup ids are sortable and match the contract pattern', () => {
+    it('backup ids sort by their start, to the millisecond, and match the contract pattern', () => {
       const a = newBackupId(new Date('2026-11-26T16:00:59.123Z'));
-      assert.match(a, /^20261126T160059Z-[0-9a-f]{6}$/);
+      assert.match(a, /^20261126T160059123Z-[0-9a-f]{6}$/);
+      assert.ok(newBackupId(new Date('2026-11-26T16:00:59.124Z')) > a, 'within the same second');
       assert.ok(newBackupId(new Date('2026-11-26T16:01:00Z')) > a);
     });
   });
@@ -329,7 +330,16 @@ describe('backup units', () => {
   });
 
   describe('metadata.json', () => {
-    const good = { format: 1, id: 'x', type: 'rdb', object: 'dump.rdb', size: 3, sha256: 'a'.repeat(64), aof: null };
+    const good = {
+      format: 1,
+      id: 'x',
+      type: 'rdb',
+      object: 'dump.rdb',
+      size: 3,
+      sha256: 'a'.repeat(64),
+      createdAt: '2026-11-26T16:00:59.000Z',
+      aof: null,
+    };
     it('accepts a good one', () => assert.equal(parseMetadata(JSON.stringify(good)).object, 'dump.rdb'));
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ object: '../dump.rdb' }, /object/],
@@ -337,6 +347,8 @@ describe('backup units', () => {
       [{ size: -1 }, /size/],
       [{ type: 'aof', aof: { dir: '../x' } }, /aof\.dir/],
       [{ format: 2 }, /format/],
+      [{ createdAt: 'yesterday' }, /createdAt/],
+      [{ id: '../x' }, /id must/],
     ];
     for (const [edit, message] of bad)
       it(`refuses ${JSON.stringify(edit)}`, () =>
@@ -345,17 +357,24 @@ describe('backup units', () => {
   });
 
   describe('metrics', () => {
-    it('exposes the last success and failures by reason as metric families', async () => {
+    it('exposes the last success, failures by reason, deletions and retention runs as metric families', async () => {
       const stats = new BackupStats();
-      const exposition = () => render(backupFamilies(stats), 'prometheus').join('');
+      let inProgress = false;
+      const exposition = () => render(backupFamilies(stats, inProgress), 'prometheus').join('');
       let text = exposition();
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSuccess} 0$`, 'm'), '0 before the first success');
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.failures}\\{reason="storage_denied"\\} 0$`, 'm'));
-      stats.recordStart();
+      assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.failures}\\{reason="interrupted"\\} 0$`, 'm'));
+      assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.deleted}\\{trigger="retention"\\} 0$`, 'm'));
+      inProgress = true;
       assert.match(exposition(), new RegExp(`^${BACKUP_METRIC_NAMES.inProgress} 1$`, 'm'));
       stats.recordFailure('storage_denied');
-      stats.recordStart();
       stats.recordSuccess(new Date(1_800_000_000_000), 12.5, 4096);
+      stats.recordDeletion('retention');
+      stats.recordDeletion('retention');
+      stats.recordDeletion('request');
+      stats.recordRetentionRun('skipped');
+      inProgress = false;
       text = exposition();
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSuccess} 1800000000$`, 'm'));
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastDuration} 12.5$`, 'm'));
@@ -363,7 +382,11 @@ describe('backup units', () => {
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.failures}\\{reason="storage_denied"\\} 1$`, 'm'));
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.completed} 1$`, 'm'));
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.inProgress} 0$`, 'm'));
+      assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.deleted}\\{trigger="retention"\\} 2$`, 'm'));
+      assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.deleted}\\{trigger="request"\\} 1$`, 'm'));
+      assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.retentionRuns}\\{outcome="skipped"\\} 1$`, 'm'));
       assert.match(text, /# TYPE instance_manager_backup_failures_total counter/);
+      assert.match(text, /# TYPE instance_manager_backups_deleted_total counter/);
     });
   });
 });

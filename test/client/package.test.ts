@@ -16,7 +16,7 @@ const root = join(import.meta.dirname, '../..');
 const tsc = join(root, 'node_modules/.bin/tsc');
 
 const PROGRAM = `
-import { createClient, ProblemError, TimeoutError, type Schemas } from 'redis-instance-manager-client';
+import { createClient, eachBackup, ProblemError, TimeoutError, type Schemas } from 'redis-instance-manager-client';
 declare const process: { argv: string[] };
 
 const [baseUrl, token, hungUrl, tlsUrl, ca, cert, key, tlsRedisPort] = process.argv.slice(2) as [string, string, string, string, string, string, string, string];
@@ -38,6 +38,14 @@ try {
 } catch (err) {
   if (err instanceof ProblemError) notFound = err.status;
 }
+// A backup (a local save: this manager has no storage), the catalogue paged by eachBackup, a delete.
+const started = await im.startBackup({ body: { type: 'rdb', upload: false } });
+let backup = await im.getBackup({ path: { id: started.id } });
+while (backup.state === 'saving' || backup.state === 'uploading') backup = await im.getBackup({ path: { id: started.id } });
+const listed: string[] = [];
+for await (const b of eachBackup(im, { pageSize: 1 })) listed.push(b.id + ':' + b.foundIn.join('+'));
+const deleted = await im.deleteBackup({ path: { id: started.id }, query: { force: false } });
+const afterDelete = (await im.listBackups({ query: { limit: 10 } })).items.length;
 let timedOut = false;
 try {
   await createClient({ baseUrl: hungUrl, timeoutMs: 200 }).getStatus();
@@ -71,7 +79,7 @@ const tls = {
     .getStatus()
     .then(() => false, (err: unknown) => err instanceof TimeoutError),
 };
-console.log(JSON.stringify({ role: status.role, runId: status.redis.runId, alive: health.alive, ready: ready.ready, unauthenticated, notFound, timedOut, ...tls }));
+console.log(JSON.stringify({ role: status.role, runId: status.redis.runId, alive: health.alive, ready: ready.ready, unauthenticated, notFound, timedOut, backup: { id: started.id, state: backup.state, listed, deleted, afterDelete }, ...tls }));
 `;
 
 // A call the contract does not allow must not compile.
@@ -185,7 +193,7 @@ describe('the client package', function () {
         title: 'Unauthorized',
         type: 'https://redis-instance-manager.dev/problems/unauthorized',
       },
-      notFound: result.notFound,
+      notFound: 404,
       timedOut: true,
       tls: {
         enabled: true,
@@ -199,12 +207,17 @@ describe('the client package', function () {
       tlsTimedOut: true,
       wrongServerName: 'ERR_TLS_CERT_ALTNAME_INVALID',
       systemCas: result.systemCas,
+      backup: {
+        id: (result.backup as { id: string }).id,
+        state: 'completed',
+        listed: [`${(result.backup as { id: string }).id}:journal`],
+        deleted: { id: (result.backup as { id: string }).id, deletedObjects: [] },
+        afterDelete: 0,
+      },
     });
     assert.equal((result.tls as { certificate: { serialNumber: string } }).certificate.serialNumber, pki.server.serial);
     // Without the CA the certificate does not verify against the system's CAs (the server sends
     // its chain, CA included, when it also verifies client certificates against that CA).
     assert.ok(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN'].includes(String(result.systemCas)));
-    // Backups are not implemented yet (501) or the id is unknown (404): either way a ProblemError.
-    assert.ok(result.notFound === 404 || result.notFound === 501, String(result.notFound));
   });
 });

@@ -12,7 +12,9 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { buildConfig, parseArgs } from '../../src/config/config.js';
+import { restoreCommand } from '../../src/domain/backup/restore-cli.js';
 import { templateFor, openapiDocument } from '../helpers/contract.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const root = join(import.meta.dirname, '../..');
 const configDir = join(root, 'config');
@@ -44,10 +46,15 @@ async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return (
     entries
-      // kustomization.yaml itself and promtool's rule tests are not Kubernetes objects.
+      // kustomization.yaml itself and promtool's rule tests are not Kubernetes objects; the
+      // optional components (config/components/*) are patches, checked on their own below.
       .filter(
         (e) =>
-          e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml' && !e.name.endsWith('.test.yaml'),
+          e.isFile() &&
+          /\.ya?ml$/.test(e.name) &&
+          e.name !== 'kustomization.yaml' &&
+          !e.name.endsWith('.test.yaml') &&
+          !relative(dir, e.parentPath).startsWith('components'),
       )
       .map((e) => join(e.parentPath, e.name))
       .sort()
@@ -173,6 +180,83 @@ describe('Kubernetes samples (config/samples)', () => {
   it('keeps at most one pod down in a voluntary disruption', () => {
     const pdb = all.find((m) => m.object.kind === 'PodDisruptionBudget')!.object as unknown as PodDisruptionBudget;
     assert.equal(pdb.spec!.maxUnavailable, 1);
+  });
+});
+
+describe('the backups component (config/components/backups)', () => {
+  const dir = join(configDir, 'components/backups');
+  interface Patch {
+    spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } };
+  }
+  type Container = NonNullable<StatefulSet['spec']>['template']['spec'] extends infer P
+    ? P extends { containers: (infer C)[] }
+      ? C
+      : never
+    : never;
+  let patch: Patch;
+  let patched: StatefulSet;
+
+  before(async () => {
+    const component = parseAllDocuments(await readFile(join(dir, 'kustomization.yaml'), 'utf8'))[0].toJSON() as {
+      kind: string;
+      patches: { path: string }[];
+    };
+    assert.equal(component.kind, 'Component');
+    patch = parseAllDocuments(await readFile(join(dir, component.patches[0].path), 'utf8'))[0].toJSON() as Patch;
+    // The strategic merge kustomize does: containers and env merged by name.
+    const base = parseAllDocuments(await readFile(join(configDir, 'samples/statefulset.yaml'), 'utf8'))[0].toJSON() as {
+      spec: Patch['spec'];
+    };
+    const pod = base.spec.template.spec;
+    const extra = patch.spec.template.spec;
+    pod.initContainers = [...extra.initContainers, ...pod.initContainers];
+    for (const c of extra.containers) {
+      const into = pod.containers.find((x) => x.name === c.name)!;
+      into.env = [...(into.env ?? []), ...(c.env ?? [])];
+    }
+    patched = new StatefulSet(base as never);
+  });
+
+  it('patches a StatefulSet that still validates', () => patched.validate());
+
+  it('restores `latest` into an empty volume only, with flags the restore command accepts', async () => {
+    const init = patch.spec.template.spec.initContainers.find((c) => c.name === 'restore-latest')!;
+    const [bundle, command, ...flags] = init.args!;
+    assert.equal(bundle, '/opt/instance-manager/instance-manager.mjs');
+    assert.equal(command, 'restore');
+    assert.ok(flags.includes('--if-empty'), 'a pod that has data keeps it');
+    const env = Object.fromEntries((init.env ?? []).map((e) => [e.name, e.value ?? '']));
+    // Kubernetes expands $(VAR) in args from the container's environment.
+    const from = flags[flags.indexOf('--from') + 1].replace(/\$\((\w+)\)/g, (_, name: string) => env[name]);
+    assert.match(from, /^s3:\/\/[^/]+\/redis-prod\/latest$/);
+    // The flags parse (bad usage would be exit 2): with no storage to talk to, the restore gets
+    // as far as listing the prefix and fails there (exit 1).
+    const errors: string[] = [];
+    const dataDir = join(await tempDir('im-init-'), 'data');
+    const expanded = flags.map((f, i) => (f.startsWith('s3://') ? from : flags[i - 1] === '--data-dir' ? dataDir : f));
+    const code = await restoreCommand(
+      [...expanded, '--s3-endpoint', 'http://127.0.0.1:9'],
+      env,
+      () => {},
+      (line) => errors.push(line),
+    );
+    assert.equal(code, 1, errors.join('\n'));
+    assert.match(errors.join('\n'), /listing of s3:\/\/REPLACE-WITH-THE-BUCKET\/redis-prod\//);
+    assert.equal(init.image, patched.spec!.template.spec!.containers[0].image, 'the same build as the manager');
+    assert.equal(init.securityContext!.readOnlyRootFilesystem, true);
+    assert.ok(init.volumeMounts!.some((m) => m.name === 'data' && m.mountPath === '/data'));
+  });
+
+  it('gives the manager the same bucket and prefix, and a retention policy', () => {
+    const manager = patched.spec!.template.spec!.containers.find((c) => c.name === 'redis')!;
+    const init = patched.spec!.template.spec!.initContainers!.find((c) => c.name === 'restore-latest')!;
+    const value = (c: typeof manager, name: string) => c.env!.find((e) => e.name === name)?.value;
+    for (const name of ['IM_S3_BUCKET', 'IM_S3_PREFIX', 'IM_S3_REGION'])
+      assert.equal(value(manager, name), value(init, name), name);
+    const env = Object.fromEntries(manager.env!.filter((e) => e.value).map((e) => [e.name, e.value!]));
+    const config = buildConfig(parseArgs([], env));
+    assert.equal(config.s3?.prefix, 'redis-prod');
+    assert.ok(config.backupRetention.count! >= 1);
   });
 });
 

@@ -26,6 +26,7 @@ describe('authentication', () => {
   it('covers every protected operation in the contract', () => {
     const names = protectedOperations.map((o) => o.operation.operationId).sort();
     assert.deepEqual(names, [
+      'deleteBackup',
       'demote',
       'fence',
       'getBackup',

@@ -67,6 +67,7 @@ describe('config/monitoring', () => {
       'RedisOperatorTokenUnusable',
       'RedisInstanceManagerCertificateExpiresSoon',
       'RedisInstanceManagerCertificateReloadFailing',
+      'RedisBackupRetentionFailing',
     ]) {
       assert.ok(alerts.includes(name), name);
     }

@@ -14,6 +14,7 @@ describe('configuration', () => {
     assert.equal(c.tokenFile, undefined);
     assert.equal(c.probeTimeoutMs, 1000);
     assert.equal(c.s3, undefined);
+    assert.deepEqual(c.backupRetention, { count: null, days: null });
     assert.ok(c.dataDir.endsWith('/data'));
   });
 
@@ -43,6 +44,9 @@ describe('configuration', () => {
       '--s3-region',
       'eu-west-1',
       '--s3-path-style',
+      '--backup-retention-count',
+      '7',
+      '--backup-retention-days=30',
       '--log-level',
       'debug',
     ]);
@@ -61,6 +65,7 @@ describe('configuration', () => {
       region: 'eu-west-1',
       pathStyle: true,
     });
+    assert.deepEqual(c.backupRetention, { count: 7, days: 30 });
     assert.equal(c.logLevel, 'debug');
   });
 
@@ -70,7 +75,10 @@ describe('configuration', () => {
       IM_MAX_LAG_SECONDS: '4',
       IM_S3_BUCKET: 'x',
       IM_S3_PATH_STYLE: 'true',
+      IM_BACKUP_RETENTION_COUNT: '3',
+      IM_BACKUP_RETENTION_DAYS: '14',
     });
+    assert.deepEqual(c.backupRetention, { count: 3, days: 14 });
     assert.equal(c.redisPort, 7001);
     assert.equal(c.maxLagSeconds, 4);
     assert.equal(c.s3?.bucket, 'x');
@@ -108,6 +116,19 @@ describe('configuration', () => {
       {},
       /--tls-client-name needs --tls-client-ca-file/,
     ],
+    [
+      'retention count 0 (the newest backup is always kept)',
+      ['--s3-bucket', 'b', '--backup-retention-count', '0'],
+      {},
+      /--backup-retention-count: 0 is out of range 1..100000/,
+    ],
+    [
+      'retention days not a whole number',
+      ['--s3-bucket', 'b', '--backup-retention-days', '7d'],
+      {},
+      /--backup-retention-days: "7d" is not a whole number/,
+    ],
+    ['retention without storage', ['--backup-retention-count', '2'], {}, /need object storage \(--s3-bucket\)/],
   ];
   for (const [name, argv, env, message] of invalid) {
     it(`rejects ${name} with an error naming the value`, () => {

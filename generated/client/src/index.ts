@@ -15,6 +15,7 @@ export {
 } from './update.js';
 export type { components, paths } from './schema.js';
 export type * from './operations.js';
+export { eachBackup, StorageNotListedError, type Backup, type EachBackupOptions } from './backups.js';
 export type Schemas = import('./schema.js').components['schemas'];
 export {
   switchover,

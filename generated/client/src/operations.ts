@@ -35,6 +35,9 @@ export type ListBackupsResult = paths["/v1/backups"]['get']['responses'][200]['c
 /** What getBackup resolves to. */
 export type GetBackupResult = paths["/v1/backups/{id}"]['get']['responses'][200]['content']['application/json'];
 
+/** What deleteBackup resolves to. */
+export type DeleteBackupResult = paths["/v1/backups/{id}"]['delete']['responses'][200]['content']['application/json'];
+
 /** What update resolves to. */
 export type UpdateResult = paths["/v1/update"]['put']['responses'][202]['content']['application/json'];
 
@@ -110,16 +113,22 @@ export function operations<Options>(fetchClient: Client<paths>, call: Caller<Opt
         fetchClient.POST("/v1/backup", { body: input?.body, signal } as never),
       ),
 
-    /** Recent backups, most recent first. Needs the operator's credentials. (GET /v1/backups) */
-    listBackups: (options?: Options): Promise<ListBackupsResult> =>
+    /** The backup catalogue, newest first, one page at a time. Needs the operator's credentials. (GET /v1/backups) */
+    listBackups: (input?: { query?: NonNullable<paths["/v1/backups"]['get']['parameters']['query']> }, options?: Options): Promise<ListBackupsResult> =>
       call<ListBackupsResult>(options, (signal) =>
-        fetchClient.GET("/v1/backups", { signal } as never),
+        fetchClient.GET("/v1/backups", { params: { query: input?.query }, signal } as never),
       ),
 
     /** One backup's progress and result. Needs the operator's credentials. (GET /v1/backups/{id}) */
     getBackup: (input: { path: paths["/v1/backups/{id}"]['get']['parameters']['path'] }, options?: Options): Promise<GetBackupResult> =>
       call<GetBackupResult>(options, (signal) =>
         fetchClient.GET("/v1/backups/{id}", { params: { path: input.path }, signal } as never),
+      ),
+
+    /** Delete one backup from object storage and the journal. Needs the operator's credentials. (DELETE /v1/backups/{id}) */
+    deleteBackup: (input: { path: paths["/v1/backups/{id}"]['delete']['parameters']['path']; query?: NonNullable<paths["/v1/backups/{id}"]['delete']['parameters']['query']> }, options?: Options): Promise<DeleteBackupResult> =>
+      call<DeleteBackupResult>(options, (signal) =>
+        fetchClient.DELETE("/v1/backups/{id}", { params: { path: input.path, query: input.query }, signal } as never),
       ),
 
     /** Replace the manager in place (exec), Redis keeps running. Needs the operator's credentials. (PUT /v1/update) */

@@ -210,6 +210,9 @@ export type paths = {
          *     waited for and used; one that Redis schedules behind an AOF rewrite is waited for too.
          *     AOF backups (`type: aof`) archive the multi-part AOF directory, which needs Redis ≥ 7.0;
          *     older servers answer 501 (RDB backups work on every supported version).
+         *     Every state change is recorded in the manager's backup journal, so the backup stays
+         *     listed across restarts and upgrades. After a successful upload the retention policy
+         *     (`--backup-retention-count`, `--backup-retention-days`) deletes what it lets go.
          */
         post: operations["startBackup"];
         delete?: never;
@@ -225,7 +228,18 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Recent backups, most recent first */
+        /**
+         * The backup catalogue, newest first, one page at a time
+         * @description This manager's journal (its backups, kept across restarts and upgrades) merged with the
+         *     backups found in object storage under `--s3-prefix` (read from their `metadata.json`):
+         *     a backup another pod of the cluster made is listed too. Each entry says where it was
+         *     found (`foundIn`). A backup in storage is listed when its metadata verifies and its
+         *     data object is there. Entries are ordered newest first (ids begin with their UTC start
+         *     time); page with `limit` and `after` (the `next` of the previous page).
+         *
+         *     When storage is configured but cannot be read, the answer is still 200 with the
+         *     journal's entries, `storage: unavailable` and the reason in `storageError`.
+         */
         get: operations["listBackups"];
         put?: never;
         post?: never;
@@ -242,11 +256,25 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** One backup's progress and result */
+        /**
+         * One backup's progress and result
+         * @description From this manager's journal, or from object storage (a backup another pod made, or one
+         *     of ours once uploaded). 404 when neither has it; 503 when only storage could tell and
+         *     it cannot be read.
+         */
         get: operations["getBackup"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete one backup from object storage and the journal
+         * @description Deletes the backup's objects (the data object first, `metadata.json` last, so that a
+         *     deletion cut short is still listed and can be finished) and its journal record. Only
+         *     from a complete reading of the catalogue: 503 when the storage cannot be read
+         *     completely, and nothing is deleted. 409 for a backup still running, and for the newest
+         *     completed backup in storage unless `force=true` (restoring `latest` needs it). A backup
+         *     known only from the journal (a failed one, or one never uploaded) loses its record.
+         */
+        delete: operations["deleteBackup"];
         options?: never;
         head?: never;
         patch?: never;
@@ -543,7 +571,7 @@ export type components = {
             manager: components["schemas"]["ManagerInfo"];
             /** Format: date-time */
             observedAt?: string;
-            /** @description the most recent backup this manager process ran (running or finished); null when none */
+            /** @description the most recent backup in this manager's journal (running or finished, kept across restarts); null when none */
             lastBackup?: null | components["schemas"]["Backup"];
         };
         /** @description fencing token the operator increases at every topology change */
@@ -641,22 +669,31 @@ export type components = {
             /** @description what went wrong, in words; null unless failed */
             error?: string | null;
             /**
-             * @description the failure's kind, also the `reason` label of the backup failure metric
-             * @example save_failed
-             * @example redis_restarted
-             * @example redis_unavailable
-             * @example save_timeout
-             * @example snapshot_failed
-             * @example storage_unreachable
-             * @example storage_denied
-             * @example storage_no_bucket
-             * @example storage_error
-             * @example shutdown
+             * @description the failure's kind, also the `reason` label of the backup failure metric; `interrupted` when the manager stopped in the middle of the backup (killed, crashed, its pod lost)
+             * @enum {string|null}
              */
-            errorCode?: string | null;
+            errorCode?: "redis_unavailable" | "save_failed" | "redis_restarted" | "save_timeout" | "snapshot_failed" | "storage_unreachable" | "storage_denied" | "storage_no_bucket" | "storage_error" | "shutdown" | "interrupted" | null;
+            /** @description the host (pod) whose manager made the backup; null when not recorded */
+            hostname?: string | null;
+            /** @description where this entry was found: this manager's journal, the object store, or both */
+            foundIn: ("journal" | "storage")[];
         };
         BackupList: {
             items: components["schemas"]["Backup"][];
+            /** @description `after` for the next page; null on the last page */
+            next: null | components["schemas"]["BackupId"];
+            /**
+             * @description whether the object store was read for this answer: `incomplete` when part of it could not be (some entries may be missing), `unavailable` lists the journal alone
+             * @enum {string}
+             */
+            storage: "listed" | "incomplete" | "unavailable" | "not-configured";
+            /** @description what could not be read, unless `listed` */
+            storageError: string | null;
+        };
+        BackupDeletion: {
+            id: components["schemas"]["BackupId"];
+            /** @description the object keys deleted (empty for a backup known only from the journal) */
+            deletedObjects: string[];
         };
         UpdateAccepted: {
             /** @description what the new build printed for `--version` */
@@ -844,6 +881,26 @@ export type components = {
                  *       "title": "Redis is unavailable",
                  *       "status": 503,
                  *       "detail": "INFO did not answer within 1000 ms"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description the object storage cannot be read (or written) now, or the manager is starting
+         *     (`Retry-After`); nothing changed
+         */
+        StorageUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://redis-instance-manager.dev/problems/storage-unavailable",
+                 *       "title": "Object storage is unavailable",
+                 *       "status": 503,
+                 *       "detail": "listing the backups in storage: the storage is not reachable (ECONNREFUSED)"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -1194,14 +1251,19 @@ export interface operations {
     };
     listBackups: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description at most this many entries */
+                limit?: number;
+                /** @description the `next` of the previous page: only entries older than this id */
+                after?: components["schemas"]["BackupId"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the most recent backups (bounded) */
+            /** @description one page of the catalogue */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1210,6 +1272,7 @@ export interface operations {
                     "application/json": components["schemas"]["BackupList"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
@@ -1222,7 +1285,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description the id returned by `POST /v1/backup` */
+                /** @description the id returned by `POST /v1/backup`, or listed by `GET /v1/backups` */
                 id: components["schemas"]["BackupId"];
             };
             cookie?: never;
@@ -1244,7 +1307,40 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
-            503: components["responses"]["Starting"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    deleteBackup: {
+        parameters: {
+            query?: {
+                /** @description delete even the newest completed backup */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                id: components["schemas"]["BackupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the backup is gone */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupDeletion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     update: {

@@ -1,6 +1,7 @@
 // One backup from start to end: save, open what was saved, upload the data object, then
-// metadata.json. The record is updated as it goes (that is the progress the API shows); any
-// failure ends in state `failed` with a reason, and leaves no object in storage.
+// metadata.json. The record is updated as it goes (that is the progress the API shows) and
+// persisted at each state change (`persist`, the journal); any failure ends in state `failed`
+// with a reason, and leaves no object in storage.
 import type { Logger } from 'pino';
 import type { S3Config } from '../../config/config.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
@@ -8,15 +9,8 @@ import { BackupFailure, type BackupRecord, type FailureCode } from './backup-rec
 import { buildMetadata, METADATA_NAME } from './metadata.js';
 import { runSave, type SaveOptions } from './save.js';
 import { openSnapshot, redisFiles, type Snapshot } from './snapshot.js';
-import {
-  backupPrefix,
-  createS3Client,
-  deleteObject,
-  putSmallObject,
-  s3Url,
-  uploadObject,
-  type PendingAborts,
-} from './storage.js';
+import { uploadObject } from './multipart-upload.js';
+import { backupPrefix, createS3Client, deleteObject, putSmallObject, s3Url, type PendingAborts } from './storage.js';
 import { messageOf } from '../../errors.js';
 
 export interface BackupTimings {
@@ -41,6 +35,10 @@ export interface JobContext {
   log: Logger;
   signal: AbortSignal;
   pendingAborts: PendingAborts;
+  /** The host (pod) name recorded in metadata.json. */
+  hostname: string;
+  /** Records the record's current state durably (the journal); never throws. */
+  persist: () => Promise<void>;
 }
 
 function asFailure(err: unknown, fallback: FailureCode): BackupFailure {
@@ -72,6 +70,7 @@ export async function runBackup(record: BackupRecord, context: JobContext): Prom
     record.bytesTotal = snapshot.size;
     record.state = 'uploading';
     record.uploadStartedAt = new Date();
+    await context.persist();
     await upload(record, snapshot, saved, context, context.s3);
   } finally {
     await snapshot.close();
@@ -101,9 +100,13 @@ async function upload(
       client,
       bucket: s3.bucket,
       key: dataKey,
-      body: snapshot.stream(),
+      source: snapshot.source(),
       size: snapshot.size,
       onProgress: (bytes) => (record.bytesUploaded = Math.min(bytes, snapshot.size)),
+      onCreated: async (multipart) => {
+        record.multipart = multipart;
+        await context.persist();
+      },
       signal: context.signal,
       pendingAborts: context.pendingAborts,
     });
@@ -120,6 +123,7 @@ async function upload(
       after: saved.after,
       managerVersion: context.managerVersion,
       aof: snapshot.aof,
+      hostname: context.hostname,
     });
     try {
       await putSmallObject(

@@ -1,42 +1,52 @@
-// Backup figures for /metrics: the last successful backup (when, how long, how big) and
-// failures counted by reason. The domain keeps the figures (BackupStats); the metrics module
-// exposes them through backupFamilies(stats), read at every scrape, so nothing has to push
-// values around.
+// Backup figures for /metrics: the last successful backup (when, how long, how big), failures
+// counted by reason, deletions and retention runs. The domain keeps the figures
+// (BackupStats); the metrics module exposes them through backupFamilies(), read at every
+// scrape, so nothing has to push values around. Whether a backup is in progress is not kept
+// here: it is the Backups module's running job, passed in at each scrape.
 import type { Family } from '../metrics/exposition.js';
-import type { FailureCode } from './backup-record.js';
+import { FAILURE_CODES, type FailureCode } from './backup-record.js';
 
-const FAILURE_CODES: readonly FailureCode[] = [
-  'redis_unavailable',
-  'save_failed',
-  'redis_restarted',
-  'save_timeout',
-  'snapshot_failed',
-  'storage_unreachable',
-  'storage_denied',
-  'storage_no_bucket',
-  'storage_error',
-  'shutdown',
-];
+/** Why a backup was deleted: by the retention policy, or by DELETE /v1/backups/{id}. */
+export const DELETION_TRIGGERS = ['retention', 'request'] as const;
+export type DeletionTrigger = (typeof DELETION_TRIGGERS)[number];
+
+/**
+ * How a retention run ended: `completed` (everything the policy let go was deleted),
+ * `skipped` (the catalogue could not be read completely, so nothing was deleted), `failed`
+ * (a delete failed; the next run finishes the job).
+ */
+export const RETENTION_OUTCOMES = ['completed', 'skipped', 'failed'] as const;
+export type RetentionOutcome = (typeof RETENTION_OUTCOMES)[number];
+
+const zeroes = <K extends string>(keys: readonly K[]) => new Map<K, number>(keys.map((k) => [k, 0]));
 
 export class BackupStats {
   private lastSuccess: { at: Date; durationSeconds: number; sizeBytes: number } | null = null;
-  private readonly failures = new Map<FailureCode, number>(FAILURE_CODES.map((code) => [code, 0]));
-  private running = false;
+  private readonly failures = zeroes(FAILURE_CODES);
+  private readonly deletions = zeroes(DELETION_TRIGGERS);
+  private readonly retentionRuns = zeroes(RETENTION_OUTCOMES);
   private completed = 0;
 
-  recordStart(): void {
-    this.running = true;
-  }
-
   recordSuccess(at: Date, durationSeconds: number, sizeBytes: number): void {
-    this.running = false;
     this.completed++;
     this.lastSuccess = { at, durationSeconds, sizeBytes };
   }
 
+  /** At start: the last success the journal remembers (the counters start at 0 with the process). */
+  seedLastSuccess(at: Date, durationSeconds: number, sizeBytes: number): void {
+    this.lastSuccess = { at, durationSeconds, sizeBytes };
+  }
+
   recordFailure(code: FailureCode): void {
-    this.running = false;
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+  }
+
+  recordDeletion(trigger: DeletionTrigger): void {
+    this.deletions.set(trigger, (this.deletions.get(trigger) ?? 0) + 1);
+  }
+
+  recordRetentionRun(outcome: RetentionOutcome): void {
+    this.retentionRuns.set(outcome, (this.retentionRuns.get(outcome) ?? 0) + 1);
   }
 
   /** Unix seconds of the last successful backup's end; null before the first. */
@@ -56,13 +66,17 @@ export class BackupStats {
     return this.completed;
   }
 
-  get inProgress(): boolean {
-    return this.running;
-  }
-
   /** Failures since the manager started, by reason (every reason present, 0 when none). */
   failuresByReason(): ReadonlyMap<FailureCode, number> {
     return this.failures;
+  }
+
+  deletionsByTrigger(): ReadonlyMap<DeletionTrigger, number> {
+    return this.deletions;
+  }
+
+  retentionRunsByOutcome(): ReadonlyMap<RetentionOutcome, number> {
+    return this.retentionRuns;
   }
 }
 
@@ -73,7 +87,18 @@ export const BACKUP_METRIC_NAMES = {
   completed: 'instance_manager_backups_completed_total',
   failures: 'instance_manager_backup_failures_total',
   inProgress: 'instance_manager_backup_in_progress',
+  deleted: 'instance_manager_backups_deleted_total',
+  retentionRuns: 'instance_manager_backup_retention_runs_total',
 } as const;
+
+function counter<K extends string>(name: string, help: string, label: string, values: ReadonlyMap<K, number>): Family {
+  return {
+    name,
+    type: 'counter',
+    help,
+    samples: [...values].map(([key, value]) => ({ labels: { [label]: key }, value })),
+  };
+}
 
 /**
  * The backup metric families, read from the stats at every scrape. Before the first
@@ -81,7 +106,7 @@ export const BACKUP_METRIC_NAMES = {
  * `time() - instance_manager_backup_last_success_timestamp_seconds` is huge and a "no recent
  * backup" alert fires for a node that never had one.
  */
-export function backupFamilies(stats: BackupStats): Family[] {
+export function backupFamilies(stats: BackupStats, inProgress: boolean): Family[] {
   const gauge = (name: string, help: string, value: number | null): Family => ({
     name,
     type: 'gauge',
@@ -104,18 +129,30 @@ export function backupFamilies(stats: BackupStats): Family[] {
       "Size of the last successful backup's data object (or file, when not uploaded) in bytes.",
       stats.lastSizeBytes,
     ),
-    gauge(BACKUP_METRIC_NAMES.inProgress, '1 while a backup is saving or uploading.', stats.inProgress ? 1 : 0),
+    gauge(BACKUP_METRIC_NAMES.inProgress, '1 while a backup is saving or uploading.', inProgress ? 1 : 0),
     {
       name: BACKUP_METRIC_NAMES.completed,
       type: 'counter',
       help: 'Backups that completed since the manager started.',
       samples: [{ value: stats.completedTotal }],
     },
-    {
-      name: BACKUP_METRIC_NAMES.failures,
-      type: 'counter',
-      help: 'Backups that failed since the manager started, by reason.',
-      samples: [...stats.failuresByReason()].map(([reason, value]) => ({ labels: { reason }, value })),
-    },
+    counter(
+      BACKUP_METRIC_NAMES.failures,
+      'Backups that failed since the manager started, by reason.',
+      'reason',
+      stats.failuresByReason(),
+    ),
+    counter(
+      BACKUP_METRIC_NAMES.deleted,
+      'Backups deleted from object storage since the manager started, by what deleted them (retention policy or request).',
+      'trigger',
+      stats.deletionsByTrigger(),
+    ),
+    counter(
+      BACKUP_METRIC_NAMES.retentionRuns,
+      'Retention runs since the manager started, by outcome (skipped: the catalogue could not be read completely, nothing deleted).',
+      'outcome',
+      stats.retentionRunsByOutcome(),
+    ),
   ];
 }

@@ -1,7 +1,7 @@
 // metadata.json: written last, beside the data object, so that a backup with metadata is a
 // complete backup. Restore trusts nothing in the data object that metadata does not vouch for.
 import { field, isReplica, numberField, replicationOffset, type Info } from '../../redis/info.js';
-import type { BackupType } from './backup-record.js';
+import { isBackupId, type BackupType } from './backup-record.js';
 
 export const METADATA_NAME = 'metadata.json';
 export const METADATA_FORMAT = 1;
@@ -24,6 +24,8 @@ export interface BackupMetadata {
   managerVersion: string;
   /** The append-only directory's name and the files in the archive (AOF backups). */
   aof: { dir: string; files: string[] } | null;
+  /** The host (pod) that made the backup; absent in backups made before it was recorded. */
+  hostname?: string;
 }
 
 export interface MetadataInput {
@@ -40,6 +42,7 @@ export interface MetadataInput {
   after: Info;
   managerVersion: string;
   aof: { dir: string; files: string[] } | null;
+  hostname: string;
 }
 
 export function buildMetadata(input: MetadataInput): BackupMetadata {
@@ -59,6 +62,7 @@ export function buildMetadata(input: MetadataInput): BackupMetadata {
     redisVersion: field(input.before, 'valkey_version') ?? field(input.before, 'redis_version') ?? 'unknown',
     managerVersion: input.managerVersion,
     aof: input.aof,
+    hostname: input.hostname,
   };
 }
 
@@ -79,6 +83,10 @@ export function parseMetadata(text: string): BackupMetadata {
   if (typeof m.object !== 'string' || !OBJECT_NAME.test(m.object)) problems.push('object must be a plain file name');
   if (!Number.isSafeInteger(m.size) || (m.size ?? -1) < 0) problems.push('size must be a whole number of bytes');
   if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) problems.push('sha256 must be 64 hex digits');
+  if (!isBackupId(m.id)) problems.push('id must be a backup id');
+  if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt)))
+    problems.push('createdAt must be a date');
+  if (m.hostname !== undefined && typeof m.hostname !== 'string') problems.push('hostname must be a string');
   if (m.type === 'aof' && (typeof m.aof?.dir !== 'string' || !OBJECT_NAME.test(m.aof.dir)))
     problems.push('aof.dir must be a plain directory name');
   if (problems.length > 0) throw new Error(`metadata.json is not usable: ${problems.join('; ')}`);

@@ -1,8 +1,9 @@
-// `instance-manager restore`: downloads a backup, checks it against its metadata.json (size
-// and sha256), and only then installs it into the data directory, before Redis starts (an
-// init container). Existing data is never overwritten without `force`, and nothing is
-// installed unless every byte checked out: the download goes to a temporary name first and
-// the final step is a rename.
+// `instance-manager restore`: finds the backup (a location, `<prefix>/latest`: the newest
+// usable backup in the catalogue, or `--backup-id`), downloads it, checks it against its
+// metadata.json (size and sha256), has a temporary redis-server load it (load-check.ts), and
+// only then installs it into the data directory, before Redis starts (an init container).
+// Existing data is never overwritten without `force`, and nothing is installed unless every
+// check passed: the download goes to a staging directory first and the final step is a rename.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
@@ -11,8 +12,12 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config/config.js';
+import { messageOf } from '../../errors.js';
+import { BackupFailure } from './backup-record.js';
+import { checkLoads, LoadCheckError, type LoadCheckResult } from './load-check.js';
 import { METADATA_NAME, parseMetadata, type BackupMetadata } from './metadata.js';
-import { createS3Client, loadSdk, parseS3Url, storageFailure } from './storage.js';
+import { backupPrefix, createS3Client, loadSdk, parseS3Url, readSmallObject, storageFailure } from './storage.js';
+import { isUsable, readStoredBackups } from './stored-backups.js';
 import { listTar } from './tar.js';
 
 /** What the data directory holds that a restore would replace. */
@@ -21,7 +26,7 @@ const DEFAULT_AOF_DIR = 'appendonlydir';
 const LEGACY_AOF_NAME = 'appendonly.aof';
 const METADATA_LIMIT = 1024 * 1024;
 
-export type RestoreFailureKind = 'usage' | 'existing-data' | 'integrity' | 'storage';
+export type RestoreFailureKind = 'usage' | 'existing-data' | 'integrity' | 'storage' | 'load-check';
 
 export class RestoreError extends Error {
   override name = 'RestoreError';
@@ -33,21 +38,41 @@ export class RestoreError extends Error {
   }
 }
 
+/** The last segment of `--from` that asks for the newest usable backup under the prefix. */
+export const LATEST = 'latest';
+
 export interface RestoreOptions {
+  /** s3://bucket/key: a backup's location, or `<prefix>/latest`, or (with backupId) the prefix. */
   from: string;
+  /** A backup under the prefix `from` names. */
+  backupId?: string;
   dataDir: string;
   force: boolean;
+  /** Restore only into a directory without Redis data; otherwise do nothing (an init container's every start). */
+  ifEmpty?: boolean;
   /** Endpoint, region and path style; the bucket comes from `from`. */
   s3: Omit<S3Config, 'bucket' | 'prefix'>;
+  /** The temporary redis-server that must load the files before they are installed. */
+  loadCheck: { binary: string; modules: string[]; timeoutMs: number };
+}
+
+/** `ifEmpty` and the data directory already held Redis data: nothing was done. */
+export interface RestoreSkipped {
+  skipped: 'existing-data';
+  present: string[];
 }
 
 export interface RestoreResult {
   id: string;
+  /** s3://bucket/<prefix><id>/ of the backup restored. */
+  location: string;
   type: BackupMetadata['type'];
   size: number;
   sha256: string;
+  createdAt: string;
   installed: string[];
   replaced: string[];
+  loadCheck: LoadCheckResult;
 }
 
 /** s3://b/p/id/ or s3://b/p/id/metadata.json or s3://b/p/id/dump.rdb → the metadata key. */
@@ -86,25 +111,55 @@ async function getObject(client: S3Client, bucket: string, key: string): Promise
 }
 
 async function readMetadata(client: S3Client, bucket: string, key: string): Promise<BackupMetadata> {
-  const body = await getObject(client, bucket, key);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > METADATA_LIMIT) {
-      body.destroy();
-      throw new RestoreError(
-        'integrity',
-        `s3://${bucket}/${key} is larger than ${METADATA_LIMIT} bytes; not a backup's metadata`,
-      );
-    }
-    chunks.push(chunk as Buffer);
-  }
+  let text: Buffer | null;
   try {
-    return parseMetadata(Buffer.concat(chunks).toString('utf8'));
+    text = await readSmallObject(client, bucket, key, METADATA_LIMIT);
   } catch (err) {
-    throw new RestoreError('integrity', (err as Error).message);
+    throw new RestoreError('storage', messageOf(err));
   }
+  if (text === null) throw new RestoreError('storage', `s3://${bucket}/${key} does not exist`);
+  try {
+    return parseMetadata(text.toString('utf8'));
+  } catch (err) {
+    throw new RestoreError('integrity', messageOf(err));
+  }
+}
+
+/** `<prefix>/latest`, `<prefix>/latest/` or `latest` → the prefix; otherwise null. */
+export function latestPrefix(key: string): string | null {
+  const trimmed = key.endsWith('/') ? key.slice(0, -1) : key;
+  if (trimmed !== LATEST && !trimmed.endsWith(`/${LATEST}`)) return null;
+  return trimmed.slice(0, -LATEST.length);
+}
+
+/** The metadata.json key of the backup the options name. */
+async function resolveMetadataKey(client: S3Client, bucket: string, key: string, backupId?: string): Promise<string> {
+  const latest = latestPrefix(key);
+  if (backupId !== undefined) {
+    if (latest !== null)
+      throw new RestoreError('usage', `--from names ${LATEST} and --backup-id names ${backupId}: give one of them`);
+    return backupPrefix(key, backupId) + METADATA_NAME;
+  }
+  if (latest === null) return metadataKey(key);
+  let catalogue;
+  try {
+    catalogue = await readStoredBackups({ client, bucket, prefix: latest });
+  } catch (err) {
+    throw new RestoreError('storage', err instanceof BackupFailure ? err.message : messageOf(err));
+  }
+  // An older backup is never restored because a newer one could not be read.
+  if (!catalogue.complete)
+    throw new RestoreError(
+      'storage',
+      `the backups under s3://${bucket}/${latest} could not all be read; retry, or name one with --backup-id`,
+    );
+  const newest = catalogue.backups.find(isUsable);
+  if (!newest)
+    throw new RestoreError(
+      'storage',
+      `no completed backup whose metadata verifies under s3://${bucket}/${latest} (${catalogue.backups.length} found unusable)`,
+    );
+  return newest.metadataKey;
 }
 
 /** Downloads to `file`, hashing on the way; deletes the file unless size and sha256 match. */
@@ -183,7 +238,35 @@ async function unpackAof(archive: string, target: string, metadata: BackupMetada
   }
 }
 
-export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+/** The load check on the staging directory; its refusal is the restore's, loudly. */
+async function loadStaged(
+  staging: string,
+  metadata: BackupMetadata,
+  check: RestoreOptions['loadCheck'],
+): Promise<LoadCheckResult> {
+  const manifest = metadata.aof?.files.find((f) => f.endsWith('.manifest'));
+  try {
+    return await checkLoads({
+      binary: check.binary,
+      dir: staging,
+      type: metadata.type,
+      dbfilename: metadata.object,
+      aof: metadata.aof
+        ? { dir: metadata.aof.dir, appendfilename: manifest?.replace(/\.manifest$/, '') ?? 'appendonly.aof' }
+        : undefined,
+      modules: check.modules,
+      timeoutMs: check.timeoutMs,
+    });
+  } catch (err) {
+    if (!(err instanceof LoadCheckError)) throw err;
+    throw new RestoreError(
+      'load-check',
+      `backup ${metadata.id} matches its metadata but does not load: ${err.message}\nnothing was installed`,
+    );
+  }
+}
+
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult | RestoreSkipped> {
   let location: { bucket: string; key: string };
   try {
     location = parseS3Url(options.from);
@@ -192,6 +275,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   }
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const present = await existingData(options.dataDir);
+  if (present.length > 0 && options.ifEmpty) return { skipped: 'existing-data', present };
   if (present.length > 0 && !options.force) {
     throw new RestoreError(
       'existing-data',
@@ -201,16 +285,17 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const client = await createS3Client({ ...options.s3, bucket: location.bucket, prefix: '' });
   const staging = join(options.dataDir, `.restore-${randomBytes(4).toString('hex')}`);
   try {
-    const metaKey = metadataKey(location.key);
+    const metaKey = await resolveMetadataKey(client, location.bucket, location.key, options.backupId);
     const metadata = await readMetadata(client, location.bucket, metaKey);
     const dataKey = posix.join(posix.dirname(metaKey), metadata.object);
     await mkdir(staging, { mode: 0o700 });
     const downloaded = join(staging, metadata.object);
     await download(client, location.bucket, dataKey, downloaded, metadata);
 
-    // Verified. Stage the final files, then replace what is there.
+    // Verified. Stage the final files and have Redis load them, then replace what is there.
     const staged = metadata.type === 'rdb' ? downloaded : await unpackAof(downloaded, staging, metadata);
     const finalName = metadata.type === 'rdb' ? RDB_NAME : metadata.aof!.dir;
+    const loadCheck = await loadStaged(staging, metadata, options.loadCheck);
     const replaced = await existingData(options.dataDir, metadata.aof?.dir);
     if (replaced.length > 0 && !options.force) {
       throw new RestoreError(
@@ -227,11 +312,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     await fsyncPath(options.dataDir);
     return {
       id: metadata.id,
+      location: `s3://${location.bucket}/${metaKey.slice(0, metaKey.length - METADATA_NAME.length)}`,
       type: metadata.type,
       size: metadata.size,
       sha256: metadata.sha256,
+      createdAt: metadata.createdAt,
       installed: [finalName],
       replaced,
+      loadCheck,
     };
   } finally {
     client.destroy();

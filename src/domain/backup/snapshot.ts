@@ -3,11 +3,11 @@
 // and a descriptor per file it names, with each size fixed at the moment it was opened).
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import { numberField, parseInfo } from '../../redis/info.js';
 import { BackupFailure, type BackupType } from './backup-record.js';
 import { tarSize, tarStream, type TarEntry } from './tar.js';
+import { fileSource, streamSource, type PartSource } from './multipart-upload.js';
 import { messageOf } from '../../errors.js';
 
 export interface RedisFiles {
@@ -40,7 +40,7 @@ export interface Snapshot {
   objectName: string;
   size: number;
   /** The bytes to upload; may be called once. */
-  stream(): Readable;
+  source(): PartSource;
   close(): Promise<void>;
   /** LASTSAVE of the RDB opened (RDB only). */
   lastSave: number | null;
@@ -86,8 +86,7 @@ async function openRdb(redis: RedisAdapter, files: RedisFiles): Promise<Snapshot
       size,
       lastSave: saved,
       aof: null,
-      stream: () =>
-        handle.createReadStream({ start: 0, end: Math.max(0, size - 1), autoClose: false, emitClose: false }),
+      source: () => fileSource(handle, size),
       close: () => handle.close(),
     };
   }
@@ -152,7 +151,7 @@ async function openAof(files: RedisFiles): Promise<Snapshot> {
       size: tarSize(entries),
       lastSave: null,
       aof: { dir: files.appenddirname, files: [manifestName, ...names] },
-      stream: () => tarStream(entries),
+      source: () => streamSource(tarStream(entries)),
       close: closeAll,
     };
   }

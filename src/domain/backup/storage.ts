@@ -1,8 +1,8 @@
 // Object storage through the AWS SDK: the client (credentials from the SDK's default chain
-// only: AWS_* environment, shared files, web identity; never argv), the key layout, streamed
-// multipart uploads, and storage errors turned into a short, secret-free reason.
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+// only: AWS_* environment, shared files, web identity; never argv), the key layout, the small
+// requests (listing, small objects, deletes, multipart aborts), and storage errors turned into
+// a short, secret-free reason. Data objects are uploaded by multipart-upload.ts.
+import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config/config.js';
 import { BackupFailure } from './backup-record.js';
@@ -12,21 +12,8 @@ import { BackupFailure } from './backup-record.js';
  * first backup or restore, or a few seconds after start when storage is configured.
  */
 export async function loadSdk() {
-  const [client, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
-  return { ...client, Upload: storage.Upload };
+  return import('@aws-sdk/client-s3');
 }
-
-/**
- * Parts of 5 MiB (S3's minimum; larger only past 45 GiB, to stay under the part limit), 2 in
- * flight. Memory does not grow with the file, but it is more than the parts: lib-storage
- * copies each part out of the stream's chunks (Buffer.concat), and V8 collects that external
- * garbage only after tens of MiB of it. Measured (bench/backup.ts): 4 in flight peaked near
- * +70 MiB over an idle manager, 2 in flight near +55 MiB at the same loopback throughput.
- */
-const PART_SIZE_MIN = 5 * 1024 * 1024;
-export const PARTS_IN_FLIGHT = 2;
-/** S3 allows 10,000 parts; keep a margin. */
-const MAX_PARTS = 9000;
 
 export async function createS3Client(s3: S3Config): Promise<S3Client> {
   const { S3Client } = await loadSdk();
@@ -44,9 +31,14 @@ export async function createS3Client(s3: S3Config): Promise<S3Client> {
   });
 }
 
+/** `<prefix>/`: the cluster's backups live under it (`` when the prefix is empty). */
+export function clusterPrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
 /** `<prefix>/<id>/`: every object of one backup lives under it. */
 export function backupPrefix(prefix: string, id: string): string {
-  return `${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}${id}/`;
+  return `${clusterPrefix(prefix)}${id}/`;
 }
 
 export function s3Url(bucket: string, key: string): string {
@@ -98,18 +90,6 @@ export function storageFailure(err: unknown, what: string, bucket: string): Back
   return new BackupFailure('storage_error', `${what}: ${name}${http}`);
 }
 
-/** Hashes what passes through (sha256), so the digest is of exactly the bytes uploaded. */
-function hashing(): { transform: Transform; digest: () => string } {
-  const hash = createHash('sha256');
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  return { transform, digest: () => hash.digest('hex') };
-}
-
 export interface MultipartUpload {
   bucket: string;
   key: string;
@@ -117,7 +97,7 @@ export interface MultipartUpload {
 }
 
 /** True when the upload is gone (aborted now, or already: NoSuchUpload). */
-async function abortMultipart(client: S3Client, upload: MultipartUpload): Promise<boolean> {
+export async function abortMultipart(client: S3Client, upload: MultipartUpload): Promise<boolean> {
   try {
     const { AbortMultipartUploadCommand } = await loadSdk();
     await client.send(
@@ -152,59 +132,6 @@ export class PendingAborts {
   }
 }
 
-export interface UploadRequest {
-  client: S3Client;
-  bucket: string;
-  key: string;
-  body: Readable;
-  size: number;
-  onProgress: (bytesUploaded: number) => void;
-  signal: AbortSignal;
-  /** Where an upload that cannot be aborted now is left for a later attempt. */
-  pendingAborts: PendingAborts;
-}
-
-/**
- * Streams `body` to one object: multipart for anything over one part, with at most
- * PARTS_IN_FLIGHT parts in memory. On failure lib-storage aborts the multipart upload, so no
- * object appears; the error is re-thrown as a BackupFailure. Resolves to the sha256.
- */
-export async function uploadObject(request: UploadRequest): Promise<string> {
-  const { transform, digest } = hashing();
-  const body = request.body.pipe(transform);
-  request.body.once('error', (err) => transform.destroy(err));
-  const { Upload } = await loadSdk();
-  const upload = new Upload({
-    client: request.client,
-    params: { Bucket: request.bucket, Key: request.key, Body: body, ContentLength: request.size },
-    partSize: Math.max(PART_SIZE_MIN, Math.ceil(request.size / MAX_PARTS)),
-    queueSize: PARTS_IN_FLIGHT,
-    leavePartsOnError: false,
-  });
-  upload.on('httpUploadProgress', (p) => {
-    if (typeof p.loaded === 'number') request.onProgress(p.loaded);
-  });
-  const onAbort = () => void upload.abort();
-  request.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await upload.done();
-    return digest();
-  } catch (err) {
-    // lib-storage aborts on failure, but not when the abort itself fails; make sure.
-    if (upload.uploadId) {
-      const started = { bucket: request.bucket, key: request.key, uploadId: upload.uploadId };
-      if (!(await abortMultipart(request.client, started))) request.pendingAborts.add(started);
-    }
-    if (request.signal.aborted)
-      throw new BackupFailure('shutdown', 'the manager shut down during the upload; the upload was aborted');
-    throw storageFailure(err, `upload of ${request.key}`, request.bucket);
-  } finally {
-    request.signal.removeEventListener('abort', onAbort);
-    request.body.destroy();
-    transform.destroy();
-  }
-}
-
 export async function putSmallObject(
   client: S3Client,
   bucket: string,
@@ -231,4 +158,108 @@ export async function deleteObject(client: S3Client, bucket: string, key: string
   } catch {
     return false;
   }
+}
+
+/** Deletes one object (deleting a missing key succeeds, as in S3); throws a BackupFailure. */
+export async function deleteKey(client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const { DeleteObjectCommand } = await loadSdk();
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  } catch (err) {
+    throw storageFailure(err, `delete of ${key}`, bucket);
+  }
+}
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date | null;
+}
+
+/** At most this many listing pages (1000 keys each) are read; a larger prefix is "incomplete". */
+const MAX_LIST_PAGES = 100;
+
+/**
+ * Every object under `prefix`, all pages; `complete` is false when there were more than
+ * MAX_LIST_PAGES pages. Throws a BackupFailure when the storage cannot be listed.
+ */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<{ objects: StoredObject[]; complete: boolean }> {
+  const { ListObjectsV2Command } = await loadSdk();
+  const objects: StoredObject[] = [];
+  let token: string | undefined;
+  try {
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const res = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        { abortSignal: signal },
+      );
+      for (const o of res.Contents ?? [])
+        if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? null });
+      if (!res.IsTruncated || !res.NextContinuationToken) return { objects, complete: true };
+      token = res.NextContinuationToken;
+    }
+  } catch (err) {
+    throw storageFailure(err, `listing of s3://${bucket}/${prefix}`, bucket);
+  }
+  return { objects, complete: false };
+}
+
+/** The multipart uploads in progress under `prefix` (one page: enough for one backup's prefix). */
+export async function listMultipartUploads(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<MultipartUpload[]> {
+  try {
+    const { ListMultipartUploadsCommand } = await loadSdk();
+    const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }), {
+      abortSignal: signal,
+    });
+    return (res.Uploads ?? []).flatMap((u) =>
+      u.Key && u.UploadId ? [{ bucket, key: u.Key, uploadId: u.UploadId }] : [],
+    );
+  } catch (err) {
+    throw storageFailure(err, `listing of the multipart uploads under s3://${bucket}/${prefix}`, bucket);
+  }
+}
+
+/**
+ * A small object (metadata.json) read whole, or null when there is no such key. Larger than
+ * `limit` bytes is an error: it is not what we are looking for.
+ */
+export async function readSmallObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Buffer | null> {
+  let body: Readable;
+  try {
+    const { GetObjectCommand } = await loadSdk();
+    body = (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }))
+      .Body as Readable;
+  } catch (err) {
+    if ((err as SdkError).name === 'NoSuchKey') return null;
+    throw storageFailure(err, `download of s3://${bucket}/${key}`, bucket);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new BackupFailure('storage_error', `s3://${bucket}/${key} is larger than ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    body.destroy();
+    throw storageFailure(err, `download of s3://${bucket}/${key}`, bucket);
+  }
+  return Buffer.concat(chunks);
 }

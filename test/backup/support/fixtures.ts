@@ -39,14 +39,14 @@ export async function digest(redis: Redis): Promise<string> {
   return String(await redis.call('DEBUG', 'DIGEST'));
 }
 
-export async function startBackup(m: TestManager, body: object = {}): Promise<BackupView> {
+export async function startBackup(m: { url: string }, body: object = {}): Promise<BackupView> {
   const res = await api(m).post('/v1/backup').set(auth()).send(body).expect(202);
   assert.equal(res.headers.location, `/v1/backups/${res.body.id}`);
   return res.body as BackupView;
 }
 
 /** Polls GET /v1/backups/{id} until the backup is completed or failed. */
-export async function finished(m: TestManager, id: string, timeoutMs = 60_000): Promise<BackupView> {
+export async function finished(m: { url: string }, id: string, timeoutMs = 60_000): Promise<BackupView> {
   return waitFor(
     `backup ${id} to finish`,
     async () => {
@@ -59,7 +59,7 @@ export async function finished(m: TestManager, id: string, timeoutMs = 60_000): 
   );
 }
 
-export async function backupAndWait(m: TestManager, body: object = {}): Promise<BackupView> {
+export async function backupAndWait(m: { url: string }, body: object = {}): Promise<BackupView> {
   const started = await startBackup(m, body);
   return finished(m, started.id);
 }

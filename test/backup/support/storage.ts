@@ -2,12 +2,20 @@
 // that a test can take the storage down (and back up on the same port), cut it off in the
 // middle of an upload, and see which requests were made. s3rver has no AbortMultipartUpload;
 // this server answers it the way S3 does (deleting the pending parts), so that an abort can be
-// checked for real: pendingUploads() lists what s3rver still holds.
+// checked for real: pendingUploads() lists what s3rver still holds. Nor has it
+// ListMultipartUploads: answered here from s3rver's own upload directories, so the manager and
+// the tests can use the real API.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { freePort } from '../../helpers/ports.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -24,14 +32,18 @@ export interface SeenRequest {
   url: string;
 }
 
-/** Decides, per request, whether to let it through; return 'cut' to drop the connection. */
-export type Fault = (req: IncomingMessage) => 'pass' | 'cut' | 'down';
+/**
+ * Decides, per request, whether to let it through: 'cut' drops the connection, 'down' takes the
+ * whole storage down, 'hold' keeps the request unanswered until releaseHeld().
+ */
+export type Fault = (req: IncomingMessage) => 'pass' | 'cut' | 'down' | 'hold';
 
 export class TestStorage {
   readonly requests: SeenRequest[] = [];
   fault: Fault = () => 'pass';
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly held: IncomingMessage[] = [];
 
   private constructor(
     readonly port: number,
@@ -101,11 +113,51 @@ export class TestStorage {
       void this.down();
       return;
     }
+    if (verdict === 'hold') return void this.held.push(req);
     const url = new URL(req.url ?? '/', 'http://x');
     const uploadId = url.searchParams.get('uploadId');
-    if (req.method === 'DELETE' && uploadId)
-      return void this.abortUpload(url.pathname.split('/')[1] ?? '', uploadId, res);
+    const bucket = url.pathname.split('/')[1] ?? '';
+    if (req.method === 'DELETE' && uploadId) return void this.abortUpload(bucket, uploadId, res);
+    if (
+      req.method === 'GET' &&
+      url.searchParams.has('uploads') &&
+      url.pathname.replace(/\/$/, '').split('/').length === 2
+    )
+      return void this.listUploads(bucket, url.searchParams.get('prefix') ?? '', res);
     s3rver(req, res);
+  }
+
+  /** Requests held so far (by a 'hold' fault). */
+  get heldRequests(): number {
+    return this.held.length;
+  }
+
+  /** Drops the held requests' connections (the client sees a reset). */
+  releaseHeld(): void {
+    for (const req of this.held.splice(0)) req.socket.destroy();
+  }
+
+  private async listUploads(bucket: string, prefix: string, res: ServerResponse): Promise<void> {
+    const uploads: { key: string; uploadId: string }[] = [];
+    for (const uploadId of await this.pendingUploads(bucket)) {
+      const key = await readFile(join(this.directory, bucket, '._S3rver_uploads', uploadId, 'key'), 'utf8').catch(
+        () => null,
+      );
+      if (key !== null && key.startsWith(prefix)) uploads.push({ key, uploadId });
+    }
+    const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Bucket>${xml(bucket)}</Bucket><Prefix>${xml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
+      uploads
+        .map(
+          (u) =>
+            `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${new Date().toISOString()}</Initiated></Upload>`,
+        )
+        .join('') +
+      '</ListMultipartUploadsResult>';
+    res.writeHead(200, { 'Content-Type': 'application/xml' }).end(body);
   }
 
   private async abortUpload(bucket: string, uploadId: string, res: ServerResponse): Promise<void> {
@@ -163,8 +215,20 @@ export class TestStorage {
     }
   }
 
+  /** The multipart uploads in progress under a prefix, through the S3 API (ListMultipartUploads). */
+  async multipartUploads(prefix: string, bucket = BUCKET): Promise<string[]> {
+    const client = this.client();
+    try {
+      const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (res.Uploads ?? []).map((u) => u.Key!);
+    } finally {
+      client.destroy();
+    }
+  }
+
   async stop(): Promise<void> {
     this.fault = () => 'pass';
+    this.releaseHeld();
     await this.down();
   }
 }
