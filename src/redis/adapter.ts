@@ -64,6 +64,27 @@ export type InfoSection =
   | 'latencystats'
   | 'keyspace';
 
+/**
+ * What every connection of ours to a Redis has, whoever opens it (this adapter, or a one-off
+ * look at another server): the endpoint and its credentials, our name, nothing a version
+ * lacks, and every step bounded by `timeoutMs`.
+ */
+export function connectionOptions(endpoint: RedisEndpoint, timeoutMs: number, connectionName: string): RedisOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    username: endpoint.username,
+    password: endpoint.password,
+    tls: endpoint.tls ? {} : undefined,
+    connectionName,
+    // CLIENT SETINFO is Redis 7.2+: older servers would count two errors per connection.
+    // The connection name already says who we are.
+    disableClientInfo: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  };
+}
+
 export class RedisAdapter {
   private readonly client: Redis;
 
@@ -73,17 +94,7 @@ export class RedisAdapter {
     connectionName = 'instance-manager',
   ) {
     const options: RedisOptions = {
-      host: endpoint.host,
-      port: endpoint.port,
-      username: endpoint.username,
-      password: endpoint.password,
-      tls: endpoint.tls ? {} : undefined,
-      connectionName,
-      // CLIENT SETINFO is Redis 7.2+: older servers would count two errors per connection.
-      // The connection name already says who we are.
-      disableClientInfo: true,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
+      ...connectionOptions(endpoint, timeoutMs, connectionName),
       // Fail fast while disconnected instead of queueing: probes must answer now.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -20,7 +20,7 @@ import { networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { NameResolutionError, ValidationError, messageOf } from '../../errors.js';
-import type { RedisAdapter, RedisEndpoint } from '../../redis/adapter.js';
+import { connectionOptions, type RedisAdapter, type RedisEndpoint } from '../../redis/adapter.js';
 import { field, parseInfo } from '../../redis/info.js';
 import type { PrimaryAddress } from '../state/state-file.js';
 
@@ -251,13 +251,11 @@ export class SelfCheck {
   private async runIdAt(address: string, port: number): Promise<string | undefined> {
     const { timeoutMs, credentials } = this.options;
     const client = new Redis({
-      host: withoutZone(address),
-      port,
-      username: credentials.username,
-      password: credentials.password,
-      tls: credentials.tls ? {} : undefined,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
+      ...connectionOptions(
+        { ...credentials, host: withoutZone(address), port },
+        timeoutMs,
+        'instance-manager-self-check',
+      ),
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       enableReadyCheck: false,
