@@ -3,6 +3,11 @@
 
 const PROBLEM_BASE = 'https://redis-instance-manager.dev/problems/';
 
+/** The URI of a kind of problem (RFC 9457 `type`): every problem document's type comes from here. */
+export function problemType(kind: string): string {
+  return PROBLEM_BASE + kind;
+}
+
 /** An error the API reports as an RFC 9457 problem. */
 export abstract class ProblemError extends Error {
   abstract readonly status: number;
@@ -13,7 +18,7 @@ export abstract class ProblemError extends Error {
     return {};
   }
   get type(): string {
-    return PROBLEM_BASE + this.kind;
+    return problemType(this.kind);
   }
 }
 

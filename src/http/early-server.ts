@@ -18,6 +18,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { problemType } from '../errors.js';
 import { ConnectionDrain } from './connection-drain.js';
 import type { TlsTransport } from './tls.js';
 import { settleUnreadBody } from './unread-body.js';
@@ -59,7 +60,7 @@ function loopbackFor(address: string): string {
 function answerStarting(res: ServerResponse, detail: string): void {
   settleUnreadBody(res.req, res);
   const body = JSON.stringify({
-    type: 'https://redis-instance-manager.dev/problems/starting',
+    type: problemType('starting'),
     title: 'The manager is starting',
     status: 503,
     detail,

@@ -9,7 +9,7 @@ import type { Problem } from '../contract.js';
 import { sendBody } from './reply.js';
 import { contextOf } from './request-context.js';
 import { RedisReplyError } from '../redis/adapter.js';
-import { UnavailableError, ProblemError, ValidationError } from '../errors.js';
+import { problemType, UnavailableError, ProblemError, ValidationError } from '../errors.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
@@ -41,7 +41,7 @@ export function answerError(log: Logger, err: unknown, res: ServerResponse, meth
   const requestId = contextOf(res).requestId;
   log.error({ err, requestId, method }, 'unhandled error');
   const body: Problem = {
-    type: 'https://redis-instance-manager.dev/problems/internal',
+    type: problemType('internal'),
     title: 'Internal server error',
     status: 500,
     detail: 'the manager failed to handle this request; its log has the details under this request id',

@@ -109,21 +109,15 @@ export class RedisAdapter {
     this.client.connect().catch(() => {});
   }
 
-  /** Runs one command; rejects with RedisReplyError or RedisUnreachableError, within timeoutMs. */
+  /**
+   * Runs one command; rejects with RedisReplyError or RedisUnreachableError, within timeoutMs.
+   * The bound is ioredis's own commandTimeout (connectionOptions): one timer per command.
+   */
   async command(name: string, ...args: (string | number)[]): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisUnreachableError(`${name} did not answer within ${this.timeoutMs} ms`, 'timeout')),
-        this.timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([this.client.call(name, ...args), timeout]);
+      return await this.client.call(name, ...args);
     } catch (err) {
       throw classify(err, name, this.timeoutMs);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

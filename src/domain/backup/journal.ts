@@ -9,12 +9,12 @@
 // compacted (rewritten with one line per backup, the newest KEEP of them) when it has grown to
 // about twice that, and at start after a bad line, so it stays small and a torn tail is never
 // glued to the next append.
-import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import { messageOf } from '../../errors.js';
+import { syncDir, writeFileDurably } from '../durable-file.js';
 import { newestFirst, recordFromJournal, recordToJournal, type BackupRecord } from './backup-record.js';
 
 export const JOURNAL_NAME = 'backups.journal';
@@ -46,15 +46,6 @@ function parseLine(text: string): { id: string; record: BackupRecord | null } | 
   if (typeof entry.deleted === 'string') return { id: entry.deleted, record: null };
   const record = recordFromJournal(entry.record);
   return record ? { id: record.id, record } : null;
-}
-
-async function syncPath(path: string, flags = 'r'): Promise<void> {
-  const handle = await open(path, flags);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export interface JournalOpened {
@@ -181,7 +172,7 @@ export class BackupJournal {
     }
     this.lines++;
     // A new file's name must survive a crash as well as its content.
-    if (created) await syncPath(this.dir);
+    if (created) await syncDir(this.dir);
   }
 
   /** Rewrites the file with one line per live backup, the newest `keep` of them. */
@@ -190,21 +181,11 @@ export class BackupJournal {
     const ids = [...this.live.keys()].sort().reverse();
     for (const id of ids.slice(this.keep)) this.live.delete(id);
     const kept = ids.slice(0, this.keep).reverse();
-    const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.write(kept.map((id) => this.live.get(id)).join(''));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.file);
-      await syncPath(this.dir);
+      await writeFileDurably(this.file, kept.map((id) => this.live.get(id)).join(''));
       this.lines = kept.length;
       this.damaged = false;
     } catch (err) {
-      await rm(temp, { force: true });
       this.log.warn({ file: this.file, err: messageOf(err) }, 'could not compact the backup journal; it keeps growing');
     }
   }

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config/config.js';
 import { messageOf } from '../../errors.js';
+import { syncDir } from '../durable-file.js';
 import { BackupFailure } from './backup-record.js';
 import { checkLoads, LoadCheckError, type LoadCheckResult } from './load-check.js';
 import { METADATA_NAME, parseMetadata, type BackupMetadata } from './metadata.js';
@@ -196,15 +197,6 @@ async function download(
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Unpacks an AOF archive into `target`/<aof dir>, refusing anything outside that directory. */
 async function unpackAof(archive: string, target: string, metadata: BackupMetadata): Promise<string> {
   const aofDir = metadata.aof!.dir;
@@ -309,7 +301,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       if (name !== finalName) await rm(join(options.dataDir, name), { recursive: true, force: true });
     if (metadata.type === 'aof') await rm(join(options.dataDir, finalName), { recursive: true, force: true });
     await rename(staged, join(options.dataDir, finalName));
-    await fsyncPath(options.dataDir);
+    await syncDir(options.dataDir);
     return {
       id: metadata.id,
       location: `s3://${location.bucket}/${metaKey.slice(0, metaKey.length - METADATA_NAME.length)}`,

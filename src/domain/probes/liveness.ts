@@ -1,6 +1,7 @@
 // Liveness: is redis-server alive? A pod loading a large dataset is alive (killing it
 // restarts the load from scratch), so this never asks for PONG. An owned process is read
 // from the process table; an attached Redis counts as alive when it answers at all.
+import { messageOf } from '../../errors.js';
 import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
 import type { RedisSupervisor } from '../supervision/supervisor.js';
 
@@ -23,6 +24,6 @@ export async function attachedLiveness(redis: RedisAdapter): Promise<Liveness> {
   } catch (err) {
     // LOADING, BUSY and friends are answers: the server is there.
     if (err instanceof RedisReplyError) return { alive: true, pid: null };
-    return { alive: false, pid: null, reason: err instanceof Error ? err.message : 'Redis did not answer' };
+    return { alive: false, pid: null, reason: messageOf(err) };
   }
 }

@@ -1,6 +1,7 @@
 // Readiness: may this pod receive traffic? The rules are a pure function of what PING and
 // INFO replication said, so they are tested with tables; checkReadiness gathers the inputs
 // with both commands in flight at once, so the probe answers within one timeout.
+import { messageOf } from '../../errors.js';
 import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
 import { numberField, parseInfo, field, type Info } from '../../redis/info.js';
 import type { Role } from '../../config/config.js';
@@ -87,7 +88,7 @@ export async function checkReadiness(redis: RedisAdapter, context: ReadinessCont
       (err: unknown): PingOutcome =>
         err instanceof RedisReplyError
           ? { ok: false, code: err.code, message: err.message }
-          : { ok: false, code: 'UNREACHABLE', message: err instanceof Error ? err.message : 'no answer' },
+          : { ok: false, code: 'UNREACHABLE', message: messageOf(err) },
     ),
     redis.info('replication').then(parseInfo, () => null),
   ]);

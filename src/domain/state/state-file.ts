@@ -1,10 +1,10 @@
 // The small state file in the data directory: the role this node should have, its
 // primary, and the highest epoch accepted. It outlives both redis-server and the manager,
 // so a restarted node comes back in the role the operator last gave it.
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Role } from '../../config/config.js';
+import { writeFileDurably } from '../durable-file.js';
 
 export interface PrimaryAddress {
   host: string;
@@ -143,29 +143,7 @@ export function initialState(role: Role): PersistedState {
 /** Writes the state atomically: a crash leaves the old file or the new one, never half. */
 export async function writeState(dataDir: string, state: PersistedState): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const target = stateFilePath(dataDir);
-  const temp = `${target}.${randomUUID()}.tmp`;
-  try {
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (err) {
-    // Disk full or I/O error: leave no half-written temporary file behind.
-    await rm(temp, { force: true });
-    throw err;
-  }
-  // The rename is durable only once the directory entry is on disk.
-  const dir = await open(dataDir, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileDurably(stateFilePath(dataDir), JSON.stringify(state, null, 2) + '\n');
 }
 
 /** The state in memory, backed by the file: every change is written before it is visible. */

@@ -16,9 +16,10 @@
 // always runs a build that has confirmed before; a start that finds a trial that never
 // confirmed reports it rolled back and removes it.
 import { randomUUID } from 'node:crypto';
-import { chmod, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { syncDir, writeFileDurably } from '../durable-file.js';
 import { BUNDLE_NAME } from '../manager-identity.js';
 import { isStagingName } from './receive-upload.js';
 
@@ -81,25 +82,7 @@ async function readRecord(path: string): Promise<UpgradeRecord | null> {
 
 /** One line of JSON (the launcher reads it with `read`), replaced atomically and synced. */
 async function writeRecord(path: string, record: UpgradeRecord): Promise<void> {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(record) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-  await syncDir(dirname(path));
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileDurably(path, JSON.stringify(record) + '\n');
 }
 
 /** How the launcher describes the status of a build that died (`$?` of sh's wait). */

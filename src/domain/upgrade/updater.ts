@@ -57,7 +57,8 @@ export interface UpdateHost {
 export interface UpdateRequest {
   body: Readable;
   contentDigest: string | undefined;
-  contentLength: string | undefined;
+  /** The body's declared Content-Length, when it has a sane one. */
+  declaredLength: number | undefined;
   signature: string | undefined;
 }
 
@@ -163,7 +164,7 @@ export class Updater {
       const upload = await receiveUpload(request.body, {
         installedPath,
         maxBytes: this.host.config.updateMaxBytes,
-        declaredLength: parseLength(request.contentLength),
+        declaredLength: request.declaredLength,
         stallTimeoutMs: this.host.config.updateStallTimeoutMs,
         onChunk: check === null ? undefined : (chunk) => check.update(chunk),
       });
@@ -280,9 +281,4 @@ async function startWatchdog(timeoutMs: number, record: string, trialId: string)
     shell.once('error', reject);
     shell.once('exit', () => resolve());
   });
-}
-
-function parseLength(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d+$/.test(value)) return undefined;
-  return Number(value);
 }

@@ -2,7 +2,7 @@
 import type { Instance } from '../../domain/instance.js';
 import { PayloadTooLargeError } from '../../errors.js';
 import { reply } from '../reply.js';
-import { allowReadAway } from '../unread-body.js';
+import { allowReadAway, declaredLength } from '../unread-body.js';
 import type { OperationHandler } from '../openapi.js';
 
 export function updateHandlers(instance: Instance): Record<'update', OperationHandler> {
@@ -13,7 +13,7 @@ export function updateHandlers(instance: Instance): Record<'update', OperationHa
         accepted = await instance.updater.install({
           body: req,
           contentDigest: req.get('content-digest'),
-          contentLength: req.get('content-length'),
+          declaredLength: declaredLength(req),
           signature: req.get('bundle-signature'),
         });
       } catch (err) {
