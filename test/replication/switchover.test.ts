@@ -49,7 +49,11 @@ describe('switchover through the packed client', function () {
       first.steps.map((s) => s.step),
       ['fence', 'check-target', 'promote', 'demote-old-primary', 'repoint', 'unfence'],
     );
-    assert.ok(first.steps.every((s) => s.ok && s.durationMs >= 0));
+    // Every step was timed, and no step took longer than the whole switchover.
+    assert.ok(
+      first.steps.every((s) => s.ok && s.durationMs > 0 && s.durationMs <= first.totalMs),
+      JSON.stringify(first),
+    );
     assert.ok(first.fencedOffset! > 0);
 
     const count = load.acknowledged.length;
@@ -73,10 +77,31 @@ describe('switchover through the packed client', function () {
     await api(c).get('/readyz').expect(200);
   });
 
+  /**
+   * Each failure case starts from the same topology, whatever the case before it left: c
+   * primary, a and b following it, all three at a fresh epoch (returned).
+   */
+  let lastEpoch = 10;
+  async function cPrimaryAtFreshEpoch(): Promise<number> {
+    const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
+    const epoch = (lastEpoch += 10);
+    await api(c).post('/v1/promote').set(auth()).send({ epoch }).expect(200);
+    for (const r of [a, b]) {
+      await api(r)
+        .post('/v1/demote')
+        .set(auth())
+        .send({ primaryHost: '127.0.0.1', primaryPort: c.redisPort, epoch })
+        .expect(200);
+    }
+    for (const r of [a, b]) await waitForSync(r, c);
+    return epoch;
+  }
+
   it('rolls back when the promote fails: the old primary stays primary and is unfenced', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
-    // c is primary now; a and b follow it. An epoch older than the one they hold fails at promote.
-    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 6 });
+    // a already holds this epoch for following c: promoting it at the same epoch conflicts.
+    const epoch = await cPrimaryAtFreshEpoch();
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch });
     const report = err.report;
     assert.equal(report.committed, false);
     assert.equal(report.rolledBack, true);
@@ -91,9 +116,10 @@ describe('switchover through the packed client', function () {
 
   it('rolls back when the old primary refuses its demote: the target follows it again', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
-    // c (primary) records epoch 7 with its current topology, so a demote at epoch 7 conflicts.
-    await api(c).post('/v1/promote').set(auth()).send({ epoch: 7 }).expect(200);
-    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 7 });
+    // c (primary) records the next epoch with its current topology, so a demote at it conflicts.
+    const epoch = (await cPrimaryAtFreshEpoch()) + 1;
+    await api(c).post('/v1/promote').set(auth()).send({ epoch }).expect(200);
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch });
     const { report } = err;
     assert.deepEqual(
       report.steps.map((s) => [s.step, s.ok]),
@@ -106,12 +132,12 @@ describe('switchover through the packed client', function () {
         ['rollback-unfence', true],
       ],
     );
-    assert.deepEqual([report.committed, report.rolledBack, report.highestEpoch], [false, true, 8]);
+    assert.deepEqual([report.committed, report.rolledBack, report.highestEpoch], [false, true, epoch + 1]);
     assert.deepEqual([(await status(c)).role, (await status(c)).fenced], ['primary', false]);
     // The rollback is fenced too: a records the rollback's epoch, so a late repeat of it (or of
-    // the promote at epoch 7) can never apply after a newer change.
-    assert.equal((await status(a)).epoch, 8);
-    await api(a).post('/v1/promote').set(auth()).send({ epoch: 7 }).expect(409);
+    // the promote at the switchover's epoch) can never apply after a newer change.
+    assert.equal((await status(a)).epoch, epoch + 1);
+    await api(a).post('/v1/promote').set(auth()).send({ epoch }).expect(409);
     await waitForSync(a, c);
     await waitForSync(b, c);
     assert.equal(await redisClient(c.redisPort).set('after-rollback', '1'), 'OK');
@@ -119,13 +145,16 @@ describe('switchover through the packed client', function () {
 
   it('a refused fence (stale epoch) changes nothing and lifts no pause', async () => {
     const [a, b, c] = nodes as [TestManager, TestManager, TestManager];
-    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: 1 });
+    const epoch = await cPrimaryAtFreshEpoch();
+    const err = await failedSwitchover({ from: node(c), to: node(a), others: [node(b)], epoch: epoch - 1 });
     assert.deepEqual(
       err.report.steps.map((s) => [s.step, s.ok]),
       [['fence', false]],
     );
     assert.deepEqual([err.report.committed, err.report.rolledBack], [false, false]);
     assert.match(err.report.steps[0].error!, /older than the highest accepted epoch/);
-    assert.equal((await status(c)).role, 'primary');
+    const s = await status(c);
+    assert.deepEqual([s.role, s.fenced], ['primary', false]);
+    assert.equal(await redisClient(c.redisPort).set('not-paused', '1'), 'OK');
   });
 });

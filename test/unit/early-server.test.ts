@@ -8,7 +8,10 @@ describe('early server', () => {
     const early = await listenEarly({ host: '127.0.0.1', port: 0 });
     try {
       const url = `http://127.0.0.1:${early.port}`;
-      const pending = [fetch(`${url}/a`), fetch(`${url}/b`)];
+      // /a arrives (and is held) before /b does.
+      const pending = [fetch(`${url}/a`)];
+      await new Promise((r) => setTimeout(r, 50));
+      pending.push(fetch(`${url}/b`));
       await new Promise((r) => setTimeout(r, 50));
       const seen: string[] = [];
       early.attach((req, res) => {
@@ -16,8 +19,8 @@ describe('early server', () => {
         res.end(`served ${req.url}`);
       });
       const bodies = await Promise.all(pending.map(async (p) => (await p).text()));
-      assert.deepEqual(bodies.sort(), ['served /a', 'served /b']);
-      assert.equal(seen.length, 2);
+      assert.deepEqual(bodies, ['served /a', 'served /b']);
+      assert.deepEqual(seen, ['/a', '/b'], 'served in the order they arrived');
       assert.equal(await (await fetch(`${url}/c`)).text(), 'served /c');
     } finally {
       early.server.close();

@@ -1,10 +1,8 @@
-// The pure parts of an update: reading Content-Digest (RFC 9530) and the rule of which
-// operations may overlap.
+// Content-Digest (RFC 9530) parsing, and the names of upload staging files.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ValidationError, ConflictError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { formatSha256Digest, parseSha256Digest } from '../../src/domain/upgrade/content-digest.js';
-import { conflicts, OperationGuard, type OperationKind } from '../../src/domain/operation-guard.js';
 import { isStagingName, stagingPath } from '../../src/domain/upgrade/receive-upload.js';
 
 const sha = createHash('sha256').update('hello').digest();
@@ -42,48 +40,6 @@ describe('Content-Digest (RFC 9530)', () => {
   }
 
   it('formats what it parses', () => assert.deepEqual(parseSha256Digest(formatSha256Digest(sha)), sha));
-});
-
-describe('operation guard', () => {
-  const table: [OperationKind, OperationKind, boolean][] = [
-    ['update', 'update', true],
-    ['update', 'backup', true],
-    ['update', 'replication', true],
-    ['backup', 'update', true],
-    ['replication', 'update', true],
-    ['backup', 'backup', true],
-    ['replication', 'replication', true],
-    ['backup', 'replication', false],
-    ['replication', 'backup', false],
-  ];
-  for (const [held, wanted, conflict] of table) {
-    it(`${wanted} while ${held} is in progress: ${conflict ? '409' : 'allowed'}`, () => {
-      assert.equal(conflicts(held, wanted), conflict);
-      const guard = new OperationGuard();
-      const lease = guard.begin(held, `the ${held}`);
-      if (conflict) {
-        assert.throws(
-          () => guard.begin(wanted),
-          (err: unknown) => err instanceof ConflictError && err.message.includes(`the ${held} is in progress`),
-        );
-      } else {
-        guard.begin(wanted).release();
-      }
-      lease.release();
-      guard.begin(wanted).release();
-      assert.deepEqual(guard.current, []);
-    });
-  }
-
-  it('a lease released twice does not release another', () => {
-    const guard = new OperationGuard();
-    const first = guard.begin('backup');
-    first.release();
-    const second = guard.begin('backup');
-    first.release();
-    assert.deepEqual(guard.current, [second]);
-    assert.equal(guard.isActive('backup'), true);
-  });
 });
 
 describe('staging file names', () => {
