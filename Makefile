@@ -6,10 +6,16 @@ NPM_BIN := node_modules/.bin
 NODE := $(NPM_BIN)/node
 export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 
+# mocha in this process, with tsx: its bin/mocha.js would re-spawn itself for the `node-option`
+# of .mocharc.json, and that wrapper dies on SIGTERM without passing it on, leaving the real
+# run (and the managers it started) behind. This way SIGTERM or Ctrl-C reach the run, which
+# stops what it started (test/support/hooks.ts).
+MOCHA := $(NODE) --import tsx node_modules/mocha/lib/cli/cli.js
+
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium openssl
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
+.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test test-only run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
 
 deps: system-deps npm-deps
 
@@ -65,7 +71,11 @@ format: npm-deps
 	$(NPM_BIN)/prettier --write .
 
 test: deps check-generated lint build client
-	$(NPM_BIN)/mocha 'test/**/*.test.ts'
+	$(MOCHA) 'test/**/*.test.ts'
+
+# A subset: make test-only TESTS='test/http/*.test.ts' (needs a build for the bundle tests).
+test-only: npm-deps
+	$(MOCHA) $(TESTS)
 
 # The manager on defaults: listens on :8080, runs redis-server on :6379 with its data in
 # ./data, as a primary (single node). The operator token is generated into .run/token.

@@ -11,6 +11,11 @@ export async function tempDir(prefix = 'im-test-'): Promise<string> {
   return dir;
 }
 
+/** The directories made so far (and not yet removed). */
+export function tempDirs(): readonly string[] {
+  return made;
+}
+
 export async function removeTempDirs(): Promise<void> {
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }

@@ -1,9 +1,31 @@
 // Root hooks: whatever a test started is stopped, whatever it made is removed, and every
-// response a manager gave in the run must be one the contract declares.
+// response a manager gave in the run must be one the contract declares. An interrupted run
+// (Ctrl-C, or SIGTERM to `make test`) stops what it started too, before it exits.
 import { stopAllManagers } from '../helpers/manager.js';
 import { closeRedisResources } from '../helpers/redis.js';
-import { removeTempDirs } from '../helpers/tmp.js';
+import { killProcessesIn } from '../helpers/sweep.js';
+import { removeTempDirs, tempDirs } from '../helpers/tmp.js';
 import { assertEveryStatusDeclared, setCurrentTest, startRecording } from './contract-recorder.js';
+
+/** Stops politely what can be stopped, kills what is left, removes the directories. */
+async function cleanUp(): Promise<void> {
+  await stopAllManagers();
+  await closeRedisResources();
+  killProcessesIn(tempDirs());
+  await removeTempDirs();
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the managers and redis-servers this run started\n`);
+    // Bounded: a cleanup that hangs must not keep an interrupted run alive.
+    const deadline = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+    void Promise.race([cleanUp().catch(() => undefined), deadline]).then(() => {
+      killProcessesIn(tempDirs());
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  });
+}
 
 export const mochaHooks = {
   beforeAll() {
@@ -15,9 +37,7 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     this.timeout(30_000);
     setCurrentTest('(root after-all hook)');
-    await stopAllManagers();
-    await closeRedisResources();
-    await removeTempDirs();
+    await cleanUp();
     assertEveryStatusDeclared();
   },
 };
