@@ -5,6 +5,8 @@ import { ConfigError } from '../errors.js';
 
 export type Role = 'primary' | 'replica';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** Another exporter's families that /metrics adds to ours (`--metrics-compat`). */
+export type MetricsCompat = 'redis_exporter';
 
 export interface S3Config {
   endpoint: string | undefined;
@@ -42,6 +44,8 @@ export interface Config {
   updateMaxBytes: number;
   /** How long a new bundle's `--version` self-test may run. */
   updateSelfTestTimeoutMs: number;
+  /** `--metrics-compat redis_exporter`: /metrics also has redis_exporter 1.45's families; undefined: ours only. */
+  metricsCompat: MetricsCompat | undefined;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -72,12 +76,14 @@ const FLAGS = {
   shutdownGraceSeconds: { flag: '--shutdown-grace-seconds', env: 'IM_SHUTDOWN_GRACE_SECONDS' },
   updateMaxBytes: { flag: '--update-max-bytes', env: 'IM_UPDATE_MAX_BYTES' },
   updateSelfTestTimeoutMs: { flag: '--update-self-test-timeout-ms', env: 'IM_UPDATE_SELF_TEST_TIMEOUT_MS' },
+  metricsCompat: { flag: '--metrics-compat', env: 'IM_METRICS_COMPAT' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
 export type RawOptions = Partial<Record<FlagName, string>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const METRICS_COMPAT: readonly MetricsCompat[] = ['redis_exporter'];
 
 /** Splits argv into flag values; rejects unknown flags and missing values. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RawOptions {
@@ -156,6 +162,12 @@ export function buildConfig(raw: RawOptions): Config {
     }
   }
   const s3 = buildS3(raw);
+  const metricsCompat = raw.metricsCompat ?? 'none';
+  if (metricsCompat !== 'none' && !(METRICS_COMPAT as readonly string[]).includes(metricsCompat)) {
+    throw new ConfigError(
+      `--metrics-compat: ${JSON.stringify(metricsCompat)} must be ${[...METRICS_COMPAT, 'none'].join(' or ')}`,
+    );
+  }
   return {
     listen: parseListen(raw.listen ?? '0.0.0.0:8080'),
     dataDir: path(raw.dataDir ?? './data'),
@@ -180,6 +192,7 @@ export function buildConfig(raw: RawOptions): Config {
       100,
       600_000,
     ),
+    metricsCompat: metricsCompat === 'none' ? undefined : (metricsCompat as MetricsCompat),
   };
 }
 

@@ -88,6 +88,7 @@ export class Instance {
       config.probeTimeoutMs,
       () => supervisor?.restarts ?? 0,
       () => backupFamilies(backups.stats),
+      config.metricsCompat,
     );
     const tokens = new TokenStore(config.tokenFile);
     const replication = new Replication({

@@ -14,7 +14,14 @@ describe('configuration', () => {
     assert.equal(c.tokenFile, undefined);
     assert.equal(c.probeTimeoutMs, 1000);
     assert.equal(c.s3, undefined);
+    assert.equal(c.metricsCompat, undefined);
     assert.ok(c.dataDir.endsWith('/data'));
+  });
+
+  it('--metrics-compat: redis_exporter or none, from the flag or IM_METRICS_COMPAT', () => {
+    assert.equal(build(['--metrics-compat', 'redis_exporter']).metricsCompat, 'redis_exporter');
+    assert.equal(build([], { IM_METRICS_COMPAT: 'redis_exporter' }).metricsCompat, 'redis_exporter');
+    assert.equal(build(['--metrics-compat=none'], { IM_METRICS_COMPAT: 'redis_exporter' }).metricsCompat, undefined);
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {
@@ -94,6 +101,12 @@ describe('configuration', () => {
       /--s3-endpoint: "not a url" is not a valid URL/,
     ],
     ['redis url scheme', ['--redis-url', 'http://h:1'], {}, /--redis-url: scheme "http:"/],
+    [
+      'unknown metrics compat',
+      [],
+      { IM_METRICS_COMPAT: 'redis-exporter' },
+      /--metrics-compat: "redis-exporter" must be redis_exporter or none/,
+    ],
   ];
   for (const [name, argv, env, message] of invalid) {
     it(`rejects ${name} with an error naming the value`, () => {

@@ -1,0 +1,293 @@
+// redis_exporter compat mode, pure: INFO fixtures of Redis 5 to 8 and Valkey 8 → the compat
+// families. One HELP/TYPE per name, ours kept (reshaped only where the exporter's shape is a
+// superset), the exporter's values and labels.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseInfo, type Info } from '../../src/redis/info.js';
+import { finish, render } from '../../src/domain/metrics/exposition.js';
+import {
+  EXPORTER_FAMILIES,
+  exporterValue,
+  isLeftOut,
+  withExporterFamilies,
+  type CompatReads,
+} from '../../src/domain/metrics/exporter-compat.js';
+import { redisFamilies } from '../../src/domain/metrics/info-families.js';
+import { SCALAR_METRICS } from '../../src/domain/metrics/info-scalars.js';
+import { promtoolFindings } from './helpers.js';
+import { familyShapes, parseExposition, value } from './parse.js';
+
+const FIXTURES = [
+  'redis-5.0-primary.txt',
+  'redis-6.2-primary.txt',
+  'redis-7.0-primary.txt',
+  'redis-7.0-replica.txt',
+  'redis-7.4-primary.txt',
+  'redis-8.0-primary.txt',
+  'valkey-8.0-primary.txt',
+];
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/info', name), 'utf8');
+
+const READS: CompatReads = {
+  config: new Map([
+    ['databases', 16],
+    ['maxclients', 10000],
+    ['maxmemory', 1048576],
+    ['io-threads', 1],
+  ]),
+  slowlog: { length: 3, lastId: 7, lastDurationSeconds: 0.012 },
+  latency: [{ event: 'command', lastTimestamp: 1795708860, latestSeconds: 0.021 }],
+};
+const NO_READS: CompatReads = { config: undefined, slowlog: undefined, latency: undefined };
+
+function compat(info: Info, reads = READS) {
+  const native = redisFamilies(info);
+  const families = withExporterFamilies(info, native, reads);
+  const text = finish(render(families, 'prometheus'), 'prometheus');
+  return { native, families, text, series: parseExposition(text), shapes: familyShapes(text) };
+}
+
+/** INFO with some fields replaced (or added to the section named). */
+function edited(name: string, changes: Record<string, string>, section = 'server'): Info {
+  const info = parseInfo(fixture(name));
+  for (const [k, v] of Object.entries(changes)) {
+    info.fields.set(k, v);
+    const s = [...info.sections.values()].find((m) => m.has(k)) ?? info.sections.get(section)!;
+    s.set(k, v);
+  }
+  return info;
+}
+
+const byName = new Map(EXPORTER_FAMILIES.map((f) => [f.name, f]));
+
+describe('redis_exporter compat families', () => {
+  for (const name of FIXTURES) {
+    describe(name, () => {
+      const info = parseInfo(fixture(name));
+      const { native, families, text, series, shapes } = compat(info);
+
+      it('keeps one family per name and every family of ours, with its HELP and TYPE', () => {
+        const names = families.map((f) => f.name);
+        assert.deepEqual(
+          names.filter((n, i) => names.indexOf(n) !== i),
+          [],
+        );
+        for (const n of native) {
+          const c = families.find((f) => f.name === n.name)!;
+          assert.ok(c, n.name);
+          assert.equal(c.type, n.type, n.name);
+          assert.equal(c.help, n.help, n.name);
+          if (c !== n) assert.equal(byName.get(n.name)?.treatment, 'reshaped', `${n.name} changed but is not reshaped`);
+        }
+      });
+
+      it('reshapes only to a superset of our labels (our queries keep matching)', () => {
+        for (const n of native) {
+          const c = families.find((f) => f.name === n.name)!;
+          if (c === n) continue;
+          const ours = new Set(n.samples.flatMap((s) => Object.keys(s.labels ?? {})));
+          const theirs = new Set(c.samples.flatMap((s) => Object.keys(s.labels ?? {})));
+          for (const l of ours) assert.ok(theirs.has(l), `${n.name} lost label ${l}`);
+          // Every series of ours is still there (same labels but role, same value)...
+          for (const s of n.samples) {
+            const match = c.samples.find((x) =>
+              Object.entries(s.labels ?? {}).every(([k, v]) => k === 'role' || x.labels?.[k] === v),
+            );
+            assert.ok(match && match.value === s.value, `${n.name}${JSON.stringify(s.labels)}`);
+          }
+        }
+      });
+
+      it('adds only names we do not use, each in the table with its type and labels', () => {
+        const nativeNames = new Set(native.map((f) => f.name));
+        for (const f of families) {
+          if (nativeNames.has(f.name)) continue;
+          const entry = byName.get(f.name);
+          assert.ok(entry, `${f.name} is not in EXPORTER_FAMILIES`);
+          assert.equal(entry.treatment, 'added', f.name);
+          assert.equal(f.type, entry.type, f.name);
+          const shape = shapes.get(f.name);
+          if (shape) assert.deepEqual([...shape.labels].sort(), [...entry.labels].sort(), f.name);
+          assert.ok(f.help.length > 10, `${f.name} has a real HELP`);
+        }
+      });
+
+      it('gives the exporter values: shared names equal, added ones INFO as the exporter reads it', () => {
+        for (const m of SCALAR_METRICS) {
+          const entry = EXPORTER_FAMILIES.find(
+            (e) => e.native === m.name && e.source === 'INFO' && e.labels.length === 0,
+          );
+          const raw = info.fields.get(m.field);
+          if (!entry || raw === undefined || exporterValue(raw) === undefined) continue;
+          const expected = exporterValue(raw)! / (m.field === 'latest_fork_usec' ? 1e6 : 1);
+          assert.equal(value(series, entry.name), expected, `${entry.name} (${m.field}=${raw})`);
+        }
+        assert.equal(value(series, 'redis_uptime_in_seconds'), Number(info.fields.get('uptime_in_seconds')));
+        assert.equal(value(series, 'redis_memory_used_bytes'), Number(info.fields.get('used_memory')));
+        assert.equal(value(series, 'redis_expired_stale_percentage'), Number(info.fields.get('expired_stale_perc')));
+        assert.equal(value(series, 'redis_rdb_last_bgsave_status'), 1); // ok
+      });
+
+      it('pads redis_db_keys with 0 for every configured database', () => {
+        for (let db = 0; db < 16; db++) {
+          const keys =
+            info.fields.get(`db${db}`) === undefined ? 0 : Number(/keys=(\d+)/.exec(info.fields.get(`db${db}`)!)![1]);
+          assert.equal(value(series, 'redis_db_keys', { db: `db${db}` }), keys);
+          assert.ok(value(series, 'redis_db_keys_expiring', { db: `db${db}` }) >= 0);
+        }
+        // avg_ttl only for databases that have keys, as the exporter does.
+        assert.equal(series.filter((s) => s.name === 'redis_db_avg_ttl_seconds').length, 2);
+      });
+
+      it('has redis_instance_info in both vocabularies, with the exporter role', () => {
+        const [s] = series.filter((x) => x.name === 'redis_instance_info');
+        assert.equal(series.filter((x) => x.name === 'redis_instance_info').length, 1);
+        const f = info.fields;
+        assert.deepEqual(
+          { ...s.labels, valkey_version: undefined },
+          {
+            role: f.get('role'),
+            version: f.get('redis_version'),
+            mode: 'standalone',
+            run_id: f.get('run_id'),
+            valkey_version: undefined,
+            redis_version: f.get('redis_version'),
+            redis_build_id: f.get('redis_build_id'),
+            redis_mode: f.get('redis_mode'),
+            os: f.get('os'),
+            maxmemory_policy: f.get('maxmemory_policy'),
+            tcp_port: f.get('tcp_port'),
+            process_id: f.get('process_id'),
+          },
+        );
+        assert.equal(s.labels.valkey_version, f.get('valkey_version'));
+      });
+
+      it('has the reads: redis_config_*, the slow log and latency spikes', () => {
+        assert.equal(value(series, 'redis_config_maxclients'), 10000);
+        assert.equal(value(series, 'redis_config_maxmemory'), 1048576);
+        assert.equal(value(series, 'redis_config_io_threads'), 1);
+        assert.equal(value(series, 'redis_slowlog_length'), 3);
+        assert.equal(value(series, 'redis_slowlog_last_id'), 7);
+        assert.equal(value(series, 'redis_last_slow_execution_duration_seconds'), 0.012);
+        assert.equal(value(series, 'redis_latency_spike_last', { event_name: 'command' }), 1795708860);
+        assert.equal(value(series, 'redis_latency_spike_duration_seconds', { event_name: 'command' }), 0.021);
+      });
+
+      it('promtool: parses, and remarks only on exporter names', () => {
+        const exporterNames = new Set(EXPORTER_FAMILIES.map((f) => f.name));
+        for (const finding of promtoolFindings(text)) {
+          assert.ok(exporterNames.has(finding.split(' ')[0]), finding);
+          assert.notEqual(byName.get(finding.split(' ')[0])?.treatment, 'shared', finding);
+        }
+      });
+    });
+  }
+
+  it('per connected replica: offset and lag with slave_ip, slave_port, slave_state', () => {
+    const info = parseInfo(fixture('redis-7.0-primary.txt'));
+    const { series } = compat(info);
+    const offsets = series.filter((s) => s.name === 'redis_connected_slave_offset_bytes');
+    assert.equal(offsets.length, 2);
+    for (const s of offsets) assert.deepEqual(Object.keys(s.labels).sort(), ['slave_ip', 'slave_port', 'slave_state']);
+    assert.equal(
+      value(series, 'redis_connected_slave_offset_bytes', { slave_port: '17002', slave_state: 'online' }),
+      480,
+    );
+    const replica = info.sections.get('replication')!.get('slave0')!;
+    assert.equal(
+      value(series, 'redis_connected_slave_lag_seconds', { slave_port: /port=(\d+)/.exec(replica)![1] }),
+      Number(/lag=(\d+)/.exec(replica)![1]),
+    );
+    assert.equal(value(series, 'redis_connected_slaves'), 2);
+    assert.equal(value(series, 'redis_master_repl_offset'), 480);
+  });
+
+  it('on a replica: redis_slave_info and the master link, labelled with the primary', () => {
+    const info = parseInfo(fixture('redis-7.0-replica.txt'));
+    const { series } = compat(info);
+    const master = { master_host: '127.0.0.1', master_port: '17001' };
+    assert.equal(value(series, 'redis_slave_info', { ...master, read_only: '1' }), 1);
+    assert.equal(value(series, 'redis_master_link_up', master), 1);
+    assert.equal(
+      value(series, 'redis_master_last_io_seconds_ago', master),
+      Number(info.fields.get('master_last_io_seconds_ago')),
+    );
+    assert.equal(value(series, 'redis_master_sync_in_progress', master), 0);
+    assert.equal(value(series, 'redis_slave_repl_offset', master), Number(info.fields.get('slave_repl_offset')));
+    assert.equal(value(series, 'redis_slave_priority'), Number(info.fields.get('slave_priority')));
+    assert.equal(series.find((s) => s.name === 'redis_instance_info')!.labels.role, 'slave');
+    const down = compat(edited('redis-7.0-replica.txt', { master_link_status: 'down' })).series;
+    assert.equal(value(down, 'redis_master_link_up', master), 0);
+  });
+
+  it('redis_latency_percentiles_usec: µs, quantiles 50/99/99.9, sum and count from commandstats', () => {
+    const info = parseInfo(fixture('redis-7.0-primary.txt'));
+    const { series, shapes } = compat(info);
+    assert.equal(shapes.get('redis_latency_percentiles_usec')!.type, 'summary');
+    const stat = info.sections.get('commandstats')!.get('cmdstat_set')!;
+    const pct = info.sections.get('latencystats')!.get('latency_percentiles_usec_set')!;
+    assert.equal(
+      value(series, 'redis_latency_percentiles_usec', { cmd: 'set', quantile: '99.9' }),
+      Number(/p99\.9=([\d.]+)/.exec(pct)![1]),
+    );
+    assert.ok(series.some((s) => s.labels.quantile === '50'));
+    assert.equal(
+      value(series, 'redis_latency_percentiles_usec_sum', { cmd: 'set' }),
+      Number(/usec=(\d+)/.exec(stat)![1]),
+    );
+    assert.equal(
+      value(series, 'redis_latency_percentiles_usec_count', { cmd: 'set' }),
+      Number(/calls=(\d+)/.exec(stat)![1]),
+    );
+    // Redis 6.2 has no latencystats: no summary.
+    assert.equal(
+      compat(parseInfo(fixture('redis-6.2-primary.txt'))).shapes.has('redis_latency_percentiles_usec'),
+      false,
+    );
+  });
+
+  it('the keyspace as the exporter reads it: by position (Redis 7.4 subexpiry is redis_db_keys_cached)', () => {
+    const { series } = compat(parseInfo(fixture('redis-7.4-primary.txt')));
+    assert.equal(value(series, 'redis_db_keys_cached', { db: 'db0' }), 1);
+    assert.equal(compat(parseInfo(fixture('redis-7.0-primary.txt'))).shapes.has('redis_db_keys_cached'), false);
+  });
+
+  it('pads to CONFIG databases; 16 when CONFIG is refused; 1 in cluster mode', () => {
+    const info = parseInfo(fixture('redis-7.0-primary.txt'));
+    const dbs = (reads: CompatReads, i = info) =>
+      compat(i, reads)
+        .series.filter((s) => s.name === 'redis_db_keys')
+        .map((s) => s.labels.db);
+    assert.deepEqual(dbs({ ...NO_READS, config: new Map([['databases', 4]]) }), ['db0', 'db1', 'db2', 'db3']);
+    assert.equal(dbs(NO_READS).length, 16);
+    assert.deepEqual(dbs(NO_READS, edited('redis-7.0-primary.txt', { cluster_enabled: '1' })), ['db0', 'db3']);
+  });
+
+  it('leaves out what Redis refused to tell: no redis_config_*, slow log or latency families', () => {
+    const { shapes } = compat(parseInfo(fixture('redis-7.0-primary.txt')), NO_READS);
+    for (const f of EXPORTER_FAMILIES.filter((e) => e.source !== 'INFO'))
+      assert.equal(shapes.has(f.name), false, f.name);
+    const empty = compat(parseInfo(fixture('redis-7.0-primary.txt')), { ...NO_READS, latency: [] }).shapes;
+    assert.equal(empty.has('redis_latency_spike_last'), false);
+  });
+
+  it('the table: one entry per name, none left out, shared and reshaped names are ours', () => {
+    const names = EXPORTER_FAMILIES.map((f) => f.name);
+    assert.deepEqual(
+      names.filter((n, i) => names.indexOf(n) !== i),
+      [],
+    );
+    for (const n of names) assert.ok(!isLeftOut(n), n);
+    const nativeNames = new Set([
+      ...FIXTURES.flatMap((f) => redisFamilies(parseInfo(fixture(f))).map((x) => x.name)),
+      ...SCALAR_METRICS.map((m) => m.name), // fields the fixtures lack (AOF on, a replica syncing)
+    ]);
+    for (const f of EXPORTER_FAMILIES) {
+      if (f.treatment === 'added') assert.ok(!nativeNames.has(f.name), `${f.name} is ours too`);
+      else assert.equal(f.native, f.name, f.name);
+      if (f.native !== null) assert.ok(nativeNames.has(f.native), f.native);
+    }
+  });
+});
