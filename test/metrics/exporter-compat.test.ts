@@ -175,6 +175,10 @@ describe('redis_exporter compat families', () => {
         assert.equal(value(series, 'redis_latency_spike_duration_seconds', { event_name: 'command' }), 0.021);
       });
 
+      it('is ASCII (the exposition is encoded on the fast path)', () => {
+        assert.equal(Buffer.byteLength(text, 'utf8'), text.length);
+      });
+
       it('promtool: parses, and remarks only on exporter names', () => {
         const exporterNames = new Set(EXPORTER_FAMILIES.map((f) => f.name));
         for (const finding of promtoolFindings(text)) {

@@ -260,7 +260,8 @@ const SCALARS: readonly CompiledScalar[] = EXPORTER_SCALARS.map(({ native: overr
   let help = `INFO field ${s.field}, as redis_exporter 1.45 exposes it.`;
   if (native && !shared) {
     const factor = nativeFactor(s, native);
-    help = `${native.help} redis_exporter's name for ${native.name}${factor === 1 ? '' : ` (which is this × ${factor})`}.`;
+    // ASCII only: an all-ASCII exposition is encoded on the fast path (metrics.ts encode()).
+    help = `${native.help} redis_exporter's name for ${native.name}${factor === 1 ? '' : ` (which is this times ${factor})`}.`;
   }
   return { ...s, native, override, shared, help };
 });
@@ -736,7 +737,6 @@ function replicationFamilies(info: Info, natives: Map<string, Family>): Family[]
   return out;
 }
 
-/** `latency_percentiles_usec_<cmd>:p50=…` with count and sum (µs) from commandstats. */
 const LATENCY_PREFIX = 'latency_percentiles_usec_';
 /** The exporter reads calls and usec by position: the first two fields of a cmdstat line. */
 const CALLS_USEC = /^calls=(\d+),usec=(\d+)/;
