@@ -57,7 +57,9 @@ export type paths = {
          * Prometheus metrics
          * @description Prometheus text exposition (OpenMetrics when the `Accept` header asks for
          *     `application/openmetrics-text`), built from one `INFO all` per scrape. Always 200, with
-         *     `redis_up 0` when Redis cannot answer.
+         *     `redis_up 0` when Redis cannot answer. A manager started with
+         *     `--metrics-compat redis_exporter` also serves redis_exporter 1.45's families, and
+         *     always in the text format (as the exporter does).
          */
         get: operations["getMetrics"];
         put?: never;
