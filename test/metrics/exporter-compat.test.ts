@@ -258,7 +258,7 @@ describe('redis_exporter compat families', () => {
     assert.equal(compat(parseInfo(fixture('redis-7.0-primary.txt'))).shapes.has('redis_db_keys_cached'), false);
   });
 
-  it('pads to CONFIG databases; 16 when CONFIG is refused; 1 in cluster mode', () => {
+  it('pads to CONFIG databases (at most 1024); 16 when CONFIG is refused; 1 in cluster mode', () => {
     const info = parseInfo(fixture('redis-7.0-primary.txt'));
     const dbs = (reads: CompatReads, i = info) =>
       compat(i, reads)
@@ -266,6 +266,7 @@ describe('redis_exporter compat families', () => {
         .map((s) => s.labels.db);
     assert.deepEqual(dbs({ ...NO_READS, config: new Map([['databases', 4]]) }), ['db0', 'db1', 'db2', 'db3']);
     assert.equal(dbs(NO_READS).length, 16);
+    assert.equal(dbs({ ...NO_READS, config: new Map([['databases', 1_000_000]]) }).length, 1024, 'bounded');
     assert.deepEqual(dbs(NO_READS, edited('redis-7.0-primary.txt', { cluster_enabled: '1' })), ['db0', 'db3']);
   });
 

@@ -629,10 +629,13 @@ function family(name: string, type: MetricType, samples: Sample[], helpText = he
   return { name, type, help: helpText, samples };
 }
 
+/** Bounds the padding: `databases 100000` would otherwise mean 200,000 series of zeros. */
+const MAX_PADDED_DATABASES = 1024;
+
 /** The exporter's `CONFIG GET databases` padding: 1 in cluster mode, 16 when CONFIG is refused. */
 function databaseCount(info: Info, config: CompatReads['config']): number {
   if (info.fields.get('cluster_enabled') === '1') return 1;
-  return config?.get('databases') ?? 16;
+  return Math.min(config?.get('databases') ?? 16, MAX_PADDED_DATABASES);
 }
 
 /** One series with both label vocabularies: ours first, then the exporter's (its role wins). */
