@@ -48,7 +48,7 @@ export class ExporterCompat implements ScrapeExtension {
     return async (info, native) => {
       const [slowlog, latency] = await live;
       const config = await this.configFor(info.fields.get('run_id'));
-      return withExporterFamilies(info, native, { config, slowlog, latency });
+      return withExporterFamilies(info, native, { config, slowlog, latency, now: this.now() });
     };
   }
 

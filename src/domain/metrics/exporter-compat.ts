@@ -20,6 +20,7 @@
 // Every other exporter family has a name we do not use and is added.
 import { isReplica, keyspace, parseKeyValues, type Info } from '../../redis/info.js';
 import type { Family, Labels, MetricType, Sample } from './exposition.js';
+import { START_TIME_HELP } from './info-families.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
 
 /** What compat mode reads besides INFO. `undefined`: not read, or Redis refused it. */
@@ -30,6 +31,8 @@ export interface CompatReads {
   slowlog: { length: number; lastId: number; lastDurationSeconds: number } | undefined;
   /** LATENCY LATEST: one entry per event. */
   latency: readonly LatencyEvent[] | undefined;
+  /** The manager's clock, in ms: the exporter's start time where Redis (< 6.2) does not tell its own. */
+  now: number;
 }
 
 export interface LatencyEvent {
@@ -306,8 +309,9 @@ const STRUCTURED: readonly Structured[] = [
     labels: [],
     treatment: 'shared',
     source: 'INFO',
-    help: '',
+    help: START_TIME_HELP,
     native: 'redis_start_time_seconds',
+    note: 'compat mode adds it on Redis < 6.2 (no server_time_usec), from the manager clock as the exporter does',
   },
   {
     name: 'redis_slave_info',
@@ -804,7 +808,11 @@ function readFamilies(reads: CompatReads): Family[] {
  */
 export function withExporterFamilies(info: Info, native: readonly Family[], reads: CompatReads): Family[] {
   const natives = new Map<string, Family>();
-  for (const f of native) if (RESHAPED.has(f.name)) natives.set(f.name, f);
+  let startTime = false;
+  for (const f of native) {
+    if (RESHAPED.has(f.name)) natives.set(f.name, f);
+    else if (f.name === 'redis_start_time_seconds') startTime = true;
+  }
   const replaced = new Map<string, Family>();
   const added: Family[] = [];
   const take = (families: Family[]) => {
@@ -823,5 +831,10 @@ export function withExporterFamilies(info: Info, native: readonly Family[], read
   take(keyspaceFamilies(info, reads, natives));
   take([latencySummary(info)]);
   take(readFamilies(reads));
+  const uptime = exporterValue(info.fields.get('uptime_in_seconds') ?? '');
+  if (!startTime && uptime !== undefined) {
+    // Ours needs server_time_usec (Redis 6.2+); the exporter takes its own clock.
+    added.push(family('redis_start_time_seconds', 'gauge', [{ value: Math.floor(reads.now / 1000) - uptime }]));
+  }
   return [...(replaced.size === 0 ? native : native.map((f) => replaced.get(f.name) ?? f)), ...added];
 }
