@@ -99,22 +99,35 @@ interface Cost {
   p50ms: number;
 }
 
-/** N sequential scrapes (`spacingMs` apart): Redis time per scrape from commandstats, and the commands sent. */
-async function scrapeCost(client: Redis, url: string, n: number, spacingMs = 0): Promise<Cost> {
-  // Reading INFO is itself an INFO call: the (info, calls+1) of the reading is removed below.
+/** N sequential scrapes: Redis time per scrape from commandstats, and the commands sent. */
+async function scrapeCost(client: Redis, url: string, n: number): Promise<Cost> {
   const before = await commandStats(client);
   const latencies: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (spacingMs > 0) await new Promise((r) => setTimeout(r, spacingMs));
     const t = process.hrtime.bigint();
     await (await fetch(url)).text();
     latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   const after = await commandStats(client);
+  latencies.sort((x, y) => x - y);
+  return {
+    ...costBetween(before.stats, after.stats, n),
+    cpuUsecPerScrape: ((after.cpu - before.cpu) * 1e6) / n,
+    p50ms: latencies[Math.floor(n / 2)],
+  };
+}
+
+/** Redis time and commands per scrape between two commandstats snapshots taken around n scrapes. */
+function costBetween(
+  before: CommandStats,
+  after: CommandStats,
+  n: number,
+): { usecPerScrape: number; commands: string } {
+  // Reading INFO is itself an INFO call: the (info, calls+1) of the reading is removed below.
   let usec = 0;
   const perScrape: string[] = [];
-  for (const [cmd, a] of after.stats) {
-    const b = before.stats.get(cmd) ?? { calls: 0, usec: 0 };
+  for (const [cmd, a] of after) {
+    const b = before.get(cmd) ?? { calls: 0, usec: 0 };
     let calls = a.calls - b.calls;
     let du = a.usec - b.usec;
     if (cmd === 'info') {
@@ -127,13 +140,36 @@ async function scrapeCost(client: Redis, url: string, n: number, spacingMs = 0):
     usec += du;
     perScrape.push(`${cmd}×${+(calls / n).toFixed(2)}`);
   }
-  latencies.sort((x, y) => x - y);
-  return {
-    usecPerScrape: usec / n,
-    cpuUsecPerScrape: ((after.cpu - before.cpu) * 1e6) / n,
-    commands: perScrape.join(' '),
-    p50ms: latencies[Math.floor(n / 2)],
-  };
+  return { usecPerScrape: usec / n, commands: perScrape.join(' ') };
+}
+
+/**
+ * Scrapes as Prometheus makes them, `spacingMs` apart, each scraper in turn in every round
+ * (the same conditions for all): compat mode's once-a-second reads are fresh at each scrape.
+ */
+async function spacedCosts(client: Redis, urls: string[], rounds: number, spacingMs: number) {
+  const totals = urls.map(() => new Map<string, { calls: number; usec: number }>());
+  for (let round = 0; round < rounds; round++) {
+    await new Promise((r) => setTimeout(r, spacingMs));
+    for (const [i, url] of urls.entries()) {
+      const before = (await commandStats(client)).stats;
+      await (await fetch(url)).text();
+      const after = (await commandStats(client)).stats;
+      for (const [cmd, a] of after) {
+        const b = before.get(cmd) ?? { calls: 0, usec: 0 };
+        const t = totals[i].get(cmd) ?? { calls: 0, usec: 0 };
+        totals[i].set(cmd, { calls: t.calls + a.calls - b.calls, usec: t.usec + a.usec - b.usec });
+      }
+    }
+  }
+  // Each round's reading of the first snapshot is one INFO more per scrape: costBetween takes
+  // one out per scrape when handed the totals as the `after` of n single-scrape windows.
+  return totals.map((t) => {
+    const info = t.get('info');
+    if (info)
+      t.set('info', { calls: info.calls - rounds + 1, usec: info.usec - ((rounds - 1) * info.usec) / info.calls });
+    return costBetween(new Map(), t, rounds);
+  });
 }
 
 /** Uses `count` distinct commands (each with no arguments where that is an arity error: safe). */
@@ -301,10 +337,13 @@ async function main(): Promise<void> {
   const costTheirs = await scrapeCost(redis.client, theirs, 200);
   // As Prometheus scrapes: 1.1 s apart, so compat mode's once-a-second reads (slow log,
   // latency events) are fresh at every scrape and counted in full.
-  const SPACED = 8;
-  const spacedOurs = await scrapeCost(redis.client, ours, SPACED, 1100);
-  const spacedCompat = await scrapeCost(redis.client, compat, SPACED, 1100);
-  const spacedTheirs = await scrapeCost(redis.client, theirs, SPACED, 1100);
+  const SPACED = 10;
+  const [spacedOurs, spacedCompat, spacedTheirs] = await spacedCosts(
+    redis.client,
+    [ours, compat, theirs],
+    SPACED,
+    1100,
+  );
   const oursText = await (await fetch(ours)).text();
   const compatText = await (await fetch(compat)).text();
   const theirsText = await (await fetch(theirs)).text();
