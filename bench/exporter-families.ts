@@ -1,7 +1,7 @@
 // prometheus-redis-exporter 1.45's metric families and where each INFO-derived one is in our
 // default /metrics. The knowledge itself lives in src/domain/metrics/exporter-compat.ts (the
 // compat mode's table); this is the view the coverage test and the benchmark need.
-import { EXPORTER_FAMILIES, isLeftOut } from '../src/domain/metrics/exporter-compat.js';
+import { EXPORTER_FAMILIES, isLeftOut } from '../src/domain/metrics/exporter-compat-table.js';
 
 /** Exporter families left out of compat mode (its own health, extra flags) or not from INFO. */
 export function isExporterNonInfo(name: string): boolean {

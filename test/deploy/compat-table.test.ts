@@ -2,7 +2,7 @@
 // (scripts/exporter-compat-table.ts): this fails when someone changes one without the other.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { EXPORTER_FAMILIES } from '../../src/domain/metrics/exporter-compat.js';
+import { EXPORTER_FAMILIES } from '../../src/domain/metrics/exporter-compat-table.js';
 import { migrationTable, README, withTable } from '../../scripts/exporter-compat-table.js';
 
 describe('README.md: the redis_exporter migration table', () => {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { EXPORTER_FAMILIES, isLeftOut } from '../../src/domain/metrics/exporter-compat.js';
+import { EXPORTER_FAMILIES, isLeftOut } from '../../src/domain/metrics/exporter-compat-table.js';
 import { api } from '../helpers/api.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
 import { freePort } from '../helpers/ports.js';

@@ -6,13 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInfo, type Info } from '../../src/redis/info.js';
 import { finish, render } from '../../src/domain/metrics/exposition.js';
-import {
-  EXPORTER_FAMILIES,
-  exporterValue,
-  isLeftOut,
-  withExporterFamilies,
-  type CompatReads,
-} from '../../src/domain/metrics/exporter-compat.js';
+import { withExporterFamilies, type CompatReads } from '../../src/domain/metrics/exporter-compat.js';
+import { EXPORTER_FAMILIES, exporterValue, isLeftOut } from '../../src/domain/metrics/exporter-compat-table.js';
 import { redisFamilies } from '../../src/domain/metrics/info-families.js';
 import { SCALAR_METRICS } from '../../src/domain/metrics/info-scalars.js';
 import { promtoolFindings } from './helpers.js';

@@ -11,7 +11,8 @@
 // the scrape.
 import type { Info } from '../../redis/info.js';
 import type { Family } from './exposition.js';
-import { CONFIG_PARAMETERS, withExporterFamilies, type CompatReads, type LatencyEvent } from './exporter-compat.js';
+import { withExporterFamilies, type CompatReads, type LatencyEvent } from './exporter-compat.js';
+import { CONFIG_PARAMETERS } from './exporter-compat-table.js';
 import type { ScrapeExtension } from './scraper.js';
 
 export interface CommandSource {
