@@ -229,7 +229,8 @@ const SCALARS: readonly CompiledScalar[] = EXPORTER_SCALARS.map(({ native: overr
   if (native && !shared) {
     const factor = nativeFactor(s, native);
     // ASCII only: an all-ASCII exposition is encoded on the fast path (metrics.ts encode()).
-    help = `${native.help} redis_exporter's name for ${native.name}${factor === 1 ? '' : ` (which is this times ${factor})`}.`;
+    // Short: it is sent at every scrape; the native family's HELP says the rest.
+    help = `redis_exporter's name for ${native.name}${factor === 1 ? '' : `, which is this times ${factor}`}.`;
   }
   return { ...s, native, override, shared, help };
 });
