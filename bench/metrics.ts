@@ -148,27 +148,29 @@ function costBetween(
  * (the same conditions for all): compat mode's once-a-second reads are fresh at each scrape.
  */
 async function spacedCosts(client: Redis, urls: string[], rounds: number, spacingMs: number) {
-  const totals = urls.map(() => new Map<string, { calls: number; usec: number }>());
+  // Per scrape, its own window of commandstats: the median resists the odd scrape that a busy
+  // machine stretches (a mean of ten would not).
+  const perScrape = urls.map(() => [] as { usecPerScrape: number; commands: string }[]);
   for (let round = 0; round < rounds; round++) {
     await new Promise((r) => setTimeout(r, spacingMs));
     for (const [i, url] of urls.entries()) {
       const before = (await commandStats(client)).stats;
       await (await fetch(url)).text();
-      const after = (await commandStats(client)).stats;
-      for (const [cmd, a] of after) {
-        const b = before.get(cmd) ?? { calls: 0, usec: 0 };
-        const t = totals[i].get(cmd) ?? { calls: 0, usec: 0 };
-        totals[i].set(cmd, { calls: t.calls + a.calls - b.calls, usec: t.usec + a.usec - b.usec });
-      }
+      perScrape[i].push(costBetween(before, (await commandStats(client)).stats, 1));
     }
   }
-  // Each round's reading of the first snapshot is one INFO more per scrape: costBetween takes
-  // one out per scrape when handed the totals as the `after` of n single-scrape windows.
-  return totals.map((t) => {
-    const info = t.get('info');
-    if (info)
-      t.set('info', { calls: info.calls - rounds + 1, usec: info.usec - ((rounds - 1) * info.usec) / info.calls });
-    return costBetween(new Map(), t, rounds);
+  return perScrape.map((costs) => {
+    const calls = new Map<string, number>();
+    for (const c of costs) {
+      for (const part of c.commands.split(' ').filter((x) => x !== '')) {
+        const [cmd, n] = part.split('×');
+        calls.set(cmd, (calls.get(cmd) ?? 0) + Number(n));
+      }
+    }
+    return {
+      usecPerScrape: median(costs.map((c) => c.usecPerScrape)),
+      commands: [...calls].map(([cmd, n]) => `${cmd}×${+(n / costs.length).toFixed(2)}`).join(' '),
+    };
   });
 }
 
@@ -353,7 +355,7 @@ async function main(): Promise<void> {
     [
       'scraper',
       'Redis usec/scrape (cmdstats)',
-      `… ${SPACED} scrapes 1.1 s apart`,
+      `… median of ${SPACED} scrapes 1.1 s apart`,
       'Redis CPU usec/scrape (used_cpu)',
       'commands per scrape',
       'RSS MiB',
