@@ -15,7 +15,7 @@ MOCHA := $(NODE) --import tsx node_modules/mocha/lib/cli/cli.js
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium openssl
 RUN_DIR := .run
 
-.PHONY: deps system-deps npm-deps generate check-generated build client lint format typecheck test test-only run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
+.PHONY: deps system-deps npm-deps generate compat-table check-generated build client lint format typecheck test test-only run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
 
 deps: system-deps npm-deps
 
@@ -91,6 +91,10 @@ run: deps build
 # The API reference: openapi.yaml rendered into one self-contained page, dist/api.html.
 docs: npm-deps
 	$(NODE) scripts/docs.mjs
+
+# README.md's table of redis_exporter names → ours, generated from the compat module.
+compat-table: npm-deps
+	$(NPM_BIN)/tsx scripts/exporter-compat-table.ts
 
 # Three managers on local ports, a switchover through the client, before/after tables.
 demo: deps build

@@ -21,6 +21,7 @@ const USAGE = `usage:
       [--update-stall-timeout-seconds 10] [--update-confirm-timeout-seconds 60]
       [--update-public-key-file FILE]
       [--tls-cert-file FILE --tls-key-file FILE [--tls-client-ca-file FILE [--tls-client-name NAME]]]
+      [--metrics-compat redis_exporter]
   instance-manager restore --from s3://bucket/prefix/latest --data-dir ./data [--force|--if-empty] [--s3-… flags]
       --from s3://bucket/prefix --backup-id ID    a given backup (or --from its s3://…/<id>/ location)
       [--redis-server BINARY] [--redis-config F] [--load-check-timeout-seconds 1800]

@@ -8,6 +8,8 @@ export type Role = 'primary' | 'replica';
 export type PrimaryRestartPolicy = 'hold' | 'resume';
 export const PRIMARY_RESTART_POLICIES: readonly PrimaryRestartPolicy[] = ['hold', 'resume'];
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** Another exporter's families that /metrics adds to ours (`--metrics-compat`). */
+export type MetricsCompat = 'redis_exporter';
 
 export interface S3Config {
   endpoint: string | undefined;
@@ -69,6 +71,8 @@ export interface Config {
   updateConfirmTimeoutMs: number;
   /** PEM public key (ECDSA P-256 or Ed25519) that signs updates; undefined: updates are unsigned. */
   updatePublicKeyFile: string | undefined;
+  /** `--metrics-compat redis_exporter`: /metrics also has redis_exporter 1.45's families; undefined: ours only. */
+  metricsCompat: MetricsCompat | undefined;
 }
 
 /** A flag, its environment variable, and how to read it. */
@@ -113,12 +117,14 @@ const FLAGS = {
   tlsKeyFile: { flag: '--tls-key-file', env: 'IM_TLS_KEY_FILE' },
   tlsClientCaFile: { flag: '--tls-client-ca-file', env: 'IM_TLS_CLIENT_CA_FILE' },
   tlsClientName: { flag: '--tls-client-name', env: 'IM_TLS_CLIENT_NAME' },
+  metricsCompat: { flag: '--metrics-compat', env: 'IM_METRICS_COMPAT' },
 } satisfies Record<string, FlagSpec>;
 
 type FlagName = keyof typeof FLAGS;
 export type RawOptions = Partial<Record<FlagName, string>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const METRICS_COMPAT: readonly MetricsCompat[] = ['redis_exporter'];
 
 /** Splits argv into flag values; rejects unknown flags and missing values. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RawOptions {
@@ -215,6 +221,12 @@ export function buildConfig(raw: RawOptions): Config {
   };
   if (!s3 && (backupRetention.count !== null || backupRetention.days !== null))
     throw new ConfigError('--backup-retention-count and --backup-retention-days need object storage (--s3-bucket)');
+  const metricsCompat = raw.metricsCompat ?? 'none';
+  if (metricsCompat !== 'none' && !(METRICS_COMPAT as readonly string[]).includes(metricsCompat)) {
+    throw new ConfigError(
+      `--metrics-compat: ${JSON.stringify(metricsCompat)} must be ${[...METRICS_COMPAT, 'none'].join(' or ')}`,
+    );
+  }
   return {
     listen: parseListen(raw.listen ?? '0.0.0.0:8080'),
     tls: buildTls(raw),
@@ -248,6 +260,7 @@ export function buildConfig(raw: RawOptions): Config {
     updateConfirmTimeoutMs:
       1000 * integer('--update-confirm-timeout-seconds', raw.updateConfirmTimeoutSeconds ?? '60', 5, 3600),
     updatePublicKeyFile: raw.updatePublicKeyFile === undefined ? undefined : path(raw.updatePublicKeyFile),
+    metricsCompat: metricsCompat === 'none' ? undefined : (metricsCompat as MetricsCompat),
   };
 }
 

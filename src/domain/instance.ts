@@ -138,6 +138,7 @@ export class Instance {
         ...tokenFamilies(tokens),
         ...(serving?.families() ?? []),
       ],
+      config.metricsCompat,
     );
     // Redis (re)started from the state file: bring it in line (a held primary stays held).
     supervisor?.on('started', () => replication.redisStarted());

@@ -1,15 +1,20 @@
 // GET /metrics against real redis-server processes: a primary with two replicas, a replica,
 // the exposition formats, the scrape connection, and the exporter it replaces.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { api } from '../helpers/api.js';
 import { startTestManager, type TestManager } from '../helpers/manager.js';
-import { freePort } from '../helpers/ports.js';
-import { redisClient, startRedis, killPid, type TestRedis } from '../helpers/redis.js';
+import { redisClient, startRedis, type TestRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 import { coverage } from '../../bench/exporter-families.js';
 import { has, value } from './parse.js';
-import { commandCalls, infoField, promtoolCheckMetrics, scrape, waitForReplicasOnline } from './helpers.js';
+import {
+  commandCalls,
+  infoField,
+  promtoolCheckMetrics,
+  scrape,
+  startExporter,
+  waitForReplicasOnline,
+} from './helpers.js';
 
 describe('GET /metrics on a primary with two replicas', function () {
   let m: TestManager;
@@ -145,30 +150,16 @@ describe('GET /metrics on a primary with two replicas', function () {
       [m, m.redisPort],
       [replicaManager, replicas[0].port],
     ] as const) {
-      const exporterPort = await freePort();
-      const exporter = spawn(
-        'prometheus-redis-exporter',
-        [
-          '--redis.addr',
-          `redis://127.0.0.1:${port}`,
-          '--web.listen-address',
-          `127.0.0.1:${exporterPort}`,
-          '--redis-only-metrics',
-        ],
-        { stdio: 'ignore' },
-      );
+      const exporter = await startExporter(port, ['--redis-only-metrics']);
       try {
-        const theirs = await waitFor('the exporter to answer', async () => {
-          const res = await fetch(`http://127.0.0.1:${exporterPort}/metrics`).catch(() => undefined);
-          return res?.ok ? await res.text() : undefined;
-        });
+        const theirs = await exporter.scrape();
         const ours = (await scrape(target)).text;
         const result = coverage(theirs, ours);
         assert.ok(result.exporterInfoFamilies.length > 80, `${result.exporterInfoFamilies.length} exporter families`);
         assert.deepEqual(result.unknown, []);
         assert.deepEqual(result.missing, []);
       } finally {
-        killPid(exporter.pid!, 'SIGKILL');
+        exporter.stop();
       }
     }
   });

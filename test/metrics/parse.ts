@@ -35,3 +35,25 @@ export function familyTypes(text: string): Map<string, string> {
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1], m[2]);
   return types;
 }
+
+export interface FamilyShape {
+  type: string;
+  /** Label names over all of the family's samples. */
+  labels: Set<string>;
+  /** Every sample's labels, as JSON of sorted [name, value] pairs, with its value. */
+  series: Map<string, number>;
+}
+
+/** Families by `# TYPE` line, with their samples (a summary's `_sum`/`_count` included). */
+export function familyShapes(text: string): Map<string, FamilyShape> {
+  const shapes = new Map<string, FamilyShape>();
+  for (const [name, type] of familyTypes(text)) shapes.set(name, { type, labels: new Set(), series: new Map() });
+  for (const s of parseExposition(text.replace(/^# EOF\n$/m, ''))) {
+    const family = shapes.get(s.name) ?? shapes.get(s.name.replace(/_(sum|count|bucket)$/, ''));
+    if (!family) throw new Error(`${s.name} has no # TYPE line`);
+    for (const label of Object.keys(s.labels)) family.labels.add(label);
+    const key = s.name + JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b)));
+    family.series.set(key, s.value);
+  }
+  return shapes;
+}

@@ -1,6 +1,7 @@
-// A real Prometheus (Debian's) scrapes a live manager (primary with two replicas) and a
-// manager attached to one of the replicas; its query API must return every metric of the
-// specification with the values INFO gives.
+// A real Prometheus (Debian's) scrapes a live manager (primary with two replicas), a
+// manager attached to one of the replicas and one in redis_exporter compat mode attached to
+// the other replica; its query API must return every metric of the specification with the values
+// INFO gives, and the exporter's names where the compat target is asked for them.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -22,6 +23,7 @@ describe('a real Prometheus scraping /metrics', function () {
   this.timeout(90_000);
   let m: TestManager;
   let replicaManager: TestManager;
+  let compatManager: TestManager;
   let replicas: TestRedis[];
   let prometheus: ChildProcess;
   let promUrl: string;
@@ -46,6 +48,9 @@ describe('a real Prometheus scraping /metrics', function () {
     primary = redisClient(m.redisPort);
     await waitForReplicasOnline(primary, 2);
     replicaManager = await startTestManager({ raw: { redisUrl: `redis://127.0.0.1:${replicas[0].port}` } });
+    compatManager = await startTestManager({
+      raw: { redisUrl: `redis://127.0.0.1:${replicas[1].port}`, metricsCompat: 'redis_exporter' },
+    });
     await primary.set('k', 'v');
     for (let i = 0; i < 7; i++) await primary.get('k');
     for (let i = 0; i < 3; i++) await primary.get('nothing-here');
@@ -69,6 +74,7 @@ describe('a real Prometheus scraping /metrics', function () {
         'scrape_configs:',
         `  - { job_name: primary, static_configs: [ { targets: ['${target(m)}'] } ] }`,
         `  - { job_name: replica, static_configs: [ { targets: ['${target(replicaManager)}'] } ] }`,
+        `  - { job_name: compat, static_configs: [ { targets: ['${target(compatManager)}'] } ] }`,
         '',
       ].join('\n'),
     );
@@ -82,12 +88,12 @@ describe('a real Prometheus scraping /metrics', function () {
       { stdio: 'ignore' },
     );
     await waitFor(
-      'Prometheus to have scraped both targets',
+      'Prometheus to have scraped every target',
       async () => {
         const res = await fetch(`${promUrl}/api/v1/query?query=redis_blocked_clients`).catch(() => undefined);
         if (!res?.ok) return undefined;
         const body = (await res.json()) as { data: { result: Vector[] } };
-        return body.data.result.length === 2 || undefined;
+        return body.data.result.length === 3 || undefined;
       },
       30_000,
     );
@@ -95,14 +101,15 @@ describe('a real Prometheus scraping /metrics', function () {
 
   after(async () => {
     prometheus?.kill('SIGKILL');
+    await compatManager?.stop();
     await replicaManager?.stop();
     await m?.stop();
   });
 
-  it('scrapes both targets without errors (OpenMetrics, as Prometheus asks for it)', async () => {
+  it('scrapes every target without errors (OpenMetrics, as Prometheus asks for it; compat: text)', async () => {
     const res = await fetch(`${promUrl}/api/v1/targets`);
     const body = (await res.json()) as { data: { activeTargets: { health: string; lastError: string }[] } };
-    assert.equal(body.data.activeTargets.length, 2);
+    assert.equal(body.data.activeTargets.length, 3);
     for (const t of body.data.activeTargets) assert.deepEqual([t.health, t.lastError], ['up', '']);
   });
 
@@ -158,5 +165,27 @@ describe('a real Prometheus scraping /metrics', function () {
     assert.equal(await one('sum(redis_scrape_failures_total{job="primary"})'), 0);
     assert.ok((await query('redis_command_latency_seconds{job="primary",cmd="get",quantile="0.5"}')).length === 1);
     assert.ok((await query('process_resident_memory_bytes{job="primary"}')).length === 1);
+  });
+
+  it('answers the exporter queries of community dashboards and alerts on the compat target, and ours', async () => {
+    assert.equal(await one('count(redis_instance_info{job="compat",role="slave"})'), 1);
+    assert.equal((await query('redis_instance_info{job="compat",role="master"}')).length, 0);
+    const port = String(m.redisPort);
+    assert.equal(await one(`redis_slave_info{job="compat",master_host="127.0.0.1",master_port="${port}"}`), 1);
+    assert.equal(await one(`redis_master_link_up{job="compat",master_port="${port}"}`), 1);
+    assert.equal(await one('redis_db_keys{job="compat",db="db0"}'), 1);
+    assert.equal(await one('redis_db_keys{job="compat",db="db15"}'), 0);
+    assert.equal(
+      await one('redis_memory_used_bytes{job="compat"} - redis_used_memory_bytes{job="compat"}'),
+      0,
+      'the same INFO under both names',
+    );
+    assert.ok((await one('redis_connected_clients{job="compat"} / redis_config_maxclients{job="compat"}')) > 0);
+    assert.ok((await one('time() - redis_rdb_last_save_timestamp_seconds{job="compat"}')) >= 0);
+    // Our own rules' and dashboard's queries keep working in compat mode.
+    assert.equal(await one('sum(redis_replication_role{job="compat"})'), 0);
+    assert.equal((await query('redis_master_link_up{job="compat"} == 0')).length, 0);
+    assert.ok((await one('redis_replica_lag_seconds{job="compat"}')) >= 0);
+    assert.equal(await one('redis_up{job="compat"}'), 1);
   });
 });

@@ -15,7 +15,14 @@ describe('configuration', () => {
     assert.equal(c.probeTimeoutMs, 1000);
     assert.equal(c.s3, undefined);
     assert.deepEqual(c.backupRetention, { count: null, days: null });
+    assert.equal(c.metricsCompat, undefined);
     assert.ok(c.dataDir.endsWith('/data'));
+  });
+
+  it('--metrics-compat: redis_exporter or none, from the flag or IM_METRICS_COMPAT', () => {
+    assert.equal(build(['--metrics-compat', 'redis_exporter']).metricsCompat, 'redis_exporter');
+    assert.equal(build([], { IM_METRICS_COMPAT: 'redis_exporter' }).metricsCompat, 'redis_exporter');
+    assert.equal(build(['--metrics-compat=none'], { IM_METRICS_COMPAT: 'redis_exporter' }).metricsCompat, undefined);
   });
 
   it('reads every flag, in both --flag value and --flag=value forms', () => {
@@ -129,6 +136,12 @@ describe('configuration', () => {
       /--backup-retention-days: "7d" is not a whole number/,
     ],
     ['retention without storage', ['--backup-retention-count', '2'], {}, /need object storage \(--s3-bucket\)/],
+    [
+      'unknown metrics compat',
+      [],
+      { IM_METRICS_COMPAT: 'redis-exporter' },
+      /--metrics-compat: "redis-exporter" must be redis_exporter or none/,
+    ],
   ];
   for (const [name, argv, env, message] of invalid) {
     it(`rejects ${name} with an error naming the value`, () => {

@@ -61,7 +61,9 @@ export type paths = {
          * @description Prometheus text exposition (OpenMetrics when the `Accept` header asks for
          *     `application/openmetrics-text`), built from one `INFO all` per scrape (a form every
          *     Redis version accepts). 200 whatever Redis does, with `redis_up 0` when it cannot
-         *     answer. Query parameters are ignored, so a scrape config's `params:` is harmless.
+         *     answer. Query parameters are ignored, so a scrape config's `params:` is harmless. A manager started with
+         *     `--metrics-compat redis_exporter` also serves redis_exporter 1.45's families, and
+         *     always in the text format (as the exporter does).
          */
         get: operations["getMetrics"];
         put?: never;

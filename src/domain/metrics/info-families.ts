@@ -23,6 +23,9 @@ const SCALARS_BY_NAME: ReadonlyMap<string, readonly ScalarMetric[]> = (() => {
 
 const REPLICA_STATES = ['wait_bgsave', 'send_bulk', 'online'] as const;
 
+/** Also redis_exporter compat mode's, where Redis (< 6.2) has no server_time_usec. */
+export const START_TIME_HELP = 'Unix time, in seconds, when redis-server started (server_time_usec minus uptime).';
+
 function family(name: string, type: Family['type'], help: string, samples: Sample[] = []): Family {
   return { name, type, help, samples };
 }
@@ -166,12 +169,7 @@ function serverFamilies(info: Info, out: Family[]): void {
   const nowUsec = toNumber(info.fields.get('server_time_usec'));
   if (uptime !== undefined && nowUsec !== undefined) {
     out.push(
-      family(
-        'redis_start_time_seconds',
-        'gauge',
-        'Unix time, in seconds, when redis-server started (server_time_usec minus uptime).',
-        [{ value: Math.round(nowUsec / 1e6 - uptime) }],
-      ),
+      family('redis_start_time_seconds', 'gauge', START_TIME_HELP, [{ value: Math.round(nowUsec / 1e6 - uptime) }]),
     );
   }
 }

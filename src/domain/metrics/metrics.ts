@@ -8,7 +8,9 @@
 // arise and none is papered over by carrying old totals forward. A restart is visible as a
 // new run_id label on redis_instance_info, a new redis_start_time_seconds, and
 // redis_restarts_observed_total (run_id changes seen between two scrapes).
+import type { MetricsCompat } from '../../config/config.js';
 import { RedisAdapter, type RedisEndpoint } from '../../redis/adapter.js';
+import { ExporterCompat } from './exporter-compat-reads.js';
 import { CONTENT_TYPES, finish, render, type Family, type Format } from './exposition.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { FAILURE_KINDS, RedisScraper, type ScrapeOutcome } from './scraper.js';
@@ -32,8 +34,10 @@ export class Metrics {
     private readonly supervisorRestarts: () => number,
     /** The manager's own domain figures (backups), read at every scrape. */
     private readonly managerFamilies: () => Family[] = () => [],
+    /** `--metrics-compat`: also the families of another exporter (see exporter-compat.ts). */
+    private readonly compat?: MetricsCompat,
   ) {
-    this.scraper = new RedisScraper(redis);
+    this.scraper = new RedisScraper(redis, compat === 'redis_exporter' ? new ExporterCompat(redis) : undefined);
   }
 
   static connect(
@@ -41,15 +45,25 @@ export class Metrics {
     timeoutMs: number,
     supervisorRestarts: () => number,
     managerFamilies?: () => Family[],
+    compat?: MetricsCompat,
   ): Metrics {
     return new Metrics(
       new RedisAdapter(endpoint, timeoutMs, 'instance-manager-metrics'),
       supervisorRestarts,
       managerFamilies,
+      compat,
     );
   }
 
-  async exposition(format: Format): Promise<Exposition> {
+  /**
+   * The exposition in the format asked for; in redis_exporter compat mode always the
+   * Prometheus text format, as the exporter answers: OpenMetrics names a counter family
+   * without its `_total`, so the exporter's counter redis_dump_payload_sanitizations and our
+   * redis_dump_payload_sanitizations_total would be one family declared twice, and the
+   * exporter's counters without `_total` cannot be written in OpenMetrics at all.
+   */
+  async exposition(asked: Format): Promise<Exposition> {
+    const format = this.compat === 'redis_exporter' ? 'prometheus' : asked;
     const [outcome, processText] = await Promise.all([this.scraper.scrape(), this.process.render(format)]);
     const out = render(this.healthFamilies(outcome), format);
     if (outcome.families) out.push(this.renderRedis(outcome, format));

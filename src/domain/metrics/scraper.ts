@@ -1,7 +1,7 @@
 // One `INFO all` per scrape on a connection of its own (kept open, apart from the probes'
 // connection, so a slow scrape never delays a probe). Scrapes that arrive while one is in
 // flight share its result: four scrapers at once cost Redis one INFO call.
-import { parseInfo } from '../../redis/info.js';
+import { parseInfo, type Info } from '../../redis/info.js';
 import { RedisReplyError, RedisUnreachableError } from '../../redis/adapter.js';
 import type { Family } from './exposition.js';
 import { InfoParseError, redisFamilies } from './info-families.js';
@@ -22,6 +22,15 @@ export interface InfoSource {
   info(section: 'all'): Promise<string>;
 }
 
+/** More families from the same INFO (compat mode), with reads of its own sent alongside INFO. */
+export interface ScrapeExtension {
+  /**
+   * Called as INFO is sent: starts the extension's reads (same connection, same round trip)
+   * and returns what turns INFO's families into the exposed ones. Neither ever rejects.
+   */
+  begin(): (info: Info, native: Family[]) => Promise<Family[]>;
+}
+
 export class RedisScraper {
   readonly failures: Record<FailureKind, number> = { timeout: 0, connection: 0, parse: 0 };
   /** run_id changes seen between successful scrapes: Redis restarted, its counters began at 0. */
@@ -29,7 +38,10 @@ export class RedisScraper {
   private lastRunId: string | undefined;
   private inflight: Promise<ScrapeOutcome> | undefined;
 
-  constructor(private readonly redis: InfoSource) {}
+  constructor(
+    private readonly redis: InfoSource,
+    private readonly extension?: ScrapeExtension,
+  ) {}
 
   scrape(): Promise<ScrapeOutcome> {
     this.inflight ??= this.run().finally(() => {
@@ -42,6 +54,7 @@ export class RedisScraper {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     let text: string;
+    const extend = this.extension?.begin();
     try {
       text = await this.redis.info('all');
     } catch (err) {
@@ -49,7 +62,8 @@ export class RedisScraper {
     }
     try {
       const info = parseInfo(text);
-      const families = redisFamilies(info);
+      const native = redisFamilies(info);
+      const families = extend ? await extend(info, native) : native;
       const runId = info.fields.get('run_id');
       if (runId !== undefined) {
         if (this.lastRunId !== undefined && runId !== this.lastRunId) this.restartsObserved++;
