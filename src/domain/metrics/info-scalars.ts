@@ -15,13 +15,15 @@ export interface ScalarMetric {
   convert?: (raw: string) => number | undefined;
 }
 
-const scaled = (factor: number) => (raw: string) => {
+// Divided, not multiplied by 1e-6: 541 / 1e6 renders 0.000541, 541 * 1e-6 renders
+// 0.0005409999999999999 (a division by a power of ten rounds to the nearest decimal).
+const scaledDown = (divisor: number) => (raw: string) => {
   const n = toNumber(raw);
-  return n === undefined ? undefined : n * factor;
+  return n === undefined ? undefined : n / divisor;
 };
-const fromMillis = scaled(1e-3);
-const fromMicros = scaled(1e-6);
-const fromPercent = scaled(1e-2);
+const fromMillis = scaledDown(1e3);
+const fromMicros = scaledDown(1e6);
+const fromPercent = scaledDown(1e2);
 const isOk = (raw: string) => (raw === 'ok' ? 1 : 0);
 
 const gauge = (field: string, name: string, help: string, convert?: ScalarMetric['convert']): ScalarMetric => ({
