@@ -1,7 +1,8 @@
 // INFO (parsed) → metric families. Pure: the same INFO text always gives the same families.
 // Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
 // command, per error, per replica) and the derived metrics are built here.
-import { isReplica, keyspace, parseKeyValues, replicationOffset, toNumber, type Info } from '../../redis/info.js';
+import { keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } from '../../redis/info.js';
+import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
 
@@ -43,48 +44,41 @@ function scalarFamilies(info: Info, out: Family[]): void {
   }
 }
 
-function replicationFamilies(info: Info, out: Family[]): void {
-  const replica = isReplica(info);
-  const role = info.fields.get('role');
-  if (role === 'master' || role === 'slave') {
+function replicationFamilies(info: Info, view: ReplicationView, out: Family[]): void {
+  if (info.fields.has('role')) {
     out.push(
       family('redis_replication_role', 'gauge', 'Replication role: 1 on a primary, 0 on a replica.', [
-        { value: replica ? 0 : 1 },
+        { value: view.role === 'primary' ? 1 : 0 },
       ]),
     );
   }
-  const offset = replicationOffset(info);
-  if (offset !== undefined) {
+  if (view.offset !== undefined) {
     out.push(
       family(
         'redis_replication_offset',
         'gauge',
         'Replication offset of this node, in bytes (on a replica: processed from its primary).',
-        [{ value: offset }],
+        [{ value: view.offset }],
       ),
     );
   }
-  if (replica) {
-    const linkUp = info.fields.get('master_link_status') === 'up';
-    const labels = {
-      primary_host: info.fields.get('master_host') ?? '',
-      primary_port: info.fields.get('master_port') ?? '',
-    };
+  const { link } = view;
+  if (link) {
+    const labels = { primary_host: link.host ?? '', primary_port: link.port === undefined ? '' : String(link.port) };
     out.push(
       family('redis_replica_info', 'gauge', 'Always 1 on a replica; labels name its primary.', [{ labels, value: 1 }]),
     );
     out.push(
-      family('redis_master_link_up', 'gauge', '1 when the link to the primary is up.', [{ value: linkUp ? 1 : 0 }]),
+      family('redis_master_link_up', 'gauge', '1 when the link to the primary is up.', [{ value: link.up ? 1 : 0 }]),
     );
-    const lastIo = toNumber(info.fields.get('master_last_io_seconds_ago'));
     // Lag is only known while the link is up; a down link is its own alert.
-    if (linkUp && lastIo !== undefined && lastIo >= 0) {
+    if (link.up && link.lastIoSecondsAgo !== null) {
       out.push(
         family(
           'redis_replica_lag_seconds',
           'gauge',
           'Seconds since this replica last heard from its primary (while the link is up).',
-          [{ value: lastIo }],
+          [{ value: link.lastIoSecondsAgo }],
         ),
       );
     }
@@ -100,13 +94,13 @@ function replicationFamilies(info: Info, out: Family[]): void {
       );
     }
   }
-  connectedReplicaFamilies(info, out);
+  connectedReplicaFamilies(info, view.replicas, out);
 }
 
-function connectedReplicaFamilies(info: Info, out: Family[]): void {
-  const section = info.sections.get('replication');
-  if (!section) return;
-  const primaryOffset = toNumber(info.fields.get('master_repl_offset'));
+function connectedReplicaFamilies(info: Info, replicas: readonly ConnectedReplica[], out: Family[]): void {
+  if (!info.sections.has('replication')) return;
+  // What this node has produced for its replicas (on a replica with replicas of its own too).
+  const producedOffset = toNumber(info.fields.get('master_repl_offset'));
   const offsets = family(
     'redis_connected_replica_offset_bytes',
     'gauge',
@@ -127,18 +121,14 @@ function connectedReplicaFamilies(info: Info, out: Family[]): void {
     'gauge',
     'State of a connected replica: 1 for its current state, 0 for the others.',
   );
-  for (const [key, value] of section) {
-    if (!key.startsWith('slave') || !/^slave\d+$/.test(key)) continue;
-    const kv = parseKeyValues(value);
-    const labels = { replica_ip: kv.get('ip') ?? '', replica_port: kv.get('port') ?? '' };
-    const offset = toNumber(kv.get('offset'));
-    if (offset !== undefined) {
-      offsets.samples.push({ labels, value: offset });
-      if (primaryOffset !== undefined) lagBytes.samples.push({ labels, value: Math.max(0, primaryOffset - offset) });
+  for (const replica of replicas) {
+    const labels = { replica_ip: replica.host, replica_port: String(replica.port) };
+    offsets.samples.push({ labels, value: replica.offset });
+    if (producedOffset !== undefined) {
+      lagBytes.samples.push({ labels, value: Math.max(0, producedOffset - replica.offset) });
     }
-    const lag = toNumber(kv.get('lag'));
-    if (lag !== undefined) ackLag.samples.push({ labels, value: lag });
-    const current = kv.get('state') ?? 'unknown';
+    if (replica.lag !== undefined) ackLag.samples.push({ labels, value: replica.lag });
+    const current = replica.state;
     const states: readonly string[] = (REPLICA_STATES as readonly string[]).includes(current)
       ? REPLICA_STATES
       : [...REPLICA_STATES, current];
@@ -147,10 +137,10 @@ function connectedReplicaFamilies(info: Info, out: Family[]): void {
   out.push(offsets, lagBytes, ackLag, state);
 }
 
-function serverFamilies(info: Info, out: Family[]): void {
+function serverFamilies(info: Info, view: ReplicationView, out: Family[]): void {
   const version = info.fields.get('redis_version');
   const labels: Record<string, string> = {
-    role: isReplica(info) ? 'replica' : 'primary',
+    role: view.role,
     version: version ?? '',
     mode: info.fields.get('redis_mode') ?? info.fields.get('server_mode') ?? '',
     run_id: info.fields.get('run_id') ?? '',
@@ -274,9 +264,10 @@ export function redisFamilies(info: Info): Family[] {
     throw new InfoParseError('the INFO reply has no redis_version field');
   }
   const out: Family[] = [];
-  serverFamilies(info, out);
+  const view = replicationView(info);
+  serverFamilies(info, view, out);
   scalarFamilies(info, out);
-  replicationFamilies(info, out);
+  replicationFamilies(info, view, out);
   keyspaceFamilies(info, out);
   commandFamilies(info, out);
   return out;

@@ -3,10 +3,10 @@
 // with both commands in flight at once, so the probe answers within one timeout.
 import { messageOf } from '../../errors.js';
 import { RedisReplyError, type RedisAdapter } from '../../redis/adapter.js';
-import { numberField, parseInfo, field, type Info } from '../../redis/info.js';
+import { parseInfo, type Info } from '../../redis/info.js';
 import type { Role } from '../../config/config.js';
 import { heldReadinessReason } from '../replication/hold.js';
-import { isPlaceholder } from '../replication/placeholder.js';
+import { replicationView } from '../replication/view.js';
 import type { HeldReason } from '../state/state-file.js';
 
 export type PingOutcome = { ok: true } | { ok: false; code: string; message: string };
@@ -47,31 +47,32 @@ export function readinessRules(input: ReadinessInput): Readiness {
   }
   const info = input.replication;
   if (info === null) return { ready: false, reasons: ['unreachable: INFO replication did not answer'] };
-  const role = field(info, 'role');
+  const view = replicationView(info);
   if (input.desiredRole === 'primary' && input.held !== null) {
     // A held primary is not ready whatever Redis says: the operator has not confirmed it.
     reasons.push(heldReadinessReason(input.held));
   } else if (input.fencedUntil) {
     // Writes sent to it would wait: traffic belongs elsewhere while a switchover runs.
     reasons.push(`fenced: writes are paused (POST /v1/fence) until ${input.fencedUntil}`);
-  } else if (role === 'slave' && isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))) {
+  } else if (view.behindPlaceholder) {
     reasons.push(
       input.desiredRole === 'primary'
         ? 'resuming: redis-server started behind the placeholder and resumes as primary once its dataset is loaded'
         : 'no-primary: this node is a replica with no primary assigned yet; read-only until promoted or demoted',
     );
-  } else if (role === 'slave') {
-    const link = field(info, 'master_link_status');
-    if (link !== 'up')
+  } else if (view.link) {
+    const { link } = view;
+    if (!link.up) {
       reasons.push(
-        `link-down: the link to the primary ${field(info, 'master_host') ?? '?'}:${field(info, 'master_port') ?? '?'} is ${link ?? 'unknown'}`,
+        `link-down: the link to the primary ${link.host ?? '?'}:${link.port ?? '?'} is ${link.status ?? 'unknown'}`,
       );
+    }
     // master_sync_in_progress drops to 0 between attempts, hence the link check above too.
-    if (field(info, 'master_sync_in_progress') === '1')
-      reasons.push('syncing: a full synchronisation with the primary is in progress');
-    const lastIo = numberField(info, 'master_last_io_seconds_ago');
-    if (link === 'up' && lastIo !== undefined && lastIo > input.maxLagSeconds) {
-      reasons.push(`lagging: last I/O with the primary was ${lastIo} s ago (limit ${input.maxLagSeconds} s)`);
+    if (link.syncInProgress) reasons.push('syncing: a full synchronisation with the primary is in progress');
+    if (link.up && link.lastIoSecondsAgo !== null && link.lastIoSecondsAgo > input.maxLagSeconds) {
+      reasons.push(
+        `lagging: last I/O with the primary was ${link.lastIoSecondsAgo} s ago (limit ${input.maxLagSeconds} s)`,
+      );
     }
   } else if (input.desiredRole === 'replica') {
     // A node meant to be a replica that runs as a primary has no primary assigned yet

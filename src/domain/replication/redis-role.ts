@@ -1,8 +1,9 @@
-// What Redis says about its own role, from one INFO reply (server, persistence, replication
-// and keyspace). `redisRole` is pure; `readRole` asks Redis.
+// What Redis says about its own role, as promote safety and the reconcile need it: the
+// replication view (view.ts) plus what else the same INFO reply says (the run, the dataset,
+// loading). `redisRole` is pure; `readRole` asks Redis.
 import type { RedisAdapter } from '../../redis/adapter.js';
-import { field, isReplica, keyspace, numberField, parseInfo, replicationOffset, type Info } from '../../redis/info.js';
-import { isPlaceholder } from './placeholder.js';
+import { field, keyspace, parseInfo, type Info } from '../../redis/info.js';
+import { replicationView } from './view.js';
 
 export interface RedisRole {
   role: 'primary' | 'replica';
@@ -22,21 +23,15 @@ export interface RedisRole {
 }
 
 export function redisRole(info: Info): RedisRole {
-  const replica = isReplica(info);
-  const host = field(info, 'master_host');
-  const port = numberField(info, 'master_port');
-  const linkUp = replica && field(info, 'master_link_status') === 'up';
-  // -1: the link has never been up since this redis-server started.
-  const downSince = numberField(info, 'master_link_down_since_seconds');
-  const empty = keyspace(info).every((db) => db.keys === 0);
+  const view = replicationView(info);
   return {
-    role: replica ? 'replica' : 'primary',
-    primary: replica && host !== undefined && port !== undefined && !isPlaceholder(host, port) ? { host, port } : null,
-    linkUp,
-    neverSynced: replica && !linkUp && (downSince === undefined || downSince < 0),
-    offset: Math.max(0, replicationOffset(info) ?? 0),
-    replicationId: field(info, 'master_replid') ?? '',
-    empty,
+    role: view.role,
+    primary: view.primary,
+    linkUp: view.link?.up ?? false,
+    neverSynced: view.link?.neverUp ?? false,
+    offset: Math.max(0, view.offset ?? 0),
+    replicationId: view.replicationId,
+    empty: keyspace(info).every((db) => db.keys === 0),
     runId: field(info, 'run_id') ?? '',
     loading: field(info, 'loading') === '1',
   };

@@ -1,17 +1,9 @@
 // /v1/status: what this instance is, read from INFO at the moment of the request. A field
 // that cannot be known is null; nothing is served from a cache.
 import type { Schemas, Status } from '../../contract.js';
-import {
-  connectedReplicas,
-  field,
-  isReplica,
-  numberField,
-  parseInfo,
-  replicationOffset,
-  type Info,
-} from '../../redis/info.js';
+import { field, numberField, parseInfo, type Info } from '../../redis/info.js';
 import type { RedisAdapter } from '../../redis/adapter.js';
-import { isPlaceholder } from '../replication/placeholder.js';
+import { replicationView } from '../replication/view.js';
 import type { PersistedState } from '../state/state-file.js';
 
 export interface StatusContext {
@@ -29,29 +21,27 @@ function integer(info: Info, name: string): number {
 }
 
 /** Builds the status document from one INFO reply. Pure. */
-function statusFromInfo(info: Info, context: StatusContext): Status {
+export function statusFromInfo(info: Info, context: StatusContext): Status {
   const { state } = context;
   const fence = context.fenceOn?.(field(info, 'run_id') ?? '') ?? null;
-  const replica = isReplica(info);
-  const lastIo = numberField(info, 'master_last_io_seconds_ago');
+  const view = replicationView(info);
   // A replica of the placeholder (a node with no primary yet) follows nothing.
   const primary: Status['primary'] =
-    replica && !isPlaceholder(field(info, 'master_host'), field(info, 'master_port'))
+    view.primary && view.link
       ? {
-          host: field(info, 'master_host') ?? '',
-          port: integer(info, 'master_port'),
-          linkStatus: field(info, 'master_link_status') === 'up' ? 'up' : 'down',
-          syncInProgress: field(info, 'master_sync_in_progress') === '1',
-          // -1 means "never": no I/O with this primary yet.
-          lastIoSecondsAgo: lastIo === undefined || lastIo < 0 ? null : lastIo,
+          host: view.primary.host,
+          port: Math.max(0, Math.trunc(view.primary.port)),
+          linkStatus: view.link.up ? 'up' : 'down',
+          syncInProgress: view.link.syncInProgress,
+          lastIoSecondsAgo: view.link.lastIoSecondsAgo,
         }
       : null;
   return {
-    role: replica ? 'replica' : 'primary',
-    replicationId: field(info, 'master_replid') ?? '',
-    replicationOffset: Math.max(0, Math.trunc(replicationOffset(info) ?? 0)),
-    connectedReplicas: integer(info, 'connected_slaves'),
-    replicas: connectedReplicas(info).map((r) => ({
+    role: view.role,
+    replicationId: view.replicationId,
+    replicationOffset: Math.max(0, Math.trunc(view.offset ?? 0)),
+    connectedReplicas: view.connectedReplicas,
+    replicas: view.replicas.map((r) => ({
       host: r.host,
       port: r.port,
       state: r.state,
