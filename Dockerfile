@@ -19,8 +19,10 @@ VOLUME ["/data"]
 EXPOSE 6379 8080
 ENV IM_DATA_DIR=/data IM_LISTEN=0.0.0.0:8080 IM_REDIS_PORT=6379
 # Node 24 grows its young generation to 128 MiB under a burst of requests; 4 MiB semi-spaces
-# keep the manager's RSS near 150 MiB at full load for no measurable loss of throughput.
-# (Kept across an in-place upgrade: the exec passes the environment on.)
+# keep the manager's peak RSS near 110 MiB for no measurable loss of throughput (smaller ones
+# cost more than they save: bench/README.md). The rest of the heap's tuning is in the code
+# (src/heap.ts): NODE_OPTIONS accepts no other. (Kept across an in-place upgrade: the exec
+# passes the environment on.)
 ENV NODE_OPTIONS=--max-semi-space-size=4
 
 # The Kubernetes sample copies the bundle into a writable emptyDir first and runs it from

@@ -14,8 +14,10 @@ MOCHA := $(NODE) --import tsx node_modules/mocha/lib/cli/cli.js
 
 SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium openssl
 RUN_DIR := .run
+# The Node flags the manager is deployed with: written once, in the Dockerfile.
+DEPLOYED_NODE_OPTIONS := $(shell sed -n 's/^ENV NODE_OPTIONS=//p' Dockerfile)
 
-.PHONY: deps system-deps npm-deps generate compat-table check-generated build client lint format typecheck test test-only run bench bench-probes bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
+.PHONY: deps system-deps npm-deps generate compat-table check-generated build client lint format typecheck test test-only run bench bench-probes bench-footprint bench-backup bench-upgrade bench-switchover bench-failover bench-info docs demo clean
 
 deps: system-deps npm-deps
 
@@ -85,7 +87,7 @@ run: deps build
 	@mkdir -p $(RUN_DIR) && chmod 700 $(RUN_DIR)
 	@[ -s $(RUN_DIR)/token ] || { head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > $(RUN_DIR)/token; chmod 600 $(RUN_DIR)/token; }
 	@echo "operator token: $(RUN_DIR)/token   (curl -H \"Authorization: Bearer \$$(cat $(RUN_DIR)/token)\" ...)"
-	NODE_OPTIONS=--max-semi-space-size=4 $(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
+	NODE_OPTIONS='$(DEPLOYED_NODE_OPTIONS)' $(NODE) dist/instance-manager.mjs run --listen 0.0.0.0:8080 --data-dir ./data --redis-port 6379 \
 	  --token-file $(RUN_DIR)/token --initial-role primary --on-primary-restart resume
 
 # The API reference: openapi.yaml rendered into one self-contained page, dist/api.html.
@@ -105,6 +107,10 @@ bench: bench-probes
 # Probe/status latency and throughput vs a bare Node server, and the manager's RSS.
 bench-probes: deps build
 	$(NPM_BIN)/tsx bench/probes.ts
+
+# Where an idle manager's memory goes: RSS, V8 heap, code, external, heap snapshot by category.
+bench-footprint: deps build
+	$(NPM_BIN)/tsx bench/footprint.ts
 
 # Re-captures test/fixtures/info from Debian's redis-server and every server in ../shared/redis-versions.
 .PHONY: capture-info-fixtures

@@ -35,6 +35,27 @@ export default tseslint.config(
     },
   },
   {
+    // The libraries only some requests need reach the server through src/vendor/ alone,
+    // loaded at their first use (and embedded compressed in the bundle): a value import of
+    // one anywhere else would load it at start again. Types are free.
+    files: ['src/**/*.ts'],
+    ignores: ['src/vendor/**', 'src/client/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['express', 'openapi-backend', 'ajv', 'ajv/*', 'ajv-formats', '@aws-sdk/*'],
+              allowTypeImports: true,
+              message: 'load it through src/vendor/ (see src/http/app.ts and src/domain/backup/storage.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // supertest types every response body as `any`; tests read it against the contract
     // instead (test/helpers/contract.ts), so the no-unsafe-* family is off there only.
     files: ['test/**/*.ts'],

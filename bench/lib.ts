@@ -1,9 +1,9 @@
 // Shared pieces for benchmarks: processes on free ports, wrk runs, RSS readings, tables.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/ports.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -13,8 +13,12 @@ export { waitFor };
 export const run = promisify(execFile);
 export const root = join(import.meta.dirname, '..');
 export const bundle = join(root, 'dist/instance-manager.mjs');
-/** Node flags the manager is deployed with (Dockerfile NODE_OPTIONS, `make run`). */
-export const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=4'];
+/** Node flags the manager is deployed with: the Dockerfile's NODE_OPTIONS (`make run` reads them too). */
+export const DEPLOYED_NODE_FLAGS = (
+  /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
 
 export async function scratchDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -60,8 +64,15 @@ async function answers(url: string): Promise<boolean> {
   });
 }
 
-/** The manager from the bundle, with its own redis-server in a temp dir (HTTPS when `extra` has --tls-cert-file). */
-export async function startManagerBundle(extra: string[] = []): Promise<Proc & { redisPort: number; dataDir: string }> {
+/**
+ * The manager from the bundle (or `build`, another bundle run with its own Node flags, e.g.
+ * an older build to compare with), with its own redis-server in a temp dir; HTTPS when
+ * `extra` has --tls-cert-file.
+ */
+export async function startManagerBundle(
+  extra: string[] = [],
+  build: { bundle: string; nodeFlags: string[] } = { bundle, nodeFlags: DEPLOYED_NODE_FLAGS },
+): Promise<Proc & { redisPort: number; dataDir: string }> {
   const port = await freePort();
   const redisPort = await freePort();
   const dataDir = join(await scratchDir('im-bench-'), 'data');
@@ -69,8 +80,8 @@ export async function startManagerBundle(extra: string[] = []): Promise<Proc & {
     process.execPath,
     // Default log level (info, one line per request) into /dev/null: what a pod pays.
     [
-      ...DEPLOYED_NODE_FLAGS,
-      bundle,
+      ...build.nodeFlags,
+      build.bundle,
       'run',
       '--listen',
       `127.0.0.1:${port}`,
@@ -86,7 +97,16 @@ export async function startManagerBundle(extra: string[] = []): Promise<Proc & {
     '/healthz',
     extra.includes('--tls-cert-file') ? 'https' : 'http',
   );
-  return { ...proc, redisPort, dataDir };
+  return {
+    ...proc,
+    redisPort,
+    dataDir,
+    // SIGTERM shuts its Redis down; then nothing of the run is left behind.
+    async stop() {
+      await proc.stop();
+      await rm(dirname(dataDir), { recursive: true, force: true });
+    },
+  };
 }
 
 export interface WrkResult {
@@ -151,12 +171,33 @@ export function processTree(pid: number): number[] {
 
 /** RSS of a process and its children (see processTree), in MiB. */
 export async function rssMiB(pid: number): Promise<number> {
-  let kb = 0;
+  return (await memoryMiB(pid)).rss;
+}
+
+/**
+ * Resident memory of a process and its children (see processTree) now, and the sum of their
+ * peaks since they started (each one's kernel high-water mark), in MiB.
+ */
+export async function memoryMiB(pid: number): Promise<{ rss: number; peak: number }> {
+  let rss = 0;
+  let peak = 0;
   for (const p of processTree(pid)) {
     const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
-    kb += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    rss += kib('VmRSS');
+    peak += kib('VmHWM');
   }
-  return kb / 1024;
+  return { rss: rss / 1024, peak: peak / 1024 };
+}
+
+/** The 1, 5 and 15 minute load averages and the core count: throughput figures depend on them. */
+export function loadAverage(): string {
+  return `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`;
+}
+
+/** The median of `values`. */
+export function median(values: number[]): number {
+  return percentile(values, 50);
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {

@@ -8,16 +8,28 @@
 //   - scrape cost as Redis grows: 1/100/200 distinct commands used, 1 and 16 dbs, 0 and 10
 //     replicas.
 // Prints a table. Run: make bench-metrics  (or: tsx bench/metrics.ts [--seconds 5])
+// With --baseline old.mjs [--baseline-flags=...], another build of the manager scrapes the same
+// Redis alongside, alternately, for "compared with today" figures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { DEPLOYED_NODE_FLAGS, freePort, processTree, toMs, waitFor } from './lib.js';
+import { bundle, DEPLOYED_NODE_FLAGS, freePort, processTree, toMs, waitFor } from './lib.js';
 
 const root = join(import.meta.dirname, '..');
-const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    baseline: { type: 'string' },
+    'baseline-flags': { type: 'string', default: '' },
+  },
+});
+const seconds = Number(opts.seconds) || 5;
+/** The issue's goals for this benchmark (issue 13). */
+const GOALS = { peakMiB: 80, scrapesVsExporter: 3, scrapesVsBaseline: 0.9 };
 const work = mkdtempSync(join(tmpdir(), 'im-bench-metrics-'));
 const children: ChildProcess[] = [];
 
@@ -54,12 +66,20 @@ async function httpUp(url: string): Promise<void> {
   await waitFor(url, async () => ((await fetch(url)).ok ? true : undefined));
 }
 
-/** RSS of a process and its children (the manager runs under its launcher; see processTree). */
-function rssKiB(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-    return sum + (m ? Number(m[1]) : NaN);
-  }, 0);
+/**
+ * Resident memory of a process and its children (the manager runs under its launcher; see
+ * processTree) now, and the sum of their peaks since they started (the kernel's high-water marks).
+ */
+function memory(pid: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const p of processTree(pid)) {
+    const status = readFileSync(`/proc/${p}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    rss += kib('VmRSS');
+    peak += kib('VmHWM');
+  }
+  return { rss: rss / 1024, peak: peak / 1024 };
 }
 
 interface WrkResult {
@@ -196,6 +216,35 @@ async function useDistinctCommands(client: Redis, count: number): Promise<number
 
 const ROUNDS = 3;
 
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+/** A manager from the bundle `file` attached to the Redis on `redisPort`; its url is its /metrics. */
+async function startManager(
+  file: string,
+  nodeFlags: string[],
+  redisPort: number,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = start(process.execPath, [
+    ...nodeFlags,
+    file,
+    'run',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--data-dir',
+    join(work, `mgr-${port}`),
+    '--redis-url',
+    `redis://127.0.0.1:${redisPort}`,
+    '--log-level',
+    'warn',
+    ...extra,
+  ]);
+  const url = `http://127.0.0.1:${port}/metrics`;
+  await httpUp(url);
+  return { child, url };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -207,6 +256,17 @@ function cpuMs(pid: number): number {
     const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
     return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   }, 0);
+}
+
+/** SIGKILL to a process and its children (a manager's launcher does not pass SIGKILL on). */
+function killTree(child: ChildProcess): void {
+  for (const pid of processTree(child.pid!).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -222,7 +282,6 @@ function table(title: string, header: string[], rows: (string | number)[][]): vo
 }
 
 async function main(): Promise<void> {
-  const bundle = join(root, 'dist', 'instance-manager.mjs');
   if (!existsSync(bundle)) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   const version = spawnSync('prometheus-redis-exporter', ['--version'], { encoding: 'utf8' });
   console.log(
@@ -233,37 +292,24 @@ async function main(): Promise<void> {
   );
 
   const redis = await startRedis();
-  const managerPort = await freePort();
-  const compatPort = await freePort();
   const exporterPort = await freePort();
-  const startManager = (port: number, extra: string[] = []) =>
-    start(process.execPath, [
-      ...DEPLOYED_NODE_FLAGS,
-      bundle,
-      'run',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--data-dir',
-      join(work, `mgr-${port}`),
-      '--redis-url',
-      `redis://127.0.0.1:${redis.port}`,
-      '--log-level',
-      'warn',
-      ...extra,
-    ]);
-  const manager = startManager(managerPort);
-  const compatManager = startManager(compatPort, ['--metrics-compat', 'redis_exporter']);
+  const manager = await startManager(bundle, DEPLOYED_NODE_FLAGS, redis.port);
+  const compatManager = await startManager(bundle, DEPLOYED_NODE_FLAGS, redis.port, [
+    '--metrics-compat',
+    'redis_exporter',
+  ]);
+  const baseline = opts.baseline
+    ? await startManager(opts.baseline, opts['baseline-flags'].split(' ').filter(Boolean), redis.port)
+    : undefined;
   const exporter = start('prometheus-redis-exporter', [
     '--redis.addr',
     `redis://127.0.0.1:${redis.port}`,
     '--web.listen-address',
     `127.0.0.1:${exporterPort}`,
   ]);
-  const ours = `http://127.0.0.1:${managerPort}/metrics`;
-  const compat = `http://127.0.0.1:${compatPort}/metrics`;
+  const ours = manager.url;
+  const compat = compatManager.url;
   const theirs = `http://127.0.0.1:${exporterPort}/metrics`;
-  await httpUp(ours);
-  await httpUp(compat);
   await httpUp(theirs);
   // A little realistic state: keys, a few commands, an error.
   await redis.client.set('k', 'v');
@@ -271,36 +317,32 @@ async function main(): Promise<void> {
   await redis.client.hset('k', 'f', 'v').catch(() => {});
 
   // Throughput and latency (warm both first). The machine is shared: runs alternate between
-  // the two scrapers, ROUNDS times, and the median of each figure is reported, with the CPU
-  // time each process spent per scrape (less sensitive to other load than wall-clock figures).
+  // the scrapers, ROUNDS times, and the median of each figure is reported, with the CPU time
+  // each process spent per scrape (less sensitive to other load than wall-clock figures) and
+  // its RSS after the runs (idle: before any).
   const scrapers = [
-    ['instance-manager', ours],
-    ['instance-manager --metrics-compat', compat],
-    ['redis_exporter', theirs],
-  ] as const;
-  type Scraper = (typeof scrapers)[number][0];
-  for (const [, url] of scrapers) wrk(url, 1);
-  const runs: (string | number)[][] = [];
+    { name: 'instance-manager', url: ours, pid: manager.child.pid! },
+    { name: 'instance-manager --metrics-compat', url: compat, pid: compatManager.child.pid! },
+    ...(baseline ? [{ name: 'baseline', url: baseline.url, pid: baseline.child.pid! }] : []),
+    { name: 'redis_exporter', url: theirs, pid: exporter.pid! },
+  ];
+  // Idle: once the manager has settled its heap after start-up (src/heap.ts).
+  await new Promise((r) => setTimeout(r, 3000));
+  const idle = new Map(scrapers.map((x) => [x.name, memory(x.pid).rss]));
+  for (const x of scrapers) wrk(x.url, 1);
+  const runs: (string | number)[][] = scrapers.map((x) => [x.name, 'idle', '', '', '', '', fmt(idle.get(x.name)!), '']);
   const results: Record<string, WrkResult> = {};
-  const pids: Record<Scraper, number> = {
-    'instance-manager': manager.pid!,
-    'instance-manager --metrics-compat': compatManager.pid!,
-    redis_exporter: exporter.pid!,
-  };
   for (const c of [1, 4]) {
-    const samples = Object.fromEntries(scrapers.map(([name]) => [name, []])) as unknown as Record<
-      Scraper,
-      (WrkResult & { cpuMs: number })[]
-    >;
+    const samples = new Map<string, (WrkResult & { cpuMs: number })[]>(scrapers.map((x) => [x.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, url] of scrapers) {
-        const cpu0 = cpuMs(pids[name]);
+      for (const { name, url, pid } of scrapers) {
+        const cpu0 = cpuMs(pid);
         const r = wrk(url, c);
-        samples[name].push({ ...r, cpuMs: (cpuMs(pids[name]) - cpu0) / r.requests });
+        samples.get(name)!.push({ ...r, cpuMs: (cpuMs(pid) - cpu0) / r.requests });
       }
     }
-    for (const [name] of scrapers) {
-      const list = samples[name];
+    for (const { name, pid } of scrapers) {
+      const list = samples.get(name)!;
       const r = {
         rps: median(list.map((x) => x.rps)),
         p50ms: median(list.map((x) => x.p50ms)),
@@ -315,28 +357,53 @@ async function main(): Promise<void> {
         fmt(r.p50ms, 2),
         fmt(r.p99ms, 2),
         fmt(median(list.map((x) => x.cpuMs)), 3),
+        fmt(memory(pid).rss),
         list.map((x) => fmt(x.rps, 0)).join('/'),
       ]);
     }
   }
-  // The floor of this HTTP stack: GET /healthz in attach mode (express, openapi-backend, one PING).
+  const peaks = new Map(scrapers.map((x) => [x.name, memory(x.pid).peak]));
+  // The floor of this HTTP stack: GET /healthz in attach mode (the fast path, one PING).
   const floor = wrk(ours.replace('/metrics', '/healthz'), 1);
-  runs.push(['(floor: manager GET /healthz)', 1, fmt(floor.rps, 0), fmt(floor.p50ms, 2), fmt(floor.p99ms, 2), '', '']);
+  runs.push([
+    '(floor: manager GET /healthz)',
+    1,
+    fmt(floor.rps, 0),
+    fmt(floor.p50ms, 2),
+    fmt(floor.p99ms, 2),
+    '',
+    '',
+    '',
+  ]);
   table(
-    `Scrape throughput and latency (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`,
-    ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'scrapes/s per run'],
+    `Scrape throughput, latency and memory (wrk, median of ${ROUNDS} alternating runs of ${seconds} s)`,
+    ['scraper', 'conns', 'scrapes/s', 'p50 ms', 'p99 ms', 'own CPU ms/scrape', 'RSS MiB after', 'scrapes/s per run'],
     runs,
   );
   for (const c of [1, 4]) {
     for (const name of ['instance-manager', 'instance-manager --metrics-compat'] as const) {
       const a = results[`${name}/${c}`];
       const b = results[`redis_exporter/${c}`];
-      const goal = name.endsWith('compat') && c === 1 ? ' (goal ≥ 3×)' : '';
+      const goal =
+        c === 1 ? ` (goal ≥ ${GOALS.scrapesVsExporter}×: ${verdict(a.rps / b.rps >= GOALS.scrapesVsExporter)})` : '';
       console.log(
-        `  ${c} conn: ${name} ${fmt(a.rps / b.rps, 1)}× the exporter's scrapes/s${goal}, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`,
+        `  ${c} conn: ${name} ${fmt(a.rps / b.rps, 2)}× the exporter's scrapes/s${goal}, p50 ${fmt(a.p50ms / b.p50ms, 2)}× its p50`,
+      );
+    }
+    if (baseline) {
+      const ratio = results[`instance-manager/${c}`].rps / results[`baseline/${c}`].rps;
+      console.log(
+        `  ${c} conn: ours ${fmt(ratio, 2)}× the baseline's scrapes/s (goal ≥ ${GOALS.scrapesVsBaseline}: ${verdict(ratio >= GOALS.scrapesVsBaseline)})`,
       );
     }
   }
+  const peak = peaks.get('instance-manager')!;
+  console.log(
+    `  peak RSS through the runs: ours ${fmt(peak)} MiB (goal ≤ ${GOALS.peakMiB}: ${verdict(peak <= GOALS.peakMiB)}), ${scrapers
+      .slice(1)
+      .map((x) => `${x.name} ${fmt(peaks.get(x.name)!)} MiB`)
+      .join(', ')}`,
+  );
 
   // Redis cost per scrape, families and RSS.
   const costOurs = await scrapeCost(redis.client, ours, 200);
@@ -375,7 +442,7 @@ async function main(): Promise<void> {
         fmt(spacedOurs.usecPerScrape),
         fmt(costOurs.cpuUsecPerScrape, 0),
         costOurs.commands,
-        fmt(rssKiB(manager.pid!) / 1024),
+        fmt(memory(manager.child.pid!).rss),
         familiesOf(oursText).size,
         [...familiesOf(oursText)].filter((f) => f.startsWith('redis_')).length,
         oursText.length,
@@ -386,7 +453,7 @@ async function main(): Promise<void> {
         fmt(spacedCompat.usecPerScrape),
         fmt(costCompat.cpuUsecPerScrape, 0),
         costCompat.commands,
-        fmt(rssKiB(compatManager.pid!) / 1024),
+        fmt(memory(compatManager.child.pid!).rss),
         familiesOf(compatText).size,
         [...familiesOf(compatText)].filter((f) => f.startsWith('redis_')).length,
         compatText.length,
@@ -397,7 +464,7 @@ async function main(): Promise<void> {
         fmt(spacedTheirs.usecPerScrape),
         fmt(costTheirs.cpuUsecPerScrape, 0),
         costTheirs.commands,
-        fmt(rssKiB(exporter.pid!) / 1024),
+        fmt(memory(exporter.pid!).rss),
         familiesOf(theirsText).size,
         cov.exporterInfoFamilies.length,
         theirsText.length,
@@ -442,30 +509,16 @@ async function main(): Promise<void> {
         60_000,
       );
     }
-    const mPort = await freePort();
     const ePort = await freePort();
-    const m = start(process.execPath, [
-      ...DEPLOYED_NODE_FLAGS,
-      bundle,
-      'run',
-      '--listen',
-      `127.0.0.1:${mPort}`,
-      '--data-dir',
-      join(work, `mgr-${mPort}`),
-      '--redis-url',
-      `redis://127.0.0.1:${r.port}`,
-      '--log-level',
-      'warn',
-    ]);
+    const m = await startManager(bundle, DEPLOYED_NODE_FLAGS, r.port);
     const e = start('prometheus-redis-exporter', [
       '--redis.addr',
       `redis://127.0.0.1:${r.port}`,
       '--web.listen-address',
       `127.0.0.1:${ePort}`,
     ]);
-    const mu = `http://127.0.0.1:${mPort}/metrics`;
+    const mu = m.url;
     const eu = `http://127.0.0.1:${ePort}/metrics`;
-    await httpUp(mu);
     await httpUp(eu);
     const distinct = (await r.client.info('commandstats')).match(/^cmdstat_/gm)?.length ?? 0;
     const co = await scrapeCost(r.client, mu, 100);
@@ -476,15 +529,26 @@ async function main(): Promise<void> {
       lines,
       fmt(co.usecPerScrape),
       fmt(co.p50ms, 2),
+      fmt(memory(m.child.pid!).rss),
       fmt(ce.usecPerScrape),
       fmt(ce.p50ms, 2),
+      fmt(memory(e.pid!).rss),
     ]);
-    for (const c of [m, e, ...replicas.map((x) => x.child), r.child]) c.kill('SIGKILL');
+    for (const c of [m.child, e, ...replicas.map((x) => x.child), r.child]) killTree(c);
     for (const x of [r, ...replicas]) x.client.disconnect();
   }
   table(
     'Scrape cost as Redis grows (100 sequential scrapes each)',
-    ['scenario', 'our series', 'ours Redis usec', 'ours p50 ms', 'exporter Redis usec', 'exporter p50 ms'],
+    [
+      'scenario',
+      'our series',
+      'ours Redis usec',
+      'ours p50 ms',
+      'ours RSS MiB',
+      'exporter Redis usec',
+      'exporter p50 ms',
+      'exporter RSS MiB',
+    ],
     growth,
   );
   redis.client.disconnect();
@@ -494,7 +558,7 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null) killTree(c);
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(0);

@@ -1,30 +1,69 @@
-// Probe and status latency and throughput of the manager (the bundle, as deployed), side by
-// side with a bare Node http server answering the same bytes, in one run. Then HTTPS (issue
-// 11): /healthz over TLS with keep-alive, and on a new connection per request as the kubelet
-// probes, each beside plain HTTP measured right before it. Then the manager's RSS idle and
-// after 100k and 200k requests.
-//   make bench-probes        (or: tsx bench/probes.ts [seconds-per-run])
+// The probes' side of the manager (the bundle, with the Node flags it is deployed with), side
+// by side in one run with a bare Node http server answering the same bytes:
+//   1. memory: RSS idle (3 s after start), then through two rounds of 100k requests at 50 connections (the
+//      probes and /v1/status for the manager, the same count for the bare server): RSS after
+//      each round (growth between rounds) and the peak (the kernel's high-water mark);
+//   2. latency and throughput (wrk) at 1 and 50 connections: the bare server and /healthz
+//      alternately, ROUNDS times, medians reported; /readyz and /v1/status once each;
+//   3. the issue's goals as ratios against the bare server, and the load average (throughput
+//      is only comparable within one run on a shared machine);
+//   4. HTTPS (issue 11): /healthz over TLS with keep-alive, and on a new connection per request
+//      as the kubelet probes, each beside plain HTTP measured in interleaved rounds.
+// With --baseline, another build (e.g. the previous release, with its own --baseline-flags)
+// runs alongside, alternately, for "compared with today" figures.
+//   make bench-probes
+//   tsx bench/probes.ts [--seconds 5] [--baseline old.mjs [--baseline-flags=--max-semi-space-size=4]]
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { serverPair, testPki } from '../test/helpers/certs.js';
 import { removeTempDirs } from '../test/helpers/tmp.js';
 import {
   bundle,
+  DEPLOYED_NODE_FLAGS,
   freePort,
+  loadAverage,
+  median,
+  memoryMiB,
   percentile,
-  rssMiB,
   startManagerBundle,
   startProcess,
   table,
   wrk,
+  type Proc,
   type WrkResult,
 } from './lib.js';
 import { withCpu } from './support/cpu.js';
 import { newConnections } from './support/new-connections.js';
 
-const seconds = Number(process.argv[2] ?? 5);
+const { values: opts, positionals } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    baseline: { type: 'string' },
+    'baseline-flags': { type: 'string', default: '' },
+  },
+  allowPositionals: true,
+});
+const seconds = Number(opts.seconds ?? positionals[0] ?? 5);
+const ROUNDS = 3;
+const REQUESTS_PER_ROUND = 100_000;
+const GOALS = { idleMiB: 60, peakMiB: 80, throughputVsBare: 0.5, p99VsBare: 1.5, throughputVsBaseline: 0.9 };
+
+interface Target {
+  name: string;
+  proc: Proc;
+  /** The paths its memory rounds spread their requests over. */
+  paths: string[];
+}
 
 async function main() {
+  console.log(`${loadAverage()} at start; node ${process.version}; flags ${DEPLOYED_NODE_FLAGS.join(' ') || '(none)'}`);
   const manager = await startManagerBundle();
+  const baseline = opts.baseline
+    ? await startManagerBundle([], {
+        bundle: opts.baseline,
+        nodeFlags: opts['baseline-flags'].split(' ').filter(Boolean),
+      })
+    : undefined;
   const health = await fetch(`${manager.url}/healthz`);
   const healthBody = await health.text();
   const barePort = await freePort();
@@ -38,53 +77,150 @@ async function main() {
     ],
     barePort,
   );
-  await new Promise((r) => setTimeout(r, 1000));
-  const idle = await rssMiB(manager.child.pid!);
+  const probePaths = ['/healthz', '/readyz', '/v1/status'];
+  const targets: Target[] = [
+    { name: 'instance-manager', proc: manager, paths: probePaths },
+    ...(baseline ? [{ name: `baseline (${opts.baseline})`, proc: baseline, paths: probePaths }] : []),
+    { name: 'bare node http', proc: bare, paths: ['/'] },
+  ];
+  try {
+    const memory = await memoryRounds(targets);
+    const speed = await latencyAndThroughput(manager, baseline, bare);
+    printGoals(memory, speed, targets);
+    await https(
+      { url: manager.url, pid: manager.child.pid! },
+      { url: bare.url, pid: bare.child.pid! },
+      healthBody,
+      health.headers.get('content-type') ?? 'application/json',
+    );
+    const after = await Promise.all(
+      targets.map(async (t) => `${t.name} ${fmt((await memoryMiB(t.proc.child.pid!)).peak)} MiB`),
+    );
+    console.log(`\npeak RSS over the whole run (incl. the wrk runs): ${after.join(', ')}`);
+    console.log(`${loadAverage()} at end`);
+  } finally {
+    await Promise.all(targets.map((t) => t.proc.stop()));
+  }
+}
 
+interface MemoryFigures {
+  idle: number;
+  /** RSS and peak RSS after each round. */
+  rounds: { rss: number; peak: number }[];
+  peak: number;
+}
+
+async function memoryRounds(targets: Target[]): Promise<Map<string, MemoryFigures>> {
+  // Idle: once the manager has settled its heap after start-up (src/heap.ts).
+  await sleep(3000);
+  const figures = new Map<string, MemoryFigures>();
+  for (const t of targets) figures.set(t.name, { idle: (await memoryMiB(t.proc.child.pid!)).rss, rounds: [], peak: 0 });
+  for (let round = 1; round <= 2; round++) {
+    for (const t of targets) {
+      for (const path of t.paths) await requests(`${t.proc.url}${path}`, REQUESTS_PER_ROUND / t.paths.length);
+    }
+    await sleep(1000);
+    for (const t of targets) {
+      const after = await memoryMiB(t.proc.child.pid!);
+      const f = figures.get(t.name)!;
+      f.rounds.push(after);
+      f.peak = after.peak;
+    }
+  }
+  console.log(`\nRSS in MiB: idle, then after each round of ${REQUESTS_PER_ROUND / 1000}k requests at 50 connections`);
+  console.log(
+    table(
+      ['process', 'idle', 'after round 1', 'after round 2', 'peak after round 1', 'peak after round 2'],
+      targets.map((t) => {
+        const f = figures.get(t.name)!;
+        return [t.name, fmt(f.idle), ...f.rounds.map((r) => fmt(r.rss)), ...f.rounds.map((r) => fmt(r.peak))];
+      }),
+    ),
+  );
+  return figures;
+}
+
+type Speed = Map<string, WrkResult>;
+
+async function latencyAndThroughput(manager: Proc, baseline: Proc | undefined, bare: Proc): Promise<Speed> {
+  const results: Speed = new Map();
   const rows: (string | number)[][] = [];
-  const results = new Map<string, WrkResult>();
+  const record = (name: string, connections: number, runs: WrkResult[]) => {
+    const r: WrkResult = {
+      rps: median(runs.map((x) => x.rps)),
+      p50ms: median(runs.map((x) => x.p50ms)),
+      p99ms: median(runs.map((x) => x.p99ms)),
+      errors: runs.reduce((sum, x) => sum + x.errors, 0),
+    };
+    results.set(`${name}@${connections}`, r);
+    rows.push([name, connections, r.rps, r.p50ms, r.p99ms, r.errors, runs.map((x) => fmt(x.rps)).join('/')]);
+  };
   for (const connections of [1, 50]) {
-    for (const [name, url] of [
+    // The figures the goals compare, alternately so that a burst of other load hits both.
+    const alternating: [string, string][] = [
       ['bare node http', `${bare.url}/`],
       ['GET /healthz', `${manager.url}/healthz`],
-      ['GET /readyz', `${manager.url}/readyz`],
-      ['GET /v1/status', `${manager.url}/v1/status`],
-    ] as const) {
-      await wrk(url, connections, 1); // warm-up
-      const r = await wrk(url, connections, seconds);
-      results.set(`${name}@${connections}`, r);
-      rows.push([name, connections, r.rps, r.p50ms, r.p99ms, r.errors]);
+      ...(baseline ? [['baseline GET /healthz', `${baseline.url}/healthz`] as [string, string]] : []),
+    ];
+    const runs = new Map<string, WrkResult[]>(alternating.map(([name]) => [name, []]));
+    for (const [, url] of alternating) await wrk(url, connections, 1); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of alternating) runs.get(name)!.push(await wrk(url, connections, seconds));
+    }
+    for (const [name] of alternating) record(name, connections, runs.get(name)!);
+    for (const [name, path] of [
+      ['GET /readyz', '/readyz'],
+      ['GET /v1/status', '/v1/status'],
+    ]) {
+      await wrk(`${manager.url}${path}`, connections, 1);
+      record(name, connections, [await wrk(`${manager.url}${path}`, connections, seconds)]);
     }
   }
-  console.log(`\nlatency and throughput (wrk, ${seconds} s per row, ${bundle})`);
-  console.log(table(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows));
-  for (const c of [1, 50]) {
-    const ratio = results.get(`GET /healthz@${c}`)!.rps / results.get(`bare node http@${c}`)!.rps;
-    console.log(`healthz throughput / bare at ${c} connection(s): ${ratio.toFixed(2)} (goal ≥ 0.5)`);
-  }
-  console.log(`healthz p99 at 50 connections: ${results.get('GET /healthz@50')!.p99ms} ms (goal ≤ 2 ms)`);
-
-  await https(
-    { url: manager.url, pid: manager.child.pid! },
-    { url: bare.url, pid: bare.child.pid! },
-    healthBody,
-    health.headers.get('content-type') ?? 'application/json',
+  console.log(
+    `\nlatency and throughput (wrk, ${seconds} s per run; bare and /healthz alternately, median of ${ROUNDS}; ${bundle})`,
   );
+  console.log(table(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req/s per run'], rows));
+  return results;
+}
 
-  // RSS: idle, then after 100k and 200k more requests across the three endpoints.
-  const readings: (string | number)[][] = [['idle', 0, idle]];
-  let total = 0;
-  for (const round of [1, 2]) {
-    for (const path of ['/healthz', '/readyz', '/v1/status']) {
-      total += await requests(`${manager.url}${path}`, 100_000 / 3);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    readings.push([`after round ${round}`, total, await rssMiB(manager.child.pid!)]);
+function printGoals(memory: Map<string, MemoryFigures>, speed: Speed, targets: Target[]): void {
+  const ours = memory.get('instance-manager')!;
+  const bare = memory.get('bare node http')!;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log('\ngoals (issue 13)');
+  console.log(
+    `  RSS idle: ${fmt(ours.idle)} MiB (goal ≤ ${GOALS.idleMiB}: ${verdict(ours.idle <= GOALS.idleMiB)}); bare server ${fmt(bare.idle)} MiB, ours − bare ${fmt(ours.idle - bare.idle)} MiB`,
+  );
+  console.log(
+    `  RSS peak through ${(2 * REQUESTS_PER_ROUND) / 1000}k requests: ${fmt(ours.peak)} MiB (goal ≤ ${GOALS.peakMiB}: ${verdict(ours.peak <= GOALS.peakMiB)}); bare server ${fmt(bare.peak)} MiB`,
+  );
+  // RSS right after a round depends on where the collector is; a leak would raise the peak.
+  const growth = ours.rounds[1].peak - ours.rounds[0].peak;
+  console.log(
+    `  peak growth from round 1 to round 2: ${fmt(growth)} MiB (goal: none; ${verdict(growth <= 2)}); RSS after the rounds ${fmt(ours.rounds[0].rss)}, ${fmt(ours.rounds[1].rss)} MiB`,
+  );
+  for (const c of [1, 50]) {
+    const ratio = speed.get(`GET /healthz@${c}`)!.rps / speed.get(`bare node http@${c}`)!.rps;
+    console.log(
+      `  /healthz throughput / bare at ${c} connection(s): ${ratio.toFixed(2)} (goal ≥ ${GOALS.throughputVsBare}: ${verdict(ratio >= GOALS.throughputVsBare)})`,
+    );
   }
-  console.log('\nmanager RSS');
-  console.log(table(['when', 'requests served', 'RSS MiB'], readings));
-  await bare.stop();
-  await manager.stop();
+  const p99 = speed.get('GET /healthz@50')!.p99ms;
+  const bareP99 = speed.get('bare node http@50')!.p99ms;
+  console.log(
+    `  /healthz p99 at 50 connections: ${fmt(p99)} ms, bare ${fmt(bareP99)} ms: ${(p99 / bareP99).toFixed(2)}× (goal ≤ ${GOALS.p99VsBare}×: ${verdict(p99 / bareP99 <= GOALS.p99VsBare)})`,
+  );
+  const base = targets.find((t) => t.name.startsWith('baseline'));
+  if (base) {
+    const b = memory.get(base.name)!;
+    console.log(`  ${base.name}: RSS idle ${fmt(b.idle)} MiB, peak ${fmt(b.peak)} MiB`);
+    for (const c of [1, 50]) {
+      const ratio = speed.get(`GET /healthz@${c}`)!.rps / speed.get(`baseline GET /healthz@${c}`)!.rps;
+      console.log(
+        `  /healthz throughput / baseline at ${c} connection(s): ${ratio.toFixed(2)} (goal ≥ ${GOALS.throughputVsBaseline}: ${verdict(ratio >= GOALS.throughputVsBaseline)})`,
+      );
+    }
+  }
 }
 
 /**
@@ -119,15 +255,15 @@ async function https(
     '/',
     'https',
   );
-  const target = (name: string, proc: { url: string; child: { pid?: number } }): Target => ({
+  const target = (name: string, proc: { url: string; child: { pid?: number } }): HttpsTarget => ({
     name,
     url: `${proc.url}/healthz`,
     pid: proc.child.pid!,
   });
-  const plainTarget: Target = { name: 'plain HTTP', url: `${plain.url}/healthz`, pid: plain.pid };
+  const plainTarget: HttpsTarget = { name: 'plain HTTP', url: `${plain.url}/healthz`, pid: plain.pid };
   const secure = target('HTTPS ECDSA P-256', ecManager);
   const floor = target('bare Node https, ECDSA P-256', bare);
-  const plainFloor: Target = { name: 'bare Node http', url: `${barePlain.url}/`, pid: barePlain.pid };
+  const plainFloor: HttpsTarget = { name: 'bare Node http', url: `${barePlain.url}/`, pid: barePlain.pid };
   try {
     const rows: (string | number)[][] = [];
     const verdicts: string[] = [];
@@ -209,7 +345,7 @@ async function https(
 
 const ROUND_SECONDS = 1;
 
-interface Target {
+interface HttpsTarget {
   name: string;
   url: string;
   pid: number;
@@ -237,7 +373,7 @@ interface Figures {
  * `seconds` rounds over the targets in turn (after one untimed warm-up round each), summed
  * per target with the target's CPU time per request.
  */
-async function interleaved(targets: Target[], runOne: (t: Target) => Promise<Round>): Promise<Figures[]> {
+async function interleaved(targets: HttpsTarget[], runOne: (t: HttpsTarget) => Promise<Round>): Promise<Figures[]> {
   for (const t of targets) await runOne(t);
   const totals = targets.map(() => ({
     requests: 0,
@@ -276,5 +412,8 @@ async function requests(url: string, count: number): Promise<number> {
   const result = await autocannon({ url, connections: 50, amount: Math.round(count) });
   return result.requests.total;
 }
+
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 await main();

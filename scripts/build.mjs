@@ -3,33 +3,81 @@
 // the contract and every dependency bundled in and the version compiled in. It runs on any
 // Node >= 22.15 with nothing else beside it.
 //   IM_BUILD_VERSION=1.2.3 IM_BUILD_OUT=/tmp/x.mjs node scripts/build.mjs   (tests build variants)
+//
+// The third-party code that only some requests need (src/vendor/*.ts: express, openapi-backend
+// and Ajv for the full API, the AWS SDK for backups) is bundled on its own as CommonJS and
+// embedded brotli-compressed in place of its module; src/vendor/embedded.ts compiles it at
+// its first use. The rest is plain JavaScript as esbuild writes it.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 const version = process.env.IM_BUILD_VERSION ?? pkg.version;
 const outfile = process.env.IM_BUILD_OUT ?? join(root, 'dist', 'instance-manager.mjs');
+const vendorDir = join(root, 'src', 'vendor');
+/** The modules of src/vendor embedded compressed (embedded.ts is the loader, bundled as is). */
+const EMBEDDED = ['http-api', 's3'];
 
-await build({
-  entryPoints: [join(root, 'src', 'main.ts')],
-  outfile,
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node22',
-  format: 'esm',
   minifySyntax: true,
   // Whitespace only: identifiers stay readable in stack traces.
   minifyWhitespace: true,
   sourcemap: false,
   legalComments: 'none',
+  logLevel: 'warning',
+};
+
+/** The module that stands in for src/vendor/<name>.ts: its exports, read from the embedded code. */
+async function embeddedStub(name) {
+  const entryPoints = [join(vendorDir, `${name}.ts`)];
+  const [esm, cjs] = await Promise.all([
+    // Built as ESM only to learn the names it exports.
+    build({ ...common, entryPoints, format: 'esm', write: false, metafile: true }),
+    // Its dynamic import()s of Node's modules become require(): compiled from a string, the
+    // module has no loader of its own to import with.
+    build({ ...common, entryPoints, format: 'cjs', supported: { 'dynamic-import': false }, write: false }),
+  ]);
+  const names = Object.values(esm.metafile.outputs)[0].exports;
+  const code = cjs.outputFiles[0].contents;
+  const packed = brotliCompressSync(code, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 7, [constants.BROTLI_PARAM_SIZE_HINT]: code.length },
+  }).toString('base64');
+  return [
+    "import { loadEmbedded } from './embedded.ts';",
+    `const embedded = loadEmbedded(${JSON.stringify(`vendor/${name}`)}, ${JSON.stringify(packed)});`,
+    ...names.map((n) => `export const ${n} = embedded.${n};`),
+  ].join('\n');
+}
+
+const stubs = new Map(await Promise.all(EMBEDDED.map(async (name) => [name, await embeddedStub(name)])));
+
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'main.ts')],
+  outfile,
+  format: 'esm',
   define: { __IM_VERSION__: JSON.stringify(version) },
   // CommonJS dependencies call require(); give the ES module bundle one.
   banner: {
     js: "import { createRequire as __imCreateRequire } from 'node:module'; const require = __imCreateRequire(import.meta.url);",
   },
-  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'embedded-vendor-modules',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]src[\\/]vendor[\\/][^\\/]+\.ts$/ }, (args) => {
+          const name = args.path.slice(vendorDir.length + 1, -'.ts'.length);
+          return stubs.has(name) ? { contents: stubs.get(name), loader: 'js', resolveDir: vendorDir } : undefined;
+        });
+      },
+    },
+  ],
 });
 console.log(`built ${outfile} (version ${version})`);

@@ -8,6 +8,7 @@ import { Instance } from './domain/instance.js';
 import { loadUpdateKey } from './domain/upgrade/bundle-signature.js';
 import { flushLog } from './domain/upgrade/hand-over.js';
 import { PLAIN_LAUNCH, type Launch } from './domain/upgrade/launch.js';
+import { settleHeap } from './heap.js';
 import { createRequestListener } from './http/app.js';
 import { listenEarly, type EarlyServer } from './http/early-server.js';
 import { TlsTransport } from './http/tls.js';
@@ -89,6 +90,7 @@ export async function startManager(config: Config, log: Logger, options: StartOp
 
 export async function run(config: Config, log: Logger, options: StartOptions = {}): Promise<void> {
   const manager = await startManager(config, log, options);
+  settleHeap();
   const onSignal = (signal: NodeJS.Signals) => {
     // A second signal (a terminal's Ctrl-C reaches the launcher and us both) changes nothing.
     log.info({ signal }, 'received signal');

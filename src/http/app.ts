@@ -1,21 +1,21 @@
-// The HTTP entry point. Every request gets a request id and a log line; plain reads
-// (probes, status, metrics) take the fast path; everything else goes through express: the
-// body gate, openapi-backend routing and validation, the operation handlers, and
-// problem+json for every error. Operations without a handler answer 501 until they land.
+// The HTTP entry point. Every request gets a request id and a log line. Plain reads (probes,
+// status, metrics: all that the kubelet and Prometheus send) take the fast path; everything
+// else goes to the full API (api.ts: express, openapi-backend, the operation handlers).
+//
+// The full API's libraries are loaded at the first request that needs them, not at start:
+// they are most of the manager's code, and an idle manager that is only probed and scraped
+// never needs them (bench/README.md has the memory figures). This is the one place that
+// decides it; requests that arrive while they load wait, in order.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express from 'express';
-import { operatorCredentials } from '../auth/operator-credentials.js';
 import type { Instance } from '../domain/instance.js';
-import { bodyGate } from './body-gate.js';
+import { compactSoon } from '../heap.js';
+import { createApi } from './api.js';
 import { createFastPath } from './fast-path.js';
-import { backupHandlers } from './handlers/backup.js';
 import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
-import { replicationHandlers } from './handlers/replication.js';
 import { statusReads } from './handlers/status.js';
-import { updateHandlers } from './handlers/update.js';
-import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
-import { answerError, problemMiddleware } from './problem.js';
+import type { PlainRead } from './openapi.js';
+import { answerError } from './problem.js';
 import { beginRequest } from './request-context.js';
 import { requestMetrics } from './request-metrics.js';
 
@@ -26,39 +26,23 @@ export async function createRequestListener(instance: Instance): Promise<Request
     ...statusReads(instance),
     ...metricsReads(instance),
   };
-  const api = createBackend({
-    ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
-    ...backupHandlers(instance),
-    ...updateHandlers(instance),
-    ...replicationHandlers(instance),
-  });
-  await api.init();
-
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(
-    bodyGate(api, {
-      authenticate: operatorCredentials({
-        tokens: instance.tokens,
-        tokenConfigured: instance.config.tokenFile !== undefined,
-        clientCertificates: instance.config.tls?.clientCaFile ? { name: instance.config.tls.clientName } : undefined,
-      }),
-      jsonLimitBytes: instance.config.jsonBodyLimitBytes,
-      assertAcceptingWrites: () => instance.assertAcceptingWrites(),
-    }),
-  );
-  app.use(async (req, res) => {
-    await api.handleRequest(toBackendRequest(req), req, res);
-  });
-  app.use(problemMiddleware(log));
+  let api: Promise<RequestListener> | undefined;
+  const loadApi = () =>
+    (api ??= import('../vendor/http-api.js').then(async (libraries) => {
+      const app = await createApi(libraries, instance, plainReads);
+      compactSoon();
+      return app;
+    }));
 
   const fastPath = createFastPath(plainReads);
   const observe = requestMetrics(instance.metrics.process);
+  // A request line holds only what beginRequest puts in it (never a header, a body or a query
+  // string), so it skips the redaction every other line goes through: that was a sixth of
+  // what a probe allocated, and allocation is what the garbage collector is paid for.
+  const requestLog = log.child({}, { redact: [] });
   return (req: IncomingMessage, res: ServerResponse) => {
-    beginRequest(log, req, res, observe);
-    const handled = fastPath(req, res);
-    if (handled) handled.catch((err: unknown) => answerError(log, err, res, req.method));
-    else app(req, res);
+    beginRequest(requestLog, req, res, observe);
+    const handled = fastPath(req, res) ?? loadApi().then((app) => app(req, res));
+    handled.catch((err: unknown) => answerError(log, err, res, req.method));
   };
 }

@@ -3,10 +3,10 @@
 // unrouted or unauthorised request can reach an operation handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv';
-import { OpenAPIBackend, type Context, type Document, type Request as BackendRequest } from 'openapi-backend';
+import type { Context, Document, OpenAPIBackend, Request as BackendRequest } from 'openapi-backend';
+import type { HttpApiLibraries } from '../vendor/http-api.js';
 import { contract, contractOperations } from '../contract.js';
 import { contextOf } from './request-context.js';
 import {
@@ -22,7 +22,7 @@ import {
 export const OPERATOR_SCHEMES = ['operatorToken', 'operatorCertificate'] as const;
 
 // ajv-formats is CommonJS with a default export.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+type AddFormats = (ajv: Ajv2020) => Ajv2020;
 
 export type OperationHandler = (context: Context, req: Request, res: Response) => Promise<void> | void;
 
@@ -91,18 +91,21 @@ function allowedMethods(api: OpenAPIBackend, path: string): string[] {
   return allowed.includes('GET') ? ['GET', 'HEAD', ...allowed.slice(1)] : allowed;
 }
 
-/**
- * openapi-backend's own definition check only knows OpenAPI 3.0 and rejects valid 3.1
- * (`info.summary`, `type: [x, 'null']`); the contract is linted with @redocly/cli instead.
- * Everything else stays strict: a broken document or handler map still fails at start.
- */
-class OpenAPI31Backend extends OpenAPIBackend {
-  override validateDefinition(): Document {
-    return this.document;
+/** Built from the libraries the full API loads at its first request (src/vendor/http-api.ts). */
+export function createBackend(
+  { OpenAPIBackend, Ajv2020, addFormats }: HttpApiLibraries,
+  handlers: Record<string, OperationHandler>,
+): OpenAPIBackend {
+  /**
+   * openapi-backend's own definition check only knows OpenAPI 3.0 and rejects valid 3.1
+   * (`info.summary`, `type: [x, 'null']`); the contract is linted with @redocly/cli instead.
+   * Everything else stays strict: a broken document or handler map still fails at init().
+   */
+  class OpenAPI31Backend extends OpenAPIBackend {
+    override validateDefinition(): Document {
+      return this.document;
+    }
   }
-}
-
-export function createBackend(handlers: Record<string, OperationHandler>): OpenAPIBackend {
   const api = new OpenAPI31Backend({
     definition: contract as unknown as Document,
     strict: true,
@@ -117,7 +120,7 @@ export function createBackend(handlers: Record<string, OperationHandler>): OpenA
       // validateSchema: false skips compiling the 2020-12 meta-schema at the first request
       // (~50 ms of CPU right after an upgrade's exec); the contract is linted by redocly.
       const ajv = new Ajv2020({ ...ajvOptions, strict: false, allErrors: true, validateSchema: false });
-      addFormats(ajv);
+      (addFormats as unknown as AddFormats)(ajv);
       return ajv;
     },
     handlers: {

@@ -12,7 +12,7 @@ import { BackupFailure } from './backup-record.js';
  * first backup or restore, or a few seconds after start when storage is configured.
  */
 export async function loadSdk() {
-  return import('@aws-sdk/client-s3');
+  return import('../../vendor/s3.js');
 }
 
 export async function createS3Client(s3: S3Config): Promise<S3Client> {

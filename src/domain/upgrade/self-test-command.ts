@@ -18,8 +18,12 @@ export async function selfTestCommand(args: string[], env: NodeJS.ProcessEnv): P
   // here (422) instead of making it exit after the exec.
   const { TlsTransport } = await import('../../http/tls.js');
   if (config.tls) TlsTransport.load(config.tls);
-  const [openapi] = await Promise.all([
+  const [openapi, libraries] = await Promise.all([
     import('../../http/openapi.js'),
+    import('../../vendor/http-api.js'),
+    import('../../http/api.js'),
+    import('../../http/app.js'),
+    import('../../heap.js'),
     import('../../http/early-server.js'),
     import('../../http/early-probes.js'),
     import('../../log.js'),
@@ -27,8 +31,9 @@ export async function selfTestCommand(args: string[], env: NodeJS.ProcessEnv): P
     import('./launch.js'),
     import('../backup/restore-cli.js'),
     import('../backup/storage.js').then((storage) => storage.loadSdk()),
+    import('../../vendor/s3.js'),
   ]);
-  await openapi.createBackend({}).init();
+  await openapi.createBackend(libraries, {}).init();
   process.stdout.write(`${MANAGER_VERSION}\n`);
   return 0;
 }

@@ -1,0 +1,38 @@
+// The V8 heap of a sidecar that is mostly idle and multiplied by the size of the fleet
+// (bench/README.md has the figures). `run` settles it once the manager serves:
+//   - start-up leaves its garbage (module and contract set-up, the parse of the bundle) and
+//     a young generation grown to its maximum; V8 keeps both until some later collection,
+//     which an idle manager seldom needs. One memory-reducing collection a moment after
+//     start-up returns about 10 MiB; another after the full API's first load returns 7.
+//   - under a burst of requests V8 lets the old generation grow up to 4× what survived the
+//     last full collection before the next one; at most 40% more keeps the peak of a burst
+//     some 15-20 MiB lower, for a few more full collections.
+// Set from here rather than as Node flags: NODE_OPTIONS (how the image passes flags, kept
+// across the exec of an upgrade) accepts neither, and so they hold however the manager runs.
+// Elsewhere (tests, the restore command) the heap is left as V8 runs it.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+const HEAP_GROWING_PERCENT = 40;
+/** After the requests that came with the load (the probes held during start-up). */
+const COMPACT_AFTER_MS = 1000;
+
+type Gc = (options: { type: 'major'; flavor: 'last-resort' }) => void;
+
+/** V8's gc(), once `settleHeap` has taken it for this module. */
+let gc: Gc | undefined;
+
+export function settleHeap(): void {
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // gc() for this module only: exposed to a throwaway context, and to no other after it.
+  setFlagsFromString('--expose-gc');
+  gc = runInNewContext('gc') as Gc;
+  setFlagsFromString('--no-expose-gc');
+  compactSoon();
+}
+
+/** After a one-time load (start-up, the full API): give its garbage back, a moment later. */
+export function compactSoon(): void {
+  const collect = gc;
+  if (collect) setTimeout(() => collect({ type: 'major', flavor: 'last-resort' }), COMPACT_AFTER_MS).unref();
+}

@@ -1,0 +1,64 @@
+// The heap settings `run` makes once the manager serves (src/heap.ts): a full collection a
+// moment after start-up and after each one-time load, with V8's gc() taken for it without
+// being left to the program or to later contexts. In a child process: the settings are
+// process-wide, and the test runner's own heap is not the subject.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const heapModule = join(import.meta.dirname, '../../src/heap.ts');
+
+/** Runs `body` in a fresh Node with src/heap.ts imported; returns what it prints (JSON). */
+async function inChild(body: string): Promise<Record<string, unknown>> {
+  const script = `
+    import { constants, PerformanceObserver } from 'node:perf_hooks';
+    import { runInNewContext } from 'node:vm';
+    import { compactSoon, settleHeap } from ${JSON.stringify(heapModule)};
+    // Node reports a forced collection as a plain full one (without its FORCED flag); a
+    // process that allocates nothing has no other reason for one.
+    let full = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+    }).observe({ entryTypes: ['gc'] });
+    const settle = (ms) => new Promise((r) => setTimeout(r, ms));
+    ${body}
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('heap settings', function () {
+  this.timeout(20_000);
+
+  it('compacts a moment after settling, without exposing gc() to the program or to later contexts', async () => {
+    const seen = await inChild(`
+      settleHeap();
+      const exposed = [typeof globalThis.gc, runInNewContext('typeof gc')];
+      // Timers fire in order of their due time: this one comes after the compaction's.
+      await settle(1500);
+      const afterSettle = full;
+      compactSoon();
+      await settle(1500);
+      console.log(JSON.stringify({ exposed, afterSettle, afterLoad: full - afterSettle }));
+    `);
+    assert.deepEqual(seen.exposed, ['undefined', 'undefined']);
+    assert.ok(Number(seen.afterSettle) >= 1, 'a full collection after settling');
+    assert.ok(Number(seen.afterLoad) >= 1, 'a full collection after a one-time load');
+  });
+
+  it('leaves the heap alone where the manager does not run (tests, the restore command)', async () => {
+    const seen = await inChild(`
+      compactSoon();
+      await settle(1500);
+      console.log(JSON.stringify({ full }));
+    `);
+    assert.equal(seen.full, 0);
+  });
+});
