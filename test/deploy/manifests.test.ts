@@ -245,6 +245,14 @@ describe('the backups component (config/components/backups)', () => {
     assert.equal(init.image, patched.spec!.template.spec!.containers[0].image, 'the same build as the manager');
     assert.equal(init.securityContext!.readOnlyRootFilesystem, true);
     assert.ok(init.volumeMounts!.some((m) => m.name === 'data' && m.mountPath === '/data'));
+    const manager = patched.spec!.template.spec!.containers.find((c) => c.name === 'redis')!;
+    const dataDirOf = (args: string[]) => args[args.indexOf('--data-dir') + 1];
+    assert.equal(dataDirOf(flags), dataDirOf(manager.args!), 'the restore writes where the manager reads');
+    assert.match(
+      dataDirOf(flags),
+      /^\/data\/[^/]+$/,
+      'a directory of the volume, not its root (fsGroup owns the root)',
+    );
   });
 
   it('gives the manager the same bucket and prefix, and a retention policy', () => {
