@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
 import { loadUpdateKey } from './domain/upgrade/bundle-signature.js';
-import { flushLog } from './domain/upgrade/hand-over.js';
+import { flushLog } from './domain/upgrade/exec.js';
 import { PLAIN_LAUNCH, type Launch } from './domain/upgrade/launch.js';
 import { settleHeap } from './heap.js';
 import { createRequestListener } from './http/app.js';
@@ -60,8 +60,8 @@ export async function startManager(config: Config, log: Logger, options: StartOp
       log.info({ fingerprint: updateKey.fingerprint, algorithm: updateKey.algorithm }, 'updates must be signed');
     }
     instance = await Instance.open(config, log, tls);
-    await instance.updater.start({ launch, updateKey, runArgs: options.runArgs ?? [] });
-    instance.updater.serveOn(early);
+    await instance.upgrader.start({ launch, updateKey, runArgs: options.runArgs ?? [] });
+    instance.upgrader.serveOn(early);
     early.attach(await createRequestListener(instance));
   } catch (err) {
     early.fail();
@@ -70,7 +70,7 @@ export async function startManager(config: Config, log: Logger, options: StartOp
   log.info('serving');
   let stopping: Promise<void> | undefined;
   // A new build on trial becomes the installed one once it answers its own liveness probe.
-  void instance.updater.confirmWhenServing(
+  void instance.upgrader.confirmWhenServing(
     async () => (await early.request('/healthz')) === 200,
     () => stopping !== undefined,
   );

@@ -18,7 +18,7 @@ import { attachedLiveness, ownedLiveness, type Liveness } from './probes/livenes
 import { checkReadiness, type Readiness } from './probes/readiness.js';
 import { spawnTopology } from './replication/boot-role.js';
 import { roleFamilies } from './replication/role-metrics.js';
-import { recordStart, handOverMarker } from './replication/start.js';
+import { recordStart, execMarker } from './replication/start.js';
 import { Replication } from './replication/replication.js';
 import { SelfCheck } from './replication/self-check.js';
 import { prepareDataDir } from './state/data-dir.js';
@@ -26,7 +26,7 @@ import { StateStore } from './state/state-file.js';
 import { readStatus } from './status/status.js';
 import { RedisSupervisor } from './supervision/supervisor.js';
 import { OperationGuard } from './operation-guard.js';
-import { Updater } from './upgrade/updater.js';
+import { Upgrader } from './upgrade/upgrader.js';
 
 /** How the API is served, as status and metrics report it (src/http/tls.ts when HTTPS). */
 export interface ServingReport {
@@ -44,7 +44,7 @@ const PLAIN_HTTP: Schemas['ManagerTls'] = {
 export class Instance {
   /** True from SIGTERM on: writes are refused while Redis shuts down. */
   shuttingDown = false;
-  private updaterInstance: Updater | undefined;
+  private upgraderInstance: Upgrader | undefined;
 
   private constructor(
     readonly config: Config,
@@ -176,8 +176,8 @@ export class Instance {
   }
 
   /** PUT /v1/update: install a new bundle and exec it, Redis untouched. */
-  get updater(): Updater {
-    return (this.updaterInstance ??= new Updater(this));
+  get upgrader(): Upgrader {
+    return (this.upgraderInstance ??= new Upgrader(this));
   }
 
   get mode(): 'owned' | 'attached' {
@@ -205,9 +205,9 @@ export class Instance {
         version: this.identity.version,
         executableHash: this.identity.executableHash,
         sessionId: this.identity.sessionId,
-        upgrading: this.updater.upgrading,
+        upgrading: this.upgrader.upgrading,
         mode: this.mode,
-        ...this.updater.info(),
+        ...this.upgrader.info(),
         tls: this.serving?.status() ?? PLAIN_HTTP,
       },
       restarts: this.supervisor?.restarts ?? 0,
@@ -252,7 +252,7 @@ export class Instance {
    */
   async prepareExec(): Promise<void> {
     this.replication.stop();
-    await this.state.update(handOverMarker());
+    await this.state.update(execMarker());
     await this.detach();
   }
 

@@ -1,8 +1,8 @@
 // The full HTTP API: every request the fast path does not take (writes, reads with
 // parameters, unknown paths) goes through express: the body gate, openapi-backend routing
-// and validation, the operation handlers, and problem+json for every error. Operations
-// without a handler answer 501 until they land. Built at the first such request, from the
-// libraries app.ts loads then (src/vendor/http-api.ts).
+// and validation, the operation handlers, and problem+json for every error. Every operation
+// of the contract has a handler (an operation without one does not compile). Built at the
+// first such request, from the libraries app.ts loads then (src/vendor/http-api.ts).
 import type { RequestListener } from 'node:http';
 import { operatorCredentials } from '../auth/operator-credentials.js';
 import type { Instance } from '../domain/instance.js';
@@ -11,20 +11,34 @@ import { bodyGate } from './body-gate.js';
 import { backupHandlers } from './handlers/backup.js';
 import { replicationHandlers } from './handlers/replication.js';
 import { updateHandlers } from './handlers/update.js';
-import { asOperationHandler, createBackend, toBackendRequest, type PlainRead } from './openapi.js';
+import {
+  asOperationHandler,
+  createBackend,
+  toBackendRequest,
+  type OperationHandler,
+  type PlainRead,
+} from './openapi.js';
+import type { OperationId } from './reply.js';
 import { problemMiddleware } from './problem.js';
+
+/** The reads the fast path serves; the full API serves them too, when they have parameters. */
+type PlainReads = Record<'getHealthz' | 'getReadyz' | 'getStatus' | 'getMetrics', PlainRead>;
 
 export async function createApi(
   libraries: HttpApiLibraries,
   instance: Instance,
-  plainReads: Record<string, PlainRead>,
+  plainReads: PlainReads,
 ): Promise<RequestListener> {
-  const api = createBackend(libraries, {
-    ...Object.fromEntries(Object.entries(plainReads).map(([id, read]) => [id, asOperationHandler(read)])),
+  const handlers = {
+    getHealthz: asOperationHandler(plainReads.getHealthz),
+    getReadyz: asOperationHandler(plainReads.getReadyz),
+    getStatus: asOperationHandler(plainReads.getStatus),
+    getMetrics: asOperationHandler(plainReads.getMetrics),
     ...backupHandlers(instance),
     ...updateHandlers(instance),
     ...replicationHandlers(instance),
-  });
+  } satisfies Record<OperationId, OperationHandler>;
+  const api = createBackend(libraries, handlers);
   await api.init();
 
   const app = libraries.express();

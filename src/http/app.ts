@@ -14,14 +14,13 @@ import { createFastPath } from './fast-path.js';
 import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
 import { statusReads } from './handlers/status.js';
-import type { PlainRead } from './openapi.js';
 import { answerError } from './problem.js';
 import { beginRequest } from './request-context.js';
 import { requestMetrics } from './request-metrics.js';
 
 export async function createRequestListener(instance: Instance): Promise<RequestListener> {
   const log = instance.log.child({ module: 'http' });
-  const plainReads: Record<string, PlainRead> = {
+  const plainReads = {
     ...probeReads(instance),
     ...statusReads(instance),
     ...metricsReads(instance),

@@ -44,7 +44,7 @@ function atLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-/** The 14 names DESIGN.md §3 pins, with their types and the INFO field each comes from. */
+/** The 14 names the seed pins (docs/ARCHITECTURE.md), with their types and the INFO field each comes from. */
 const PINNED: [name: string, type: string, field: string][] = [
   ['redis_connected_clients', 'gauge', 'connected_clients'],
   ['redis_blocked_clients', 'gauge', 'blocked_clients'],

@@ -20,7 +20,7 @@ const HELD: Hold = { reason: 'restart', since: NOW.toISOString() };
 describe('hold rules', () => {
   describe('startKind', () => {
     const self = { pid: 42, startTicks: 1000 };
-    const cases: [string, boolean, PersistedState['handOver'], typeof self, StartKind][] = [
+    const cases: [string, boolean, PersistedState['exec'], typeof self, StartKind][] = [
       ['no state file: the first start', true, null, self, 'first'],
       ['a state file and no marker: a restart', false, null, self, 'restart'],
       ['the marker of this very process: an exec', false, { pid: 42, startTicks: 1000 }, self, 'exec'],
@@ -40,8 +40,8 @@ describe('hold rules', () => {
         'restart',
       ],
     ];
-    for (const [name, created, handOver, who, expected] of cases) {
-      it(name, () => assert.equal(startKind(created, { handOver }, who), expected));
+    for (const [name, created, exec, who, expected] of cases) {
+      it(name, () => assert.equal(startKind(created, { exec }, who), expected));
     }
   });
 

@@ -34,7 +34,7 @@ import { promtoolCheckMetrics, scrape } from '../metrics/helpers.js';
 import { WriteLoad } from '../replication/write-load.js';
 import { buildBundle, startBundledManager, type BundledManager } from '../upgrade/bundles.js';
 
-/** The names DESIGN.md §3 pins; redis_replica_lag_seconds is for replicas only. */
+/** The names the seed pins (docs/ARCHITECTURE.md); redis_replica_lag_seconds is for replicas only. */
 const PINNED = [
   'redis_connected_clients',
   'redis_blocked_clients',

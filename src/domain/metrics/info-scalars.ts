@@ -1,7 +1,7 @@
 // INFO fields that map one to one onto a metric: field name → metric name, type, HELP and
 // the conversion to base units. Looked up by field name, so a field a version lacks is
-// simply absent and a field it adds is ignored. The 14 names pinned by DESIGN.md §3 are
-// marked; the rest cover (at least) every INFO field prometheus-redis-exporter 1.45 turns
+// simply absent and a field it adds is ignored. The 14 seed names other code depends on
+// (docs/ARCHITECTURE.md) are marked; the rest cover (at least) every INFO field prometheus-redis-exporter 1.45 turns
 // into a metric, with base units and `_total` only on counters.
 import type { MetricType } from './exposition.js';
 import { toNumber } from '../../redis/info.js';

@@ -30,9 +30,9 @@ export interface ProcessIdentity {
   startTicks: number | null;
 }
 
-export function startKind(created: boolean, state: Pick<PersistedState, 'handOver'>, self: ProcessIdentity): StartKind {
+export function startKind(created: boolean, state: Pick<PersistedState, 'exec'>, self: ProcessIdentity): StartKind {
   if (created) return 'first';
-  const marker = state.handOver;
+  const marker = state.exec;
   if (marker && marker.pid === self.pid && self.startTicks !== null && marker.startTicks === self.startTicks)
     return 'exec';
   return 'restart';

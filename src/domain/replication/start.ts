@@ -25,7 +25,7 @@ export async function recordStart(
   const now = new Date();
   const change: StateChange = {};
   // The marker is good for the one start that follows the exec.
-  if (state.current.handOver !== null) change.handOver = null;
+  if (state.current.exec !== null) change.exec = null;
   const held = holdOnRestart(state.current, kind, policy.onPrimaryRestart, now);
   if (held) change.held = held;
   const { role, leaseExpiresAt } = state.current;
@@ -39,6 +39,6 @@ export async function recordStart(
 }
 
 /** The marker the manager writes just before it execs a new build (see recordStart). */
-export function handOverMarker(self: ProcessIdentity = currentProcess()): StateChange {
-  return { handOver: self.startTicks === null ? null : { pid: self.pid, startTicks: self.startTicks } };
+export function execMarker(self: ProcessIdentity = currentProcess()): StateChange {
+  return { exec: self.startTicks === null ? null : { pid: self.pid, startTicks: self.startTicks } };
 }

@@ -33,7 +33,7 @@ export interface PersistedFence {
 }
 
 /** Written just before the manager execs a new build: the start that finds it is no restart. */
-export interface HandOverMarker {
+export interface ExecMarker {
   pid: number;
   /** The process's start time (/proc/<pid>/stat), which an exec keeps and a new process does not. */
   startTicks: number;
@@ -55,7 +55,7 @@ export interface PersistedState {
   /** When the primary lease ends unless renewed (--primary-lease-seconds); null without a lease. */
   leaseExpiresAt: string | null;
   fence: PersistedFence | null;
-  handOver: HandOverMarker | null;
+  exec: ExecMarker | null;
   updatedAt: string;
 }
 
@@ -97,7 +97,7 @@ function validateState(value: unknown): PersistedState {
     held: validHold(v.held),
     leaseExpiresAt: typeof v.leaseExpiresAt === 'string' ? v.leaseExpiresAt : null,
     fence: validFence(v.fence),
-    handOver: validHandOver(v.handOver),
+    exec: validExecMarker(v.exec),
     updatedAt: typeof v.updatedAt === 'string' ? v.updatedAt : new Date(0).toISOString(),
   };
 }
@@ -117,8 +117,8 @@ function validFence(value: unknown): PersistedFence | null {
   return f && typeof f.until === 'string' && typeof f.runId === 'string' ? { until: f.until, runId: f.runId } : null;
 }
 
-function validHandOver(value: unknown): HandOverMarker | null {
-  const m = value as Partial<HandOverMarker> | null | undefined;
+function validExecMarker(value: unknown): ExecMarker | null {
+  const m = value as Partial<ExecMarker> | null | undefined;
   return m && Number.isSafeInteger(m.pid) && Number.isSafeInteger(m.startTicks)
     ? { pid: m.pid!, startTicks: m.startTicks! }
     : null;
@@ -135,7 +135,7 @@ export function initialState(role: Role): PersistedState {
     held: null,
     leaseExpiresAt: null,
     fence: null,
-    handOver: null,
+    exec: null,
     updatedAt: new Date().toISOString(),
   };
 }

@@ -6,7 +6,7 @@
 //      its signature checked as it streams), size-capped (413), given up when it stalls (408);
 //   3. its SHA-256 must equal the Content-Digest (422), its signature must verify (422),
 //      then it must pass its self-test (422), and the caller gets 202;
-//   4. after the response is out, handOver() stops accepting, lets go of Redis, records the
+//   4. after the response is out, exec() stops accepting, lets go of Redis, records the
 //      new build as on trial and execs it from the staging file. The installed bundle is
 //      untouched until the new build has served /healthz with Redis adopted and renames
 //      itself over it (see build-slots.ts); if it dies or hangs first, the previous build
@@ -28,7 +28,7 @@ import {
 } from './build-slots.js';
 import { parseSignatureHeader, startSignatureCheck, type UpdateKey } from './bundle-signature.js';
 import { digestsEqual, parseSha256Digest } from './content-digest.js';
-import { execInto, execTarget, flushLog } from './hand-over.js';
+import { execInto, execTarget, flushLog } from './exec.js';
 import { canExec, findExecutable, PLAIN_LAUNCH, type Launch } from './launch.js';
 import { WATCHDOG_SCRIPT } from './launcher-scripts.js';
 import { receiveUpload } from './receive-upload.js';
@@ -37,8 +37,8 @@ import { selfTest } from './self-test.js';
 /** How often a build on trial checks whether it can confirm itself. */
 const CONFIRM_RETRY_MS = 250;
 
-/** What the Instance lends the updater. */
-export interface UpdateHost {
+/** What the Instance lends the upgrader. */
+export interface UpgradeHost {
   readonly config: {
     updateMaxBytes: number;
     updateSelfTestTimeoutMs: number;
@@ -67,7 +67,7 @@ export interface UpdateAccepted {
   sha256: string;
 }
 
-export interface UpdaterStart {
+export interface UpgraderStart {
   /** How this process was launched (the socket it may hand on, its launcher). */
   launch: Launch;
   /** The key updates must be signed with, or null: unsigned updates. */
@@ -76,28 +76,28 @@ export interface UpdaterStart {
   runArgs: readonly string[];
 }
 
-/** The fields of /v1/status.manager that the updater knows. */
-export type UpdaterInfo = SlotInfo & {
+/** The fields of /v1/status.manager that the upgrader knows. */
+export type UpgraderInfo = SlotInfo & {
   updateSignatureRequired: boolean;
   updatePublicKeyFingerprint: string | null;
 };
 
-export class Updater {
+export class Upgrader {
   private readonly servers: { drain(): Promise<void> }[] = [];
-  private handingOver = false;
+  private execStarted = false;
   /** From the point of no return until the exec (the process ends holding the lease). */
   private accepted: { lease: OperationLease; file: string; to: BuildRef } | null = null;
   private slots: BuildSlots | null = null;
-  private started: UpdaterStart = { launch: PLAIN_LAUNCH, updateKey: null, runArgs: [] };
+  private started: UpgraderStart = { launch: PLAIN_LAUNCH, updateKey: null, runArgs: [] };
 
-  constructor(private readonly host: UpdateHost) {}
+  constructor(private readonly host: UpgradeHost) {}
 
   private get log(): Logger {
     return this.host.log.child({ module: 'upgrade' });
   }
 
   /** At start, before serving: settles the upgrade record (see BuildSlots.open). */
-  async start(start: UpdaterStart): Promise<void> {
+  async start(start: UpgraderStart): Promise<void> {
     this.started = start;
     if (this.host.identity.executablePath !== null) await this.openSlots();
   }
@@ -112,7 +112,7 @@ export class Updater {
     this.servers.push(server);
   }
 
-  info(): UpdaterInfo {
+  info(): UpgraderInfo {
     const slots = this.slots?.info() ?? { confirmed: true, previousVersion: null, rollback: null };
     return {
       ...slots,
@@ -129,7 +129,7 @@ export class Updater {
   async confirmWhenServing(serving: () => Promise<boolean>, stopped: () => boolean): Promise<void> {
     const slots = this.slots;
     if (!slots?.trial) return;
-    while (!stopped() && !this.handingOver) {
+    while (!stopped() && !this.execStarted) {
       const ok = await serving().catch(() => false);
       if (ok) {
         try {
@@ -205,10 +205,10 @@ export class Updater {
   }
 
   /** Step 4: after the 202 is on the wire. Never returns when it works. */
-  async handOver(): Promise<void> {
+  async exec(): Promise<void> {
     const accepted = this.accepted;
-    if (this.handingOver || accepted === null) return;
-    this.handingOver = true;
+    if (this.execStarted || accepted === null) return;
+    this.execStarted = true;
     const log = this.log;
     try {
       await Promise.all(this.servers.map((server) => server.drain()));
