@@ -7,14 +7,14 @@
 //   tsx bench/backup.ts            (BENCH_SIZE_MB=256 tsx bench/backup.ts for a quicker run)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Redis } from 'ioredis';
-import { DEPLOYED_NODE_FLAGS, freePort, waitFor } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, freePort, rssMiB, waitFor } from './lib.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -23,8 +23,9 @@ const VALUE_BYTES = 1024;
 const TOKEN = 'bench-token-0123456789';
 const KEY = 'S3RVER';
 
-function rssBytes(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((text) => Number(/VmRSS:\s+(\d+) kB/.exec(text)![1]) * 1024);
+/** RSS of the manager: its launcher and the manager under it (see processTree). */
+async function rssBytes(pid: number): Promise<number> {
+  return (await rssMiB(pid)) * 1024 * 1024;
 }
 
 /** One redis-benchmark run: p99 of SET and GET, in ms. */

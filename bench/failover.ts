@@ -65,43 +65,53 @@ async function main(): Promise<void> {
     '--primary-lease-seconds',
     String(LEASE_SECONDS),
   ]);
-  const im = createClient({ baseUrl: manager.url, token: TOKEN, timeoutMs: 5000 });
-  const redis = client(manager.redisPort);
-  await waitFor('redis behind the manager', () =>
-    redis.ping().then(
-      () => true,
-      () => false,
-    ),
-  );
-  await redis.set('bench:data', '1');
-  await renewLease(im, EPOCH);
-  const prober = new Prober(redis);
-
   const confirm: number[] = [];
   const confirmAnswer: number[] = [];
   const expiry: number[] = [];
+  let redis: Redis | undefined;
+  let prober: Prober | undefined;
+  // Whatever fails, the manager and its Redis are stopped.
   try {
+    const im = createClient({ baseUrl: manager.url, token: TOKEN, timeoutMs: 5000 });
+    const data = (redis = client(manager.redisPort));
+    await waitFor('redis behind the manager', () =>
+      data.ping().then(
+        () => true,
+        () => false,
+      ),
+    );
+    // The manager answers /healthz from the process table before it has reached its Redis.
+    await waitFor('the manager reaching its Redis', () =>
+      im.getStatus().then(
+        () => true,
+        () => false,
+      ),
+    );
+    await data.set('bench:data', '1');
+    await renewLease(im, EPOCH);
+    const writes = (prober = new Prober(data));
+
     for (let i = 0; i < ROUNDS; i++) {
       // Renewed now: the lease ends LEASE_SECONDS from the renewal, as the status says.
       await renewLease(im, EPOCH);
       const status = await im.getStatus();
       const expiresAt = Date.parse(status.leaseExpiresAt!);
       const expiresAtPerf = performance.now() + (expiresAt - Date.now());
-      const refusedAt = await prober.first(expiresAtPerf, false);
+      const refusedAt = await writes.first(expiresAtPerf, false);
       expiry.push(refusedAt - expiresAtPerf);
       // Held now; the operator confirms it.
       await waitFor('held', async () => (await im.getStatus()).held === true, 5000, 5);
       const t0 = performance.now();
       await renewLease(im, EPOCH);
       confirmAnswer.push(performance.now() - t0);
-      confirm.push((await prober.first(t0, true)) - t0);
+      confirm.push((await writes.first(t0, true)) - t0);
       progress(
         `round ${i + 1}/${ROUNDS}: expiry→refused ${expiry.at(-1)!.toFixed(1)} ms, confirm→writable ${confirm.at(-1)!.toFixed(1)} ms`,
       );
     }
   } finally {
-    await prober.stop();
-    redis.disconnect();
+    await prober?.stop();
+    redis?.disconnect();
     await manager.stop();
   }
 

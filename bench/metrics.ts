@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { bundle, DEPLOYED_NODE_FLAGS, freePort, processTree, toMs, waitFor } from './lib.js';
+import { bundle, DEPLOYED_NODE_FLAGS, freePort, memoryMiB, processTree, toMs, waitFor } from './lib.js';
+import { cpuSeconds } from './support/cpu.js';
 
 const root = join(import.meta.dirname, '..');
 const { values: opts } = parseArgs({
@@ -64,22 +65,6 @@ async function startRedis(extra: string[] = []): Promise<{ port: number; client:
 
 async function httpUp(url: string): Promise<void> {
   await waitFor(url, async () => ((await fetch(url)).ok ? true : undefined));
-}
-
-/**
- * Resident memory of a process and its children (the manager runs under its launcher; see
- * processTree) now, and the sum of their peaks since they started (the kernel's high-water marks).
- */
-function memory(pid: number): { rss: number; peak: number } {
-  let rss = 0;
-  let peak = 0;
-  for (const p of processTree(pid)) {
-    const status = readFileSync(`/proc/${p}/status`, 'utf8');
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    rss += kib('VmRSS');
-    peak += kib('VmHWM');
-  }
-  return { rss: rss / 1024, peak: peak / 1024 };
 }
 
 interface WrkResult {
@@ -250,14 +235,6 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** utime + stime of a process and its children (see processTree), in ms. */
-function cpuMs(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-    return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  }, 0);
-}
-
 /** SIGKILL to a process and its children (a manager's launcher does not pass SIGKILL on). */
 function killTree(child: ChildProcess): void {
   for (const pid of processTree(child.pid!).reverse()) {
@@ -328,7 +305,7 @@ async function main(): Promise<void> {
   ];
   // Idle: once the manager has settled its heap after start-up (src/heap.ts).
   await new Promise((r) => setTimeout(r, 3000));
-  const idle = new Map(scrapers.map((x) => [x.name, memory(x.pid).rss]));
+  const idle = new Map(await Promise.all(scrapers.map(async (x) => [x.name, (await memoryMiB(x.pid)).rss] as const)));
   for (const x of scrapers) wrk(x.url, 1);
   const runs: (string | number)[][] = scrapers.map((x) => [x.name, 'idle', '', '', '', '', fmt(idle.get(x.name)!), '']);
   const results: Record<string, WrkResult> = {};
@@ -336,9 +313,9 @@ async function main(): Promise<void> {
     const samples = new Map<string, (WrkResult & { cpuMs: number })[]>(scrapers.map((x) => [x.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const { name, url, pid } of scrapers) {
-        const cpu0 = cpuMs(pid);
+        const cpu0 = await cpuSeconds(pid);
         const r = wrk(url, c);
-        samples.get(name)!.push({ ...r, cpuMs: (cpuMs(pid) - cpu0) / r.requests });
+        samples.get(name)!.push({ ...r, cpuMs: (((await cpuSeconds(pid)) - cpu0) * 1000) / r.requests });
       }
     }
     for (const { name, pid } of scrapers) {
@@ -357,12 +334,12 @@ async function main(): Promise<void> {
         fmt(r.p50ms, 2),
         fmt(r.p99ms, 2),
         fmt(median(list.map((x) => x.cpuMs)), 3),
-        fmt(memory(pid).rss),
+        fmt((await memoryMiB(pid)).rss),
         list.map((x) => fmt(x.rps, 0)).join('/'),
       ]);
     }
   }
-  const peaks = new Map(scrapers.map((x) => [x.name, memory(x.pid).peak]));
+  const peaks = new Map(await Promise.all(scrapers.map(async (x) => [x.name, (await memoryMiB(x.pid)).peak] as const)));
   // The floor of this HTTP stack: GET /healthz in attach mode (the fast path, one PING).
   const floor = wrk(ours.replace('/metrics', '/healthz'), 1);
   runs.push([
@@ -442,7 +419,7 @@ async function main(): Promise<void> {
         fmt(spacedOurs.usecPerScrape),
         fmt(costOurs.cpuUsecPerScrape, 0),
         costOurs.commands,
-        fmt(memory(manager.child.pid!).rss),
+        fmt((await memoryMiB(manager.child.pid!)).rss),
         familiesOf(oursText).size,
         [...familiesOf(oursText)].filter((f) => f.startsWith('redis_')).length,
         oursText.length,
@@ -453,7 +430,7 @@ async function main(): Promise<void> {
         fmt(spacedCompat.usecPerScrape),
         fmt(costCompat.cpuUsecPerScrape, 0),
         costCompat.commands,
-        fmt(memory(compatManager.child.pid!).rss),
+        fmt((await memoryMiB(compatManager.child.pid!)).rss),
         familiesOf(compatText).size,
         [...familiesOf(compatText)].filter((f) => f.startsWith('redis_')).length,
         compatText.length,
@@ -464,7 +441,7 @@ async function main(): Promise<void> {
         fmt(spacedTheirs.usecPerScrape),
         fmt(costTheirs.cpuUsecPerScrape, 0),
         costTheirs.commands,
-        fmt(memory(exporter.pid!).rss),
+        fmt((await memoryMiB(exporter.pid!)).rss),
         familiesOf(theirsText).size,
         cov.exporterInfoFamilies.length,
         theirsText.length,
@@ -529,10 +506,10 @@ async function main(): Promise<void> {
       lines,
       fmt(co.usecPerScrape),
       fmt(co.p50ms, 2),
-      fmt(memory(m.child.pid!).rss),
+      fmt((await memoryMiB(m.child.pid!)).rss),
       fmt(ce.usecPerScrape),
       fmt(ce.p50ms, 2),
-      fmt(memory(e.pid!).rss),
+      fmt((await memoryMiB(e.pid!)).rss),
     ]);
     for (const c of [m.child, e, ...replicas.map((x) => x.child), r.child]) killTree(c);
     for (const x of [r, ...replicas]) x.client.disconnect();

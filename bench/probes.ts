@@ -153,7 +153,7 @@ async function latencyAndThroughput(manager: Proc, baseline: Proc | undefined, b
       errors: runs.reduce((sum, x) => sum + x.errors, 0),
     };
     results.set(`${name}@${connections}`, r);
-    rows.push([name, connections, r.rps, r.p50ms, r.p99ms, r.errors, runs.map((x) => fmt(x.rps)).join('/')]);
+    rows.push([name, String(connections), r.rps, r.p50ms, r.p99ms, r.errors, runs.map((x) => fmt(x.rps)).join('/')]);
   };
   for (const connections of [1, 50]) {
     // The figures the goals compare, alternately so that a burst of other load hits both.
@@ -270,7 +270,7 @@ async function https(
     const row = (name: string, connections: number | string, r: Figures, reference?: Figures) =>
       rows.push([
         name,
-        connections,
+        String(connections),
         r.rps,
         r.p50ms,
         r.p99ms,

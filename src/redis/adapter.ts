@@ -85,6 +85,9 @@ export function connectionOptions(endpoint: RedisEndpoint, timeoutMs: number, co
   };
 }
 
+/** Between attempts to reconnect to Redis. */
+const RECONNECT_DELAY_MS = 50;
+
 export class RedisAdapter {
   private readonly client: Redis;
 
@@ -101,7 +104,11 @@ export class RedisAdapter {
       // The ready check waits for LOADING to finish; we want to see LOADING.
       enableReadyCheck: false,
       lazyConnect: true,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+      // Reconnect soon after Redis is back: one connection attempt every 50 ms costs nothing
+      // (usually loopback; a refused attempt is one round trip). A growing backoff left
+      // commands failing with "not connected" for up to its last delay (500 ms) after
+      // redis-server had started: the operator's first promote after a start, say.
+      retryStrategy: () => RECONNECT_DELAY_MS,
     };
     this.client = new Redis(options);
     // Connection errors surface through the commands; do not crash on the emitter.
