@@ -30,6 +30,7 @@ import {
   scalarValue,
 } from './exporter-compat-table.js';
 import type { Family, Labels, MetricType, Sample } from './exposition.js';
+import { oneLabel, twoLabels } from './label-sets.js';
 
 /** What compat mode reads besides INFO. `undefined`: not read, or Redis refused it. */
 export interface CompatReads {
@@ -80,32 +81,11 @@ function instanceInfoSamples(info: Info, native: Family | undefined): Sample[] {
   return [{ labels, value: 1 }];
 }
 
-// Label sets that are the same at every scrape, made once (they are read-only to the
-// renderer): fewer objects per scrape, less for the young-generation GC to copy.
-const DB_LABELS: Labels[] = [];
-const dbLabels = (i: number): Labels => (DB_LABELS[i] ??= { db: `db${i}` });
-/** Bounded: command names come from Redis, and Redis has a few hundred. */
-const MAX_LABELLED_COMMANDS = 4096;
-const CMD_LABELS = new Map<string, Labels>();
-const QUANTILE_LABELS = new Map<string, Map<string, Labels>>();
-function cmdLabels(cmd: string): Labels {
-  let labels = CMD_LABELS.get(cmd);
-  if (labels === undefined) {
-    labels = { cmd };
-    if (CMD_LABELS.size < MAX_LABELLED_COMMANDS) CMD_LABELS.set(cmd, labels);
-  }
-  return labels;
-}
-function quantileLabels(cmd: string, quantile: string): Labels {
-  let byQuantile = QUANTILE_LABELS.get(cmd);
-  if (byQuantile === undefined) {
-    byQuantile = new Map();
-    if (QUANTILE_LABELS.size < MAX_LABELLED_COMMANDS) QUANTILE_LABELS.set(cmd, byQuantile);
-  }
-  let labels = byQuantile.get(quantile);
-  if (labels === undefined) byQuantile.set(quantile, (labels = { cmd, quantile }));
-  return labels;
-}
+// Label sets that are the same at every scrape, made once (label-sets.ts).
+const dbLabel = oneLabel('db');
+const dbLabels = (i: number): Labels => dbLabel(`db${i}`);
+const cmdLabels = oneLabel('cmd');
+const quantileLabels = twoLabels('cmd', 'quantile');
 
 /** Keyspace lines read by position, as the exporter does; padded with 0 for empty databases. */
 function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, Family>): Family[] {
@@ -118,7 +98,7 @@ function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, F
     const index = Number(db.name.slice(2));
     keys.set(index, values[0]!);
     expiring.set(index, values[1]!);
-    if (values.length === 4) cached.push({ labels: { db: db.name }, value: values[3]! });
+    if (values.length === 4) cached.push({ labels: dbLabel(db.name), value: values[3]! });
   }
   // Every database the exporter pads (CONFIG databases), and any other that has keys.
   const count = databaseCount(info, reads.config);

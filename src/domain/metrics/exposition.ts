@@ -2,6 +2,9 @@
 // in-memory model. Hand-rolled because a scrape renders hundreds of Redis series from a
 // fresh INFO reply each time; building prom-client metric objects for them would cost more
 // than the INFO call itself. Pure.
+import { renderLabels, type Labels } from './label-sets.js';
+
+export { escapeLabelValue, type Labels } from './label-sets.js';
 
 export type MetricType = 'gauge' | 'counter' | 'summary' | 'histogram';
 export type Format = 'prometheus' | 'openmetrics';
@@ -10,8 +13,6 @@ export const CONTENT_TYPES: Record<Format, string> = {
   prometheus: 'text/plain; version=0.0.4; charset=utf-8',
   openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
 };
-
-export type Labels = Readonly<Record<string, string>>;
 
 export interface Sample {
   /** The series name when it differs from the family's (`_bucket`, `_sum`, `_count`). */
@@ -40,21 +41,8 @@ export function renderValue(value: number): string {
   return String(value);
 }
 
-export function escapeLabelValue(value: string): string {
-  return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
-}
-
 function escapeHelp(help: string): string {
   return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function renderLabels(labels: Labels | undefined): string {
-  if (labels === undefined) return '';
-  let out = '';
-  for (const key in labels) {
-    out += `${out === '' ? '' : ','}${key}="${escapeLabelValue(labels[key])}"`;
-  }
-  return out === '' ? '' : `{${out}}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import { keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } 
 import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
+import { oneLabel, twoLabels } from './label-sets.js';
 
 /** INFO that is not INFO (a proxy's banner, a truncated reply): a parse failure. */
 export class InfoParseError extends Error {
@@ -165,6 +166,11 @@ function serverFamilies(info: Info, view: ReplicationView, out: Family[]): void 
 }
 
 /** `db0:keys=1,expires=0,avg_ttl=0[,subexpiry=0]`, read by field name. */
+const dbLabels = oneLabel('db');
+const cmdLabels = oneLabel('cmd');
+const quantileLabels = twoLabels('cmd', 'quantile');
+const errLabels = oneLabel('err');
+
 function keyspaceFamilies(info: Info, out: Family[]): void {
   const keys = family('redis_db_keys', 'gauge', 'Keys in a database.');
   const expiring = family('redis_db_keys_expiring', 'gauge', 'Keys with an expiry in a database.');
@@ -179,7 +185,7 @@ function keyspaceFamilies(info: Info, out: Family[]): void {
     'Keys with hash fields that expire, in a database (Redis 7.4+).',
   );
   for (const { name, fields: kv } of keyspace(info)) {
-    const labels = { db: name };
+    const labels = dbLabels(name);
     push(keys, labels, toNumber(kv.get('keys')));
     push(expiring, labels, toNumber(kv.get('expires')));
     const avgTtl = toNumber(kv.get('avg_ttl'));
@@ -212,7 +218,7 @@ function commandFamilies(info: Info, out: Family[]): void {
     if (!key.startsWith('cmdstat_')) continue;
     const cmd = key.slice('cmdstat_'.length);
     const kv = parseKeyValues(value);
-    const labels = { cmd };
+    const labels = cmdLabels(cmd);
     const n = toNumber(kv.get('calls'));
     const usec = toNumber(kv.get('usec'));
     push(calls, labels, n);
@@ -236,12 +242,13 @@ function commandFamilies(info: Info, out: Family[]): void {
       const v = toNumber(usec);
       if (p === undefined || v === undefined) continue;
       // p99.9 → 0.999 (plain p / 100 would say 0.9990000000000001).
-      latency.samples.push({ labels: { cmd, quantile: String(Number((p / 100).toPrecision(12))) }, value: v / 1e6 });
+      latency.samples.push({ labels: quantileLabels(cmd, String(Number((p / 100).toPrecision(12)))), value: v / 1e6 });
     }
     const sum = sums.get(cmd);
     if (sum) {
-      latency.samples.push({ suffix: '_sum', labels: { cmd }, value: sum.seconds });
-      latency.samples.push({ suffix: '_count', labels: { cmd }, value: sum.calls });
+      const labels = cmdLabels(cmd);
+      latency.samples.push({ suffix: '_sum', labels, value: sum.seconds });
+      latency.samples.push({ suffix: '_count', labels, value: sum.calls });
     }
   }
   out.push(latency);
@@ -253,7 +260,7 @@ function commandFamilies(info: Info, out: Family[]): void {
   );
   for (const [key, value] of info.sections.get('errorstats') ?? []) {
     if (!key.startsWith('errorstat_')) continue;
-    push(errors, { err: key.slice('errorstat_'.length) }, toNumber(parseKeyValues(value).get('count')));
+    push(errors, errLabels(key.slice('errorstat_'.length)), toNumber(parseKeyValues(value).get('count')));
   }
   out.push(errors);
 }
