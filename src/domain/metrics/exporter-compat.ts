@@ -30,7 +30,7 @@ import {
   scalarValue,
 } from './exporter-compat-table.js';
 import type { Family, Labels, MetricType, Sample } from './exposition.js';
-import { oneLabel, twoLabels } from './label-sets.js';
+import { cmdLabels, dbLabels, quantileLabels } from './label-sets.js';
 
 /** What compat mode reads besides INFO. `undefined`: not read, or Redis refused it. */
 export interface CompatReads {
@@ -81,11 +81,8 @@ function instanceInfoSamples(info: Info, native: Family | undefined): Sample[] {
   return [{ labels, value: 1 }];
 }
 
-// Label sets that are the same at every scrape, made once (label-sets.ts).
-const dbLabel = oneLabel('db');
-const dbLabels = (i: number): Labels => dbLabel(`db${i}`);
-const cmdLabels = oneLabel('cmd');
-const quantileLabels = twoLabels('cmd', 'quantile');
+/** `{db="db<i>"}`, the label of a padded database (label-sets.ts keeps one object per set). */
+const dbIndexLabels = (i: number): Labels => dbLabels(`db${i}`);
 
 /** Keyspace lines read by position, as the exporter does; padded with 0 for empty databases. */
 function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, Family>): Family[] {
@@ -98,14 +95,14 @@ function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, F
     const index = Number(db.name.slice(2));
     keys.set(index, values[0]!);
     expiring.set(index, values[1]!);
-    if (values.length === 4) cached.push({ labels: dbLabel(db.name), value: values[3]! });
+    if (values.length === 4) cached.push({ labels: dbLabels(db.name), value: values[3]! });
   }
   // Every database the exporter pads (CONFIG databases), and any other that has keys.
   const count = databaseCount(info, reads.config);
   const indexes = [...Array(count).keys()];
   for (const i of keys.keys()) if (i >= count) indexes.push(i);
   const padded = (values: Map<number, number>): Sample[] =>
-    indexes.map((i) => ({ labels: dbLabels(i), value: values.get(i) ?? 0 }));
+    indexes.map((i) => ({ labels: dbIndexLabels(i), value: values.get(i) ?? 0 }));
   const out = [
     ...reshape(natives, 'redis_db_keys', padded(keys)),
     ...reshape(natives, 'redis_db_keys_expiring', padded(expiring)),

@@ -5,7 +5,7 @@ import { keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } 
 import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
-import { oneLabel, twoLabels } from './label-sets.js';
+import { cmdLabels, dbLabels, errLabels, quantileLabels } from './label-sets.js';
 
 /** INFO that is not INFO (a proxy's banner, a truncated reply): a parse failure. */
 export class InfoParseError extends Error {
@@ -166,11 +166,6 @@ function serverFamilies(info: Info, view: ReplicationView, out: Family[]): void 
 }
 
 /** `db0:keys=1,expires=0,avg_ttl=0[,subexpiry=0]`, read by field name. */
-const dbLabels = oneLabel('db');
-const cmdLabels = oneLabel('cmd');
-const quantileLabels = twoLabels('cmd', 'quantile');
-const errLabels = oneLabel('err');
-
 function keyspaceFamilies(info: Info, out: Family[]): void {
   const keys = family('redis_db_keys', 'gauge', 'Keys in a database.');
   const expiring = family('redis_db_keys_expiring', 'gauge', 'Keys with an expiry in a database.');

@@ -67,3 +67,13 @@ export function twoLabels(first: string, second: string): (a: string, b: string)
     return labels;
   };
 }
+
+// The sets both the native and the compat families use: one object per set for both.
+/** `{db="db0"}` */
+export const dbLabels = oneLabel('db');
+/** `{cmd="get"}` */
+export const cmdLabels = oneLabel('cmd');
+/** `{cmd="get",quantile="0.99"}` */
+export const quantileLabels = twoLabels('cmd', 'quantile');
+/** `{err="ERR"}` */
+export const errLabels = oneLabel('err');
