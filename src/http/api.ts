@@ -52,6 +52,7 @@ export async function createApi(
         clientCertificates: instance.config.tls?.clientCaFile ? { name: instance.config.tls.clientName } : undefined,
       }),
       jsonLimitBytes: instance.config.jsonBodyLimitBytes,
+      binaryLimitBytes: instance.config.updateMaxBytes,
       assertAcceptingWrites: () => instance.assertAcceptingWrites(),
     }),
   );

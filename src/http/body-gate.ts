@@ -5,6 +5,8 @@
 // headers alone. Only then is a client that waits for `100 Continue` told to send, and a JSON
 // body read (within the limit). Binary bodies (the upgrade) are left for their handler to
 // stream. Whatever is refused here is answered without reading the body (unread-body.ts).
+// A binary upload refused after authentication is read away instead, when its declared size
+// is one the operation takes.
 import type { RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { Authenticate } from '../auth/operator-credentials.js';
@@ -12,7 +14,7 @@ import { UnsupportedContentEncodingError, UnsupportedMediaTypeError } from '../e
 import { assertUtf8, readJsonBody, tooLarge } from './json-body.js';
 import { OPERATOR_SCHEMES, isRead, toBackendRequest } from './openapi.js';
 import { contextOf } from './request-context.js';
-import { admitBody, declaredLength, hasBody } from './unread-body.js';
+import { admitBody, allowReadAway, declaredLength, hasBody } from './unread-body.js';
 
 function requiresOperatorCredentials(operation: Operation): boolean {
   return (operation.security ?? []).some((requirement) => OPERATOR_SCHEMES.some((scheme) => scheme in requirement));
@@ -35,13 +37,15 @@ export interface GateOptions {
   /** The operator's credentials: token, client certificate or both (src/auth/operator-credentials.ts). */
   authenticate: Authenticate;
   jsonLimitBytes: number;
+  /** The largest binary body an operation takes (the upgrade's bundle). */
+  binaryLimitBytes: number;
   /** Throws UnavailableError once writes are no longer taken (SIGTERM). */
   assertAcceptingWrites: () => void;
 }
 
 export function bodyGate(
   api: OpenAPIBackend,
-  { authenticate, jsonLimitBytes, assertAcceptingWrites }: GateOptions,
+  { authenticate, jsonLimitBytes, binaryLimitBytes, assertAcceptingWrites }: GateOptions,
 ): RequestHandler {
   return async (req, res, next) => {
     const operation = api.matchOperation(toBackendRequest(req));
@@ -71,6 +75,12 @@ export function bodyGate(
       admitBody(req, res);
       req.body = await readJsonBody(req, jsonLimitBytes);
       return next();
+    }
+    // An authenticated upload of a size the operation takes that is refused before its
+    // handler reads it (a malformed Content-Digest, say) is read away after the answer, so the
+    // client sees the answer instead of a reset connection (unread-body.ts).
+    if (context.authenticated && (declaredLength(req) ?? Infinity) <= binaryLimitBytes) {
+      allowReadAway(res, binaryLimitBytes);
     }
     admitBody(req, res);
     next();

@@ -87,6 +87,8 @@ export function connectionOptions(endpoint: RedisEndpoint, timeoutMs: number, co
 
 /** Between attempts to reconnect to Redis. */
 const RECONNECT_DELAY_MS = 50;
+/** How long a command waits for a connection attempt under way or due (see reconnected()). */
+const RECONNECT_WAIT_MS = 2 * RECONNECT_DELAY_MS;
 
 export class RedisAdapter {
   private readonly client: Redis;
@@ -122,6 +124,7 @@ export class RedisAdapter {
    */
   async command(name: string, ...args: (string | number)[]): Promise<unknown> {
     try {
+      await this.reconnected();
       return await this.client.call(name, ...args);
     } catch (err) {
       throw classify(err, name, this.timeoutMs);
@@ -136,6 +139,28 @@ export class RedisAdapter {
 
   async ping(): Promise<void> {
     await this.command('PING');
+  }
+
+  /**
+   * While a connection attempt is under way or due (at most RECONNECT_DELAY_MS away), waits
+   * for its outcome, briefly: a command sent just after Redis came up would otherwise fail
+   * with "not connected" although Redis answers (a scrape or promote right after a start).
+   * When Redis is down the attempt fails at once and so does the command, as before.
+   */
+  private async reconnected(): Promise<void> {
+    const status = this.client.status;
+    if (status !== 'connecting' && status !== 'reconnecting') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        this.client.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, RECONNECT_WAIT_MS);
+      this.client.once('ready', done);
+      this.client.once('close', done);
+    });
   }
 
   async close(): Promise<void> {

@@ -60,11 +60,15 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     putFetch(m.url, { ...auth(), ...(digest === undefined ? {} : { 'Content-Digest': digest }) }, body);
 
   it('no token or a wrong token: 401, nothing written to disk', async () => {
-    const digest = digestHeader(good);
-    const none = await putFetch(m.url, { 'Content-Digest': digest }, good);
+    // An unauthenticated upload is refused and its connection closed unread (hardening item 8,
+    // tested with a large body in test/http). A client still writing a large body when the
+    // connection closes may see the close (EPIPE) before the answer; this one fits in a write.
+    const small = good.subarray(0, 16 * 1024);
+    const digest = digestHeader(small);
+    const none = await putFetch(m.url, { 'Content-Digest': digest }, small);
     assert.equal(none.status, 401);
     assert.equal(none.headers['www-authenticate'], 'Bearer');
-    const wrong = await putFetch(m.url, { ...auth('not-the-token'), 'Content-Digest': digest }, good);
+    const wrong = await putFetch(m.url, { ...auth('not-the-token'), 'Content-Digest': digest }, small);
     assert.equal(wrong.status, 401);
     assert.match(String(wrong.headers['www-authenticate']), /^Bearer error="invalid_token"/);
     assert.deepEqual(await listing(m.binDir), initial.listing, 'not even a staging file was made');
