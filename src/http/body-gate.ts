@@ -6,7 +6,7 @@
 // body read (within the limit). Binary bodies (the upgrade) are left for their handler to
 // stream. Whatever is refused here is answered without reading the body (unread-body.ts).
 // A binary upload refused after authentication is read away instead, when its declared size
-// is one the operation takes.
+// is sane.
 import type { RequestHandler } from 'express';
 import type { OpenAPIBackend, Operation } from 'openapi-backend';
 import type { Authenticate } from '../auth/operator-credentials.js';
@@ -32,6 +32,9 @@ function assertIdentityCoding(contentEncoding: string | undefined): void {
     );
   }
 }
+
+/** How far past an upload's limit a refused upload is still read away rather than closed. */
+const READ_AWAY_FACTOR = 4;
 
 export interface GateOptions {
   /** The operator's credentials: token, client certificate or both (src/auth/operator-credentials.ts). */
@@ -76,12 +79,12 @@ export function bodyGate(
       req.body = await readJsonBody(req, jsonLimitBytes);
       return next();
     }
-    // An authenticated upload of a size the operation takes that is refused before its
-    // handler reads it (a malformed Content-Digest, say) is read away after the answer, so the
-    // client sees the answer instead of a reset connection (unread-body.ts).
-    if (context.authenticated && (declaredLength(req) ?? Infinity) <= binaryLimitBytes) {
-      allowReadAway(res, binaryLimitBytes);
-    }
+    // An authenticated upload of sane declared size (up to READ_AWAY_FACTOR × what the
+    // operation takes) that is refused before anything of it is read, here or by its handler
+    // (a malformed Content-Digest, a bad signature, a conflict, a 413 from Content-Length), is
+    // read away after the answer, so the client sees the answer instead of a reset connection;
+    // anything larger, or refused part-way through, is closed unread (unread-body.ts).
+    if (context.authenticated) allowReadAway(res, READ_AWAY_FACTOR * binaryLimitBytes);
     admitBody(req, res);
     next();
   };

@@ -124,7 +124,8 @@ export class RedisAdapter {
    */
   async command(name: string, ...args: (string | number)[]): Promise<unknown> {
     try {
-      await this.reconnected();
+      // Connected (every probe and scrape, nearly always): no extra turn of the event loop.
+      if (this.reconnecting()) await this.reconnected();
       return await this.client.call(name, ...args);
     } catch (err) {
       throw classify(err, name, this.timeoutMs);
@@ -147,9 +148,12 @@ export class RedisAdapter {
    * with "not connected" although Redis answers (a scrape or promote right after a start).
    * When Redis is down the attempt fails at once and so does the command, as before.
    */
-  private async reconnected(): Promise<void> {
+  private reconnecting(): boolean {
     const status = this.client.status;
-    if (status !== 'connecting' && status !== 'reconnecting') return;
+    return status === 'connecting' || status === 'reconnecting';
+  }
+
+  private async reconnected(): Promise<void> {
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
