@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Redis } from 'ioredis';
-import { DEPLOYED_NODE_FLAGS, freePort, rssMiB, waitFor } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, freePort, killTree, rssMiB, waitFor } from './lib.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null) killTree(c);
     await rm(work, { recursive: true, force: true });
   };
   try {

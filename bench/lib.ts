@@ -169,6 +169,18 @@ export function processTree(pid: number): number[] {
   }
 }
 
+/** SIGKILL to a process and its children (a manager's launcher does not pass SIGKILL on). */
+export function killTree(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  for (const pid of processTree(child.pid).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** RSS of a process and its children (see processTree), in MiB. */
 export async function rssMiB(pid: number): Promise<number> {
   return (await memoryMiB(pid)).rss;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { bundle, DEPLOYED_NODE_FLAGS, freePort, memoryMiB, processTree, toMs, waitFor } from './lib.js';
+import { bundle, DEPLOYED_NODE_FLAGS, freePort, killTree, memoryMiB, toMs, waitFor } from './lib.js';
 import { cpuSeconds } from './support/cpu.js';
 
 const root = join(import.meta.dirname, '..');
@@ -233,17 +233,6 @@ async function startManager(
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** SIGKILL to a process and its children (a manager's launcher does not pass SIGKILL on). */
-function killTree(child: ChildProcess): void {
-  for (const pid of processTree(child.pid!).reverse()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
