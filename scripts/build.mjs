@@ -9,6 +9,7 @@
 // embedded brotli-compressed in place of its module; src/vendor/embedded.ts compiles it at
 // its first use. The rest is plain JavaScript as esbuild writes it.
 import { readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -56,6 +57,27 @@ async function embeddedStub(name) {
   ].join('\n');
 }
 
+/**
+ * Node's built-in modules are loaded with require(), not import: an ES import of a built-in
+ * builds its ES facade, which reads every export, and a few exports are lazy getters that
+ * load a whole subsystem. `node:http`'s WebSocket loads undici (29 ms of a 150 ms start,
+ * measured with --cpu-prof), `node:tls`'s rootCertificates parses the bundled CA store. Each
+ * built-in becomes a CommonJS stand-in, so the bundle reads only the properties it uses.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    const builtin = new RegExp(`^(node:.*|${builtinModules.join('|')})$`);
+    b.onResolve({ filter: builtin }, (args) =>
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const stubs = new Map(await Promise.all(EMBEDDED.map(async (name) => [name, await embeddedStub(name)])));
 
 await build({
@@ -69,6 +91,7 @@ await build({
     js: "import { createRequire as __imCreateRequire } from 'node:module'; const require = __imCreateRequire(import.meta.url);",
   },
   plugins: [
+    builtinsByRequire,
     {
       name: 'embedded-vendor-modules',
       setup(b) {

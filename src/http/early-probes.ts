@@ -8,8 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { runningRedisPid } from '../domain/supervision/proc.js';
-import { PID_FILE_NAME } from '../domain/supervision/supervisor.js';
+import { PID_FILE_NAME, runningRedisPid } from '../domain/supervision/proc.js';
 import { reply } from './reply.js';
 
 export function earlyLiveness(

@@ -23,6 +23,25 @@ describe('command line (dist/instance-manager.mjs)', function () {
     assert.equal(stdout, `${pkg.version}\n`);
   });
 
+  it("loads Node's built-ins with require: starting does not load undici", async () => {
+    // An ES import of node:http reads its lazy WebSocket export, which loads undici (a fifth
+    // of the bundle's start-up); scripts/build.mjs turns built-in imports into require().
+    const dir = await tempDir('im-cli-');
+    const probe = join(dir, 'loaded.cjs');
+    await writeFile(
+      probe,
+      "process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici')))));",
+    );
+    const { stdout, stderr } = await run(process.execPath, ['--require', probe, bundle, '--version']);
+    assert.match(stdout, /^\S+\n$/);
+    assert.deepEqual(JSON.parse(stderr), []);
+    // The same start with an ES import of node:http does load it: the check can fail.
+    const esm = join(dir, 'esm.mjs');
+    await writeFile(esm, "import { createServer } from 'node:http'; void createServer;");
+    const { stderr: esmStderr } = await run(process.execPath, ['--require', probe, esm]);
+    assert.notDeepEqual(JSON.parse(esmStderr), []);
+  });
+
   const bad: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [['run', '--redis-port', '70000'], {}, /invalid configuration: --redis-port: 70000 is out of range 1..65535/],
     [['run', '--initial-role', 'boss'], {}, /--initial-role: "boss" must be primary or replica/],

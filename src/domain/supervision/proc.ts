@@ -3,6 +3,13 @@
 // so liveness is read from /proc/<pid>/stat.
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 
+/**
+ * The pidfile redis-server writes in the data directory. Here, beside the process-table reads,
+ * not in the supervisor: the early liveness probe needs the name before the supervisor (and
+ * the Redis client under it, tens of milliseconds of module loading) is loaded.
+ */
+export const PID_FILE_NAME = 'redis.pid';
+
 export type ProcessState = 'running' | 'zombie' | 'gone';
 
 /** Parses the state letter out of /proc/<pid>/stat text ("1234 (redis-server) S …"). */

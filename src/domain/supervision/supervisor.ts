@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { RedisAdapter } from '../../redis/adapter.js';
 import { DEFAULT_BACKOFF, nextAttempt, restartDelay, type BackoffPolicy } from './backoff.js';
-import { isAlive, runningRedisPid } from './proc.js';
+import { isAlive, PID_FILE_NAME, runningRedisPid } from './proc.js';
 import { renderRedisConf, renderSecretsConf } from './redis-conf.js';
 import { identifyServer } from './server-binary.js';
 import { describeServer } from '../../redis/capabilities.js';
@@ -19,7 +19,6 @@ export const WATCH_INTERVAL_MS = 200;
 
 export const REDIS_CONF_NAME = 'redis.conf';
 export const SECRETS_CONF_NAME = 'redis-secrets.conf';
-export const PID_FILE_NAME = 'redis.pid';
 
 export interface SupervisorOptions {
   binary: string;
