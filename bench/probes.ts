@@ -8,11 +8,12 @@
 //   3. the issue's goals as ratios against the bare server, and the load average (throughput
 //      is only comparable within one run on a shared machine);
 //   4. HTTPS (issue 11): /healthz over TLS with keep-alive, and on a new connection per request
-//      as the kubelet probes, each beside plain HTTP measured in interleaved rounds.
+//      as the kubelet probes (from a Node client and from curl, whose TLS is native like the
+//      kubelet's), each beside plain HTTP measured in interleaved rounds.
 // With --baseline, another build (e.g. the previous release, with its own --baseline-flags)
 // runs alongside, alternately, for "compared with today" figures.
 //   make bench-probes
-//   tsx bench/probes.ts [--seconds 5] [--baseline old.mjs [--baseline-flags=--max-semi-space-size=4]]
+//   tsx bench/probes.ts [--seconds 5] [--baseline old.mjs [--baseline-flags=--max-semi-space-size=4]] [--https-only]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serverPair, testPki } from '../test/helpers/certs.js';
@@ -33,13 +34,15 @@ import {
   type WrkResult,
 } from './lib.js';
 import { withCpu } from './support/cpu.js';
-import { newConnections } from './support/new-connections.js';
+import { newConnections, newConnectionsCurl } from './support/new-connections.js';
 
 const { values: opts, positionals } = parseArgs({
   options: {
     seconds: { type: 'string' },
     baseline: { type: 'string' },
     'baseline-flags': { type: 'string', default: '' },
+    // Only part 4, HTTPS (issue 11), for a quicker run.
+    'https-only': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -84,9 +87,11 @@ async function main() {
     { name: 'bare node http', proc: bare, paths: ['/'] },
   ];
   try {
-    const memory = await memoryRounds(targets);
-    const speed = await latencyAndThroughput(manager, baseline, bare);
-    printGoals(memory, speed, targets);
+    if (!opts['https-only']) {
+      const memory = await memoryRounds(targets);
+      const speed = await latencyAndThroughput(manager, baseline, bare);
+      printGoals(memory, speed, targets);
+    }
     await https(
       { url: manager.url, pid: manager.child.pid! },
       { url: bare.url, pid: bare.child.pid! },
@@ -304,18 +309,27 @@ async function https(
       );
     }
     const probes = [plainTarget, secure, target('HTTPS RSA 2048', rsaManager), plainFloor, floor];
-    const figures = await interleaved(probes, async (t) => {
-      const run = await newConnections(t.url, ROUND_SECONDS);
-      return { requests: run.latencies.length, seconds: run.seconds, errors: run.errors, latencies: run.latencies };
-    });
-    const reference = figures[0];
-    const referenceOf = [undefined, reference, reference, undefined, figures[3]];
-    probes.forEach((t, i) => row(`${t.name}, new connection per request`, 'seq.', figures[i], referenceOf[i]));
-    for (const i of [1, 2]) {
-      const { p99ms } = figures[i];
-      verdicts.push(
-        `${probes[i].name}, new connection per request: p99 ${p99ms.toFixed(2)} ms (plain ${reference.p99ms.toFixed(2)} ms; bare Node https ${figures[4].p99ms.toFixed(2)} ms, http ${figures[3].p99ms.toFixed(2)} ms; goal ≤ 5 ms: ${p99ms <= 5 ? 'met' : 'missed'})`,
+    // Two clients: a Node loop, and curl (native TLS, as the kubelet's Go prober).
+    const clients = [
+      { name: 'Node client', run: newConnections },
+      { name: 'curl', run: newConnectionsCurl },
+    ];
+    for (const client of clients) {
+      const figures = await interleaved(probes, async (t) => {
+        const run = await client.run(t.url, ROUND_SECONDS);
+        return { requests: run.latencies.length, seconds: run.seconds, errors: run.errors, latencies: run.latencies };
+      });
+      const reference = figures[0];
+      const referenceOf = [undefined, reference, reference, undefined, figures[3]];
+      probes.forEach((t, i) =>
+        row(`${t.name}, new connection per request (${client.name})`, 'seq.', figures[i], referenceOf[i]),
       );
+      for (const i of [1, 2]) {
+        const { p99ms } = figures[i];
+        verdicts.push(
+          `${probes[i].name}, new connection per request (${client.name}): p99 ${p99ms.toFixed(2)} ms (plain ${reference.p99ms.toFixed(2)} ms; bare Node https ${figures[4].p99ms.toFixed(2)} ms, http ${figures[3].p99ms.toFixed(2)} ms; goal ≤ 5 ms: ${p99ms <= 5 ? 'met' : 'missed'})`,
+        );
+      }
     }
     console.log(
       `\nHTTPS /healthz (keep-alive: wrk; new connections: one request at a time, no keep-alive, no session resumption, as the kubelet probes; ${seconds} rounds of ${ROUND_SECONDS} s per target, interleaved; wrk's percentiles are the median of the rounds'; "× plain": the manager against the plain manager, bare Node https against bare Node http, in throughput and in server CPU per request)`,

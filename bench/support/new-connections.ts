@@ -1,6 +1,7 @@
 // Requests the way the kubelet probes: one at a time, each on a new connection (for HTTPS a
 // full handshake, no session resumption, the certificate not verified), timed from connect to
 // the last byte of the response.
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
@@ -40,4 +41,53 @@ export async function newConnections(url: string, seconds: number): Promise<NewC
     }
   }
   return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The same requests from curl (C and OpenSSL, as the kubelet's prober is Go's native TLS):
+ * what a probe costs without a JavaScript client's own handshake work on the same two cores.
+ * One curl process walks a numbered query string (which /healthz ignores), each transfer on
+ * a new connection (`Connection: close`) with session caching off; it is stopped after
+ * `seconds` and each transfer's `time_total` (connect to last byte) is read from its output.
+ */
+export async function newConnectionsCurl(url: string, seconds: number): Promise<NewConnectionRun> {
+  const curl = spawn(
+    'curl',
+    [
+      '--silent',
+      '--insecure',
+      '--no-sessionid',
+      '--header',
+      'Connection: close',
+      '--output',
+      '/dev/null',
+      '--write-out',
+      // To stderr, which curl does not buffer: the output of a curl stopped by a signal is
+      // otherwise lost with its stdout buffer.
+      '%{stderr}%{time_total} %{http_code} %{num_connects}\\n',
+      `${url}?[1-10000000]`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let out = '';
+  curl.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const started = performance.now();
+  const exited = new Promise<void>((resolve, reject) => {
+    curl.once('error', reject);
+    curl.once('close', () => resolve());
+  });
+  const timer = setTimeout(() => curl.kill('SIGINT'), seconds * 1000);
+  await exited;
+  clearTimeout(timer);
+  const elapsed = (performance.now() - started) / 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  for (const line of out.split('\n')) {
+    const [total, status, connects] = line.split(' ');
+    if (total === undefined || status === undefined) continue;
+    // A transfer that reused a connection would not be a probe's cost: count it as an error.
+    if (status === '200' && connects === '1') latencies.push(Number(total) * 1000);
+    else errors++;
+  }
+  return { latencies, errors, seconds: elapsed };
 }
