@@ -6,8 +6,8 @@
 //      its signature checked as it streams), size-capped (413), given up when it stalls (408);
 //   3. its SHA-256 must equal the Content-Digest (422), its signature must verify (422),
 //      then it must pass its self-test (422), and the caller gets 202;
-//   4. after the response is out, exec() stops accepting, lets go of Redis, records the
-//      new build as on trial and execs it from the staging file. The installed bundle is
+//   4. after the response is out, exec() records the new build as on trial, stops
+//      accepting, lets go of Redis and execs it from the staging file. The installed bundle is
 //      untouched until the new build has served /healthz with Redis adopted and renames
 //      itself over it (see build-slots.ts); if it dies or hangs first, the previous build
 //      is started again (by the launcher at once, or by the next start of the container).
@@ -211,13 +211,18 @@ export class Upgrader {
     this.execStarted = true;
     const log = this.log;
     try {
-      await Promise.all(this.servers.map((server) => server.drain()));
-      await this.host.prepareExec();
+      // The trial is recorded and its watchdog started while this build still serves: from
+      // the drain on, new connections wait in the backlog until the new build accepts them,
+      // so only what must follow the last request (the exec marker, letting go of Redis)
+      // comes after it. A failure anywhere below exits, and the launcher runs the installed
+      // build (this one) again, as it would after a failed exec.
       const slots = await this.openSlots();
       const target = execTarget(accepted.file, this.started.launch);
       target.env.NODE_COMPILE_CACHE = compileCacheDir(slots.installedPath);
       const trial = await slots.beginTrial(accepted.to, accepted.file);
       await startWatchdog(this.host.config.updateConfirmTimeoutMs, recordPath(slots.installedPath), trial);
+      await Promise.all(this.servers.map((server) => server.drain()));
+      await this.host.prepareExec();
       // Just before the exec: the last moment this build acts.
       await execInto(target, log);
     } catch (err) {
