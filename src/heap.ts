@@ -7,6 +7,15 @@
 //   - under a burst of requests V8 lets the old generation grow up to 4× what survived the
 //     last full collection before the next one; at most 40% more keeps the peak of a burst
 //     some 15-20 MiB lower, for a few more full collections.
+//   - no allocation-site pretenuring: V8 watches the object and array literals of a function
+//     and, once it sees a collection where nearly all of a literal's recent objects are still
+//     alive, allocates that literal's objects in the old generation from then on. A scrape
+//     builds its families from such literals and drops them all when it answers; a young
+//     collection that falls inside a scrape makes them look long-lived, and from then on each
+//     scrape filled the old generation: in compat mode 24 full collections instead of 10 over
+//     4000 scrapes, and a quarter more CPU per scrape, much of it in V8's worker threads where
+//     a CPU profile of the main thread does not show it (bench/README.md). Nothing the manager
+//     keeps is allocated often enough for pretenuring to pay.
 // Set from here rather than as Node flags: NODE_OPTIONS (how the image passes flags, kept
 // across the exec of an upgrade) accepts neither, and so they hold however the manager runs.
 // Elsewhere (tests, the restore command) the heap is left as V8 runs it.
@@ -24,6 +33,7 @@ let gc: Gc | undefined;
 
 export function settleHeap(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  setFlagsFromString('--no-allocation-site-pretenuring');
   // gc() for this module only: exposed to a throwaway context, and to no other after it.
   setFlagsFromString('--expose-gc');
   gc = runInNewContext('gc') as Gc;

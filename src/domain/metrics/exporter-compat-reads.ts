@@ -48,15 +48,24 @@ export class ExporterCompat implements ScrapeExtension {
     const live = this.live.reads;
     return async (info, native) => {
       const [slowlog, latency] = await live;
-      const config = await this.configFor(info.fields.get('run_id'));
+      const runId = info.fields.get('run_id');
+      // Nearly every scrape finds the cache fresh: no promise to make and wait for then.
+      const fresh = this.cachedConfig(runId);
+      const config = fresh !== null ? fresh : await this.configFor(runId);
       return withExporterFamilies(info, native, { config, slowlog, latency, now: this.now() });
     };
   }
 
+  /** The cached CONFIG values if they are fresh for this redis-server, else null. */
+  private cachedConfig(runId: string | undefined): CompatReads['config'] | null {
+    const cached = this.config;
+    return cached && cached.runId === runId && this.now() - cached.at < CONFIG_REFRESH_MS ? cached.values : null;
+  }
+
   /** CONFIG values at most CONFIG_REFRESH_MS old, from the redis-server that answered this INFO. */
   private async configFor(runId: string | undefined): Promise<CompatReads['config']> {
-    const cached = this.config;
-    if (cached && cached.runId === runId && this.now() - cached.at < CONFIG_REFRESH_MS) return cached.values;
+    const cached = this.cachedConfig(runId);
+    if (cached !== null) return cached;
     this.refreshing ??= this.readConfig(runId).finally(() => (this.refreshing = undefined));
     this.config = await this.refreshing;
     return this.config.values;

@@ -81,8 +81,14 @@ function instanceInfoSamples(info: Info, native: Family | undefined): Sample[] {
   return [{ labels, value: 1 }];
 }
 
+/** The label sets of padded databases by index: `db<i>` is not spelled out again at each scrape. */
+const paddedDbLabels: Labels[] = [];
+
 /** `{db="db<i>"}`, the label of a padded database (label-sets.ts keeps one object per set). */
-const dbIndexLabels = (i: number): Labels => dbLabels(`db${i}`);
+function dbIndexLabels(i: number): Labels {
+  if (i >= MAX_PADDED_DATABASES) return dbLabels(`db${i}`);
+  return (paddedDbLabels[i] ??= dbLabels(`db${i}`));
+}
 
 /** Keyspace lines read by position, as the exporter does; padded with 0 for empty databases. */
 function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, Family>): Family[] {
@@ -204,11 +210,14 @@ function latencySummary(info: Info): Family {
   return summary;
 }
 
+/** The redis_config_* families by parameter, named once rather than at each scrape. */
+const CONFIG_OUT = CONFIG_FAMILIES.map(({ parameter }) => ({ parameter, name: configFamilyName(parameter) }));
+
 function readFamilies(reads: CompatReads): Family[] {
   const out: Family[] = [];
-  for (const { parameter } of CONFIG_FAMILIES) {
+  for (const { parameter, name } of CONFIG_OUT) {
     const value = reads.config?.get(parameter);
-    if (value !== undefined) out.push(family(configFamilyName(parameter), 'gauge', [{ value }]));
+    if (value !== undefined) out.push(family(name, 'gauge', [{ value }]));
   }
   if (reads.slowlog) {
     out.push(
