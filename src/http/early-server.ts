@@ -16,7 +16,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer, get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { problemType } from '../errors.js';
 import { ConnectionDrain } from './connection-drain.js';
@@ -73,11 +72,16 @@ function answerStarting(res: ServerResponse, detail: string): void {
   res.end(body);
 }
 
+type Https = typeof import('node:https');
+
 /** Plain HTTP, or HTTPS with the pair (and client CA) that `tls` keeps current. */
-function createHttpServer(listener: RequestListener, tls: TlsTransport | undefined): Server {
+function createHttpServer(
+  listener: RequestListener,
+  tls: { transport: TlsTransport; https: Https } | undefined,
+): Server {
   if (!tls) return createServer(listener);
-  const server = createHttpsServer(tls.serverOptions(), listener);
-  tls.serve(server);
+  const server = tls.https.createServer(tls.transport.serverOptions(), listener);
+  tls.transport.serve(server);
   return server;
 }
 
@@ -95,7 +99,9 @@ export async function listenEarly(
       return answerStarting(res, failed ? 'the manager failed to start' : 'too many requests while starting');
     held.push([req, res]);
   };
-  const server = createHttpServer(dispatch, options.tls);
+  // node:https (and tls, crypto under it) only for HTTPS: this runs before the port is served.
+  const tls = options.tls && { transport: options.tls, https: await import('node:https') };
+  const server = createHttpServer(dispatch, tls);
   // A client that sends `Expect: 100-continue` gets its `100 Continue` only once the request
   // has passed every check that needs no body (unread-body.ts), never for one to be refused.
   server.on('checkContinue', dispatch);
@@ -132,7 +138,7 @@ export async function listenEarly(
     request(path) {
       return new Promise((resolve) => {
         // Over HTTPS too: the socket is our own, so its certificate need not name the loopback.
-        const request = options.tls ? httpsGet : get;
+        const request = tls ? tls.https.get : get;
         const req = request(
           {
             host: loopbackFor(bound.address),
@@ -140,7 +146,7 @@ export async function listenEarly(
             path,
             agent: false,
             timeout: 5000,
-            ...(options.tls ? { rejectUnauthorized: false } : {}),
+            ...(tls ? { rejectUnauthorized: false } : {}),
           },
           (res) => {
             res.resume();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { COMPILE_CACHE_NAME } from '../../src/domain/upgrade/build-slots.js';
+import { COMPILE_CACHE_NAME } from '../../src/domain/upgrade/bundle-files.js';
 import { spawnManager, testPaths, type ManagerProcess } from '../helpers/manager.js';
 import { killPid, killRedisIn } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tmp.js';

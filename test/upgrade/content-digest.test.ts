@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../../src/errors.js';
 import { formatSha256Digest, parseSha256Digest } from '../../src/domain/upgrade/content-digest.js';
-import { isStagingName, stagingPath } from '../../src/domain/upgrade/receive-upload.js';
+import { isStagingName } from '../../src/domain/upgrade/bundle-files.js';
+import { stagingPath } from '../../src/domain/upgrade/receive-upload.js';
 
 const sha = createHash('sha256').update('hello').digest();
 const b64 = sha.toString('base64');

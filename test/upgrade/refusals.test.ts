@@ -3,7 +3,7 @@
 // it lives in and the running process (same PID, same session) are all unchanged.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { isStagingName } from '../../src/domain/upgrade/receive-upload.js';
+import { isStagingName } from '../../src/domain/upgrade/bundle-files.js';
 import { ProblemError, update } from '../../generated/client/src/index.js';
 import { api } from '../helpers/api.js';
 import { auth, TEST_TOKEN } from '../helpers/manager.js';

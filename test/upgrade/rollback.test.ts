@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { update, UpdateRolledBackError } from '../../generated/client/src/index.js';
-import { isStagingName } from '../../src/domain/upgrade/receive-upload.js';
+import { isStagingName } from '../../src/domain/upgrade/bundle-files.js';
 import { api } from '../helpers/api.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
 import { redisClient } from '../helpers/redis.js';

@@ -20,10 +20,7 @@ import { chmod, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { syncDir, writeFileDurably } from '../durable-file.js';
-import { BUNDLE_NAME } from '../manager-identity.js';
-import { isStagingName } from './receive-upload.js';
-
-export const RECORD_NAME = '.instance-manager.upgrade.json';
+import { installedPathFor, isStagingName, recordPath } from './bundle-files.js';
 
 export interface BuildRef {
   version: string;
@@ -50,22 +47,6 @@ export interface SlotInfo {
   confirmed: boolean;
   previousVersion: string | null;
   rollback: { version: string; sha256: string; reason: string; at: string } | null;
-}
-
-export const COMPILE_CACHE_NAME = '.instance-manager.compile-cache';
-
-export function recordPath(installedPath: string): string {
-  return join(dirname(installedPath), RECORD_NAME);
-}
-
-/** Node's compile cache for uploads (NODE_COMPILE_CACHE of the self-test and of the exec). */
-export function compileCacheDir(installedPath: string): string {
-  return join(dirname(installedPath), COMPILE_CACHE_NAME);
-}
-
-/** The installed bundle for a manager running from `runningPath` (the bundle or a trial). */
-export function installedPathFor(runningPath: string): string {
-  return join(dirname(runningPath), BUNDLE_NAME);
 }
 
 async function readRecord(path: string): Promise<UpgradeRecord | null> {

@@ -3,12 +3,11 @@
 // is its parent, and how a new build on trial ended when the launcher restarts the previous
 // one. See launcher-scripts.ts for the processes involved.
 import { accessSync, constants, fstatSync, readlinkSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
 import { isIP, type AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { isBundlePath } from '../manager-identity.js';
+
 import { BIND_SCRIPT, LAUNCHER_SCRIPT } from './launcher-scripts.js';
-import { recordPath, installedPathFor } from './build-slots.js';
+import { installedPathFor, isBundlePath, recordPath } from './bundle-files.js';
 
 export const LISTEN_FD_ENV = 'IM_LISTEN_FD';
 export const LAUNCHER_PID_ENV = 'IM_LAUNCHER_PID';
@@ -117,7 +116,9 @@ export async function relaunchHoldingSocket(
   const sh = findExecutable('sh', process.env);
   if (perl === undefined || sh === undefined)
     return `no ${perl === undefined ? 'perl' : 'sh'} on PATH to hold the socket`;
-  const host = isIP(listen.host) !== 0 ? listen.host : (await lookup(listen.host)).address;
+  // The resolver is loaded only for a host name: this runs before the port is served.
+  const host =
+    isIP(listen.host) !== 0 ? listen.host : (await (await import('node:dns/promises')).lookup(listen.host)).address;
   const installed = installedPathFor(entry);
   const node = [process.execPath, ...process.execArgv, installed, ...process.argv.slice(2)];
   process.execve!(

@@ -6,9 +6,9 @@
 // hold the operation guard (and with it every role change) for minutes.
 import { createHash, randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PayloadTooLargeError, RequestTimeoutError, ValidationError } from '../../errors.js';
+import { stagingPathWith } from './bundle-files.js';
 
 export interface ReceivedUpload {
   /** The temporary file holding the body. */
@@ -19,13 +19,7 @@ export interface ReceivedUpload {
 
 /** Where an upload for this installed file is staged: `<dir>/.<name>.upload-<hex>.mjs`. */
 export function stagingPath(installedPath: string): string {
-  const name = basename(installedPath).replace(/\.mjs$/, '');
-  return join(dirname(installedPath), `.${name}.upload-${randomBytes(6).toString('hex')}.mjs`);
-}
-
-/** True for a name stagingPath gives (tests check that none is left behind). */
-export function isStagingName(name: string): boolean {
-  return /^\..*\.upload-[0-9a-f]{12}\.mjs$/.test(name);
+  return stagingPathWith(installedPath, randomBytes(6).toString('hex'));
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {

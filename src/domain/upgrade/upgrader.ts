@@ -18,14 +18,8 @@ import type { Logger } from 'pino';
 import { ConflictError, NotImplementedError, UnprocessableError, messageOf } from '../../errors.js';
 import type { ManagerIdentity } from '../manager-identity.js';
 import type { OperationGuard, OperationLease } from '../operation-guard.js';
-import {
-  BuildSlots,
-  compileCacheDir,
-  installedPathFor,
-  recordPath,
-  type BuildRef,
-  type SlotInfo,
-} from './build-slots.js';
+import { BuildSlots, type BuildRef, type SlotInfo } from './build-slots.js';
+import { compileCacheDir, installedPathFor, recordPath } from './bundle-files.js';
 import { parseSignatureHeader, startSignatureCheck, type UpdateKey } from './bundle-signature.js';
 import { digestsEqual, parseSha256Digest } from './content-digest.js';
 import { execInto, execTarget, flushLog } from './exec.js';
