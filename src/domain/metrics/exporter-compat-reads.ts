@@ -51,21 +51,19 @@ export class ExporterCompat implements ScrapeExtension {
       const runId = info.fields.get('run_id');
       // Nearly every scrape finds the cache fresh: no promise to make and wait for then.
       const fresh = this.cachedConfig(runId);
-      const config = fresh !== null ? fresh : await this.configFor(runId);
+      const config = fresh !== null ? fresh : await this.readConfigShared(runId);
       return withExporterFamilies(info, native, { config, slowlog, latency, now: this.now() });
     };
   }
 
-  /** The cached CONFIG values if they are fresh for this redis-server, else null. */
+  /** The cached CONFIG values if at most CONFIG_REFRESH_MS old and from this redis-server, else null. */
   private cachedConfig(runId: string | undefined): CompatReads['config'] | null {
     const cached = this.config;
     return cached && cached.runId === runId && this.now() - cached.at < CONFIG_REFRESH_MS ? cached.values : null;
   }
 
-  /** CONFIG values at most CONFIG_REFRESH_MS old, from the redis-server that answered this INFO. */
-  private async configFor(runId: string | undefined): Promise<CompatReads['config']> {
-    const cached = this.cachedConfig(runId);
-    if (cached !== null) return cached;
+  /** CONFIG values read afresh, from the redis-server that answered this INFO; one read for concurrent scrapes. */
+  private async readConfigShared(runId: string | undefined): Promise<CompatReads['config']> {
     this.refreshing ??= this.readConfig(runId).finally(() => (this.refreshing = undefined));
     this.config = await this.refreshing;
     return this.config.values;

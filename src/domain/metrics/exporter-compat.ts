@@ -81,14 +81,8 @@ function instanceInfoSamples(info: Info, native: Family | undefined): Sample[] {
   return [{ labels, value: 1 }];
 }
 
-/** The label sets of padded databases by index: `db<i>` is not spelled out again at each scrape. */
-const paddedDbLabels: Labels[] = [];
-
 /** `{db="db<i>"}`, the label of a padded database (label-sets.ts keeps one object per set). */
-function dbIndexLabels(i: number): Labels {
-  if (i >= MAX_PADDED_DATABASES) return dbLabels(`db${i}`);
-  return (paddedDbLabels[i] ??= dbLabels(`db${i}`));
-}
+const dbIndexLabels = (i: number): Labels => dbLabels(`db${i}`);
 
 /** Keyspace lines read by position, as the exporter does; padded with 0 for empty databases. */
 function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, Family>): Family[] {
