@@ -5,9 +5,8 @@
 import { accessSync, constants, fstatSync, readlinkSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import { delimiter, join } from 'node:path';
-
-import { BIND_SCRIPT, LAUNCHER_SCRIPT } from './launcher-scripts.js';
 import { installedPathFor, isBundlePath, recordPath } from './bundle-files.js';
+import { BIND_SCRIPT, LAUNCHER_SCRIPT } from './launcher-scripts.js';
 
 export const LISTEN_FD_ENV = 'IM_LISTEN_FD';
 export const LAUNCHER_PID_ENV = 'IM_LAUNCHER_PID';
