@@ -13,21 +13,33 @@ export function parseInfo(text: string): Info {
   const fields = new Map<string, string>();
   let current = new Map<string, string>();
   sections.set('', current);
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const name = line.slice(1).trim().toLowerCase();
-      current = sections.get(name) ?? new Map<string, string>();
-      sections.set(name, current);
-      continue;
+  // Walked by index rather than split into lines: each key and value is sliced once out of
+  // the reply, with no line strings in between (a scrape parses a 10-20 KB INFO all; this
+  // was a tenth of its CPU).
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start);
+    const next = newline === -1 ? text.length : newline + 1;
+    let end = newline === -1 ? text.length : newline;
+    if (end > start && text.charCodeAt(end - 1) === 13 /* \r */) end--;
+    if (end > start) {
+      if (text.charCodeAt(start) === 35 /* # */) {
+        const name = text
+          .slice(start + 1, end)
+          .trim()
+          .toLowerCase();
+        current = sections.get(name) ?? new Map<string, string>();
+        sections.set(name, current);
+      } else {
+        const colon = text.indexOf(':', start);
+        if (colon > start && colon < end) {
+          const key = text.slice(start, colon);
+          const value = text.slice(colon + 1, end);
+          current.set(key, value);
+          fields.set(key, value);
+        }
+      }
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    current.set(key, value);
-    fields.set(key, value);
+    start = next;
   }
   return { sections, fields };
 }

@@ -51,4 +51,32 @@ describe('INFO parser', () => {
     const info = parseInfo('# Server\nexecutable:/usr/bin/redis-server\nmaster_host:fe80::1\n');
     assert.equal(info.fields.get('master_host'), 'fe80::1');
   });
+
+  const lines: [string, string, [string, string][]][] = [
+    [
+      'CRLF, LF and no final newline',
+      '# S\r\na:1\r\nb:2\nc:3',
+      [
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ],
+    ],
+    ['a line without a colon, before lines with one', '# S\r\nnocolon\r\nd:4\r\n', [['d', '4']]],
+    ['a line that starts with a colon', ':x\r\ne:5\r\n', [['e', '5']]],
+    [
+      'empty values and blank lines',
+      '\r\n\r\nf:\r\n\r\ng:6\r\n',
+      [
+        ['f', ''],
+        ['g', '6'],
+      ],
+    ],
+    ['a bare carriage return at the end', 'h:7\r', [['h', '7']]],
+  ];
+  for (const [what, text, fields] of lines) {
+    it(`reads fields line by line: ${what}`, () => {
+      assert.deepEqual([...parseInfo(text).fields], fields);
+    });
+  }
 });
