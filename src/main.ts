@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildConfig, parseArgs } from './config/config.js';
 import { ConfigError } from './errors.js';
+import { catchTermination } from './termination.js';
 import { MANAGER_VERSION } from './version.js';
 
 // The server and the restore command are loaded only when asked for: `--version` (which an
@@ -46,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const config = buildConfig(parseArgs(rest, process.env));
+    // Before anything starts: a stop during start-up is acted on once the manager is up.
+    catchTermination(config.shutdownGraceMs);
     // The listening socket comes first. Handed over by the launcher or an exec, it has
     // been listening all along; otherwise this process becomes the launcher, which binds
     // it and runs this command line again under it (domain/upgrade/launch.ts). Where that

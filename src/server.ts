@@ -12,6 +12,7 @@ import { settleHeap } from './heap.js';
 import { createRequestListener } from './http/app.js';
 import { listenEarly, type EarlyServer } from './http/early-server.js';
 import { TlsTransport } from './http/tls.js';
+import { onTermination } from './termination.js';
 
 export interface RunningManager {
   instance: Instance;
@@ -102,8 +103,7 @@ export async function run(config: Config, log: Logger, options: StartOptions = {
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  onTermination(onSignal);
   const launcher = options.launch?.launcherPid ?? null;
   if (launcher !== null) {
     // The launcher holds our socket and takes the previous build back after a failed

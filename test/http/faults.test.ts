@@ -1,13 +1,17 @@
 // Faults of the Redis process under a live manager: every answer stays bounded and true.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialState, writeState } from '../../src/domain/state/state-file.js';
 import { api } from '../helpers/api.js';
 import { spawnManager, startTestManager, testPaths, type TestManager } from '../helpers/manager.js';
+import { freePort } from '../helpers/ports.js';
 import { killPid, killRedisIn, redisClient, startRedis } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+
+const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
 /** Generous bound that only catches a hang; speed is measured in bench/, not asserted here. */
 const NO_HANG_MS = 5000;
@@ -224,5 +228,64 @@ describe('faults', function () {
       assert.ok(rdb.includes(Buffer.from('saved-on-shutdown')));
       await killRedisIn(paths.dataDir);
     });
+
+    it('during start-up is acted on once the manager is up: Redis shut down, exit 0', async () => {
+      // A redis-server binary that takes a second to say its version, which the manager asks
+      // before it starts Redis: the signal surely comes while the manager starts (Node's
+      // default would end it there, and leave the Redis it then started running).
+      const paths = await testPaths();
+      const dir = await tempDir('im-slow-redis-');
+      const starting = join(dir, 'starting');
+      const slow = join(dir, 'slow-redis-server');
+      await writeFile(
+        slow,
+        `#!/bin/sh\n[ "$1" = --version ] && { : > ${starting}; sleep 1; }\nexec redis-server "$@"\n`,
+        { mode: 0o755 },
+      );
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', MAIN, 'run', '--listen', `127.0.0.1:${await freePort()}`, '--data-dir', paths.dataDir],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            IM_REDIS_PORT: String(paths.redisPort),
+            IM_REDIS_SERVER: slow,
+            IM_INITIAL_ROLE: 'primary',
+            IM_TOKEN_FILE: paths.tokenFile,
+            // Redis may not answer SHUTDOWN yet when the manager is up: then it is sent SIGTERM.
+            IM_SHUTDOWN_GRACE_SECONDS: '5',
+          },
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitFor('redis-server to be starting', async () =>
+        (await stat(starting).catch(() => null)) ? true : undefined,
+      );
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, out);
+      const logged = new Map(
+        out
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg: string; time: string })
+          .map(({ msg, time }) => [msg, Date.parse(time)]),
+      );
+      // The signal came while the manager started; it finished starting, then shut Redis down.
+      assert.ok(logged.get('serving')! > signalledAt, out);
+      assert.ok(logged.get('shut down')! >= logged.get('serving')!, out);
+      assert.equal(await redisRunningIn(paths.dataDir), false);
+    });
   });
 });
+
+/** Whether a redis-server started in `dataDir` (its pidfile) is still alive. */
+async function redisRunningIn(dataDir: string): Promise<boolean> {
+  const pid = Number((await readFile(join(dataDir, 'redis.pid'), 'utf8').catch(() => '')).trim());
+  if (!(pid > 0)) return false;
+  return (await readFile(`/proc/${pid}/stat`).catch(() => null)) !== null;
+}
