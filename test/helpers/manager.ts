@@ -113,7 +113,8 @@ export async function spawnManager(
     redisPort: number;
     tokenFile?: string;
     extra?: string[];
-    waitUntil?: 'listening' | 'redis-answers';
+    /** 'spawned': return at once, for a test that acts while the manager starts. */
+    waitUntil?: 'spawned' | 'listening' | 'redis-answers';
     /** Run as this user (the test runs as root and needs an unprivileged manager). */
     user?: { uid: number; gid: number };
   },
@@ -144,6 +145,8 @@ export async function spawnManager(
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  spawned.add(child);
+  if (args.waitUntil === 'spawned') return { child, url, dataDir: args.dataDir, output: () => out, exited };
   await waitFor(
     `manager on ${port}`,
     async () => {
@@ -157,7 +160,6 @@ export async function spawnManager(
     },
     20_000,
   );
-  spawned.add(child);
   return { child, url, dataDir: args.dataDir, output: () => out, exited };
 }
 

@@ -1,17 +1,14 @@
 // Faults of the Redis process under a live manager: every answer stays bounded and true.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialState, writeState } from '../../src/domain/state/state-file.js';
+import { PID_FILE_NAME, runningRedisPid } from '../../src/domain/supervision/proc.js';
 import { api } from '../helpers/api.js';
 import { spawnManager, startTestManager, testPaths, type TestManager } from '../helpers/manager.js';
-import { freePort } from '../helpers/ports.js';
 import { killPid, killRedisIn, redisClient, startRedis } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
 /** Generous bound that only catches a hang; speed is measured in bench/, not asserted here. */
 const NO_HANG_MS = 5000;
@@ -242,50 +239,30 @@ describe('faults', function () {
         `#!/bin/sh\n[ "$1" = --version ] && { : > ${starting}; sleep 1; }\nexec redis-server "$@"\n`,
         { mode: 0o755 },
       );
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', MAIN, 'run', '--listen', `127.0.0.1:${await freePort()}`, '--data-dir', paths.dataDir],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: {
-            ...process.env,
-            IM_REDIS_PORT: String(paths.redisPort),
-            IM_REDIS_SERVER: slow,
-            IM_INITIAL_ROLE: 'primary',
-            IM_TOKEN_FILE: paths.tokenFile,
-            // Redis may not answer SHUTDOWN yet when the manager is up: then it is sent SIGTERM.
-            IM_SHUTDOWN_GRACE_SECONDS: '5',
-          },
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const m = await spawnManager({
+        ...paths,
+        // Redis may not answer SHUTDOWN yet when the manager is up: then it is sent SIGTERM.
+        extra: ['--redis-server', slow, '--shutdown-grace-seconds', '5'],
+        waitUntil: 'spawned',
+      });
       await waitFor('redis-server to be starting', async () =>
         (await stat(starting).catch(() => null)) ? true : undefined,
       );
       const signalledAt = Date.now();
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, out);
+      m.child.kill('SIGTERM');
+      assert.equal(await m.exited, 0, m.output());
       const logged = new Map(
-        out
+        m
+          .output()
           .split('\n')
           .filter((line) => line.startsWith('{'))
           .map((line) => JSON.parse(line) as { msg: string; time: string })
           .map(({ msg, time }) => [msg, Date.parse(time)]),
       );
       // The signal came while the manager started; it finished starting, then shut Redis down.
-      assert.ok(logged.get('serving')! > signalledAt, out);
-      assert.ok(logged.get('shut down')! >= logged.get('serving')!, out);
-      assert.equal(await redisRunningIn(paths.dataDir), false);
+      assert.ok(logged.get('serving')! > signalledAt, m.output());
+      assert.ok(logged.get('shut down')! >= logged.get('serving')!, m.output());
+      assert.equal(runningRedisPid(join(paths.dataDir, PID_FILE_NAME), paths.dataDir), null);
     });
   });
 });
-
-/** Whether a redis-server started in `dataDir` (its pidfile) is still alive. */
-async function redisRunningIn(dataDir: string): Promise<boolean> {
-  const pid = Number((await readFile(join(dataDir, 'redis.pid'), 'utf8').catch(() => '')).trim());
-  if (!(pid > 0)) return false;
-  return (await readFile(`/proc/${pid}/stat`).catch(() => null)) !== null;
-}
