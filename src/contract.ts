@@ -16,6 +16,8 @@ export interface ContractOperation {
   operationId: string;
   /** No parameters and no body: nothing to parse or validate. */
   plain: boolean;
+  /** Needs no credentials (`security: []`): probes, metrics, status. */
+  anonymous: boolean;
   /** The query parameters it declares; reads ignore any other (src/http/openapi.ts). */
   query: readonly string[];
 }
@@ -30,6 +32,7 @@ interface RawOperation {
   operationId: string;
   parameters?: RawParameter[];
   requestBody?: unknown;
+  security?: unknown[];
 }
 
 /** A parameter, or the one its `$ref` names (#/components/parameters/X). */
@@ -49,6 +52,7 @@ export const contractOperations: readonly ContractOperation[] = Object.entries(
     method: method.toUpperCase(),
     operationId: op.operationId,
     plain: !op.requestBody && (op.parameters ?? []).length === 0,
+    anonymous: op.security?.length === 0,
     query: (op.parameters ?? [])
       .map(resolveParameter)
       .filter((p) => p.in === 'query')

@@ -33,10 +33,17 @@ const USAGE = `usage:
       what a running manager asks of a new build before trying it: loads every module and
       parses the configuration, binds nothing, touches no Redis; prints the version
   instance-manager --version
+  (instance-manager bridge [run flags…] is internal: it accepts for the manager during an upgrade's exec)
 Every flag also reads an IM_* environment variable (--data-dir: IM_DATA_DIR).`;
 
+/** The manager past its listening socket: the logger and the server (the bulk of the bundle). */
+async function loadRest() {
+  const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
+  return { createLogger, run };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...args] = argv;
   if (command === '--version' || command === 'version') {
     process.stdout.write(`${MANAGER_VERSION}\n`);
     return 0;
@@ -46,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'run') {
-    const config = buildConfig(parseArgs(rest, process.env));
+    const config = buildConfig(parseArgs(args, process.env));
     // Before anything starts: a stop during start-up is acted on once the manager is up.
     catchTermination(config.shutdownGraceMs);
     // The listening socket comes first. Handed over by the launcher or an exec, it has
@@ -65,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
         };
       }
     }
+    // After an exec with a bridge (domain/upgrade/bridge.ts), the bridge accepts until this
+    // process serves: the rest of the manager is loaded first, while its loop may be held,
+    // and nothing accepted here waits behind that.
+    const loaded = launch.bridge !== null ? await loadRest() : undefined;
     // The TLS files are checked before the port is served: a bad pair is a configuration error.
     const tls = config.tls && (await import('./http/tls.js')).TlsTransport.load(config.tls);
     const [{ listenEarly }, { earlyLiveness }] = await Promise.all([
@@ -87,17 +98,21 @@ async function main(argv: string[]): Promise<number> {
     // Connections that waited in the backlog through an exec: a liveness probe among them is
     // answered now (answerEarly), before the rest of the manager loads and holds the loop.
     for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
-    const [{ createLogger }, { run }] = await Promise.all([import('./log.js'), import('./server.js')]);
-    await run(config, createLogger(config.logLevel), { early, launch, runArgs: rest });
+    const { createLogger, run } = loaded ?? (await loadRest());
+    await run(config, createLogger(config.logLevel), { early, launch, runArgs: args });
     return -1; // keep running
   }
   if (command === 'self-test') {
     const { selfTestCommand } = await import('./domain/upgrade/self-test-command.js');
-    return selfTestCommand(rest, process.env);
+    return selfTestCommand(args, process.env);
+  }
+  if (command === 'bridge') {
+    const { bridgeCommand } = await import('./http/bridge-server.js');
+    return bridgeCommand(args, process.env);
   }
   if (command === 'restore') {
     const { restoreCommand } = await import('./domain/backup/restore-cli.js');
-    return restoreCommand(rest, process.env);
+    return restoreCommand(args, process.env);
   }
   process.stderr.write(`instance-manager: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
   return 2;

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { Instance } from './domain/instance.js';
+import { endBridge } from './domain/upgrade/bridge.js';
 import { loadUpdateKey } from './domain/upgrade/bundle-signature.js';
 import { flushLog } from './domain/upgrade/exec.js';
 import { PLAIN_LAUNCH, type Launch } from './domain/upgrade/launch.js';
@@ -64,6 +65,9 @@ export async function startManager(config: Config, log: Logger, options: StartOp
     await instance.upgrader.start({ launch, updateKey, runArgs: options.runArgs ?? [] });
     instance.upgrader.serveOn(early);
     early.attach(await createRequestListener(instance));
+    // Serving now: the bridge that accepted through the exec (if any) can go. On a failure
+    // it stays, for the build the launcher starts instead (it ends by itself).
+    endBridge(launch.bridge);
   } catch (err) {
     early.fail();
     throw err;

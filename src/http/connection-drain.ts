@@ -47,12 +47,12 @@ export class ConnectionDrain {
    * connections whose request has not been read yet), then waits until every connection has
    * ended: busy ones after their response, idle keep-alive ones at once, fresh ones once
    * their request is answered (or after FIRST_REQUEST_GRACE_MS of silence). Whatever is
-   * still open after DRAIN_MS is cut.
+   * still open after `maxMs` is cut. The listener is closed before this returns its promise.
    */
-  async drain(): Promise<void> {
+  async drain(maxMs = DRAIN_MS): Promise<void> {
     this.draining = true;
     NetServer.prototype.close.call(this.server);
-    const deadline = Date.now() + DRAIN_MS;
+    const deadline = Date.now() + maxMs;
     while (this.connections.size > 0 && Date.now() < deadline) {
       const now = Date.now();
       for (const [socket, c] of this.connections) {

@@ -34,8 +34,8 @@ export interface EarlyServer {
   attach(listener: RequestListener): void;
   /** Start-up failed: answer the held requests with 503 and stop listening. */
   fail(): void;
-  /** Stops accepting and waits for the accepted connections to end (see connection-drain.ts). */
-  drain(): Promise<void>;
+  /** Stops accepting (at once) and waits for the accepted connections to end (see connection-drain.ts). */
+  drain(maxMs?: number): Promise<void>;
   /** GET `path` from this server, over its own socket: the status, or 0 when none came. */
   request(path: string): Promise<number>;
 }
@@ -50,13 +50,14 @@ export interface EarlyOptions {
 }
 
 /** Where to reach a server bound to `address` from this host. */
-function loopbackFor(address: string): string {
+export function loopbackFor(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1';
   if (address === '::') return '::1';
   return address;
 }
 
-function answerStarting(res: ServerResponse, detail: string): void {
+/** 503 with Retry-After: the manager is starting (or handing over to a new build). */
+export function answerStarting(res: ServerResponse, detail: string): void {
   settleUnreadBody(res.req, res);
   const body = JSON.stringify({
     type: problemType('starting'),
@@ -134,7 +135,7 @@ export async function listenEarly(
       for (const [, res] of held.splice(0)) answerStarting(res, 'the manager failed to start');
       server.close();
     },
-    drain: () => connections.drain(),
+    drain: (maxMs) => connections.drain(maxMs),
     request(path) {
       return new Promise((resolve) => {
         // Over HTTPS too: the socket is our own, so its certificate need not name the loopback.

@@ -117,6 +117,8 @@ export async function spawnManager(
     waitUntil?: 'spawned' | 'listening' | 'redis-answers';
     /** Run as this user (the test runs as root and needs an unprivileged manager). */
     user?: { uid: number; gid: number };
+    /** Added to this process's environment. */
+    env?: NodeJS.ProcessEnv;
   },
   entry?: string,
 ): Promise<ManagerProcess> {
@@ -138,7 +140,7 @@ export async function spawnManager(
       ...(args.tokenFile ? ['--token-file', args.tokenFile] : []),
       ...(args.extra ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], ...args.user },
+    { stdio: ['ignore', 'pipe', 'pipe'], ...args.user, ...(args.env && { env: { ...process.env, ...args.env } }) },
   );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

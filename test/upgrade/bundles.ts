@@ -52,7 +52,11 @@ export interface BundledManager extends ManagerProcess {
 }
 
 /** A manager process running from a copy of the bundle built with `version`. */
-export async function startBundledManager(version: string, extra: string[] = []): Promise<BundledManager> {
+export async function startBundledManager(
+  version: string,
+  extra: string[] = [],
+  env?: NodeJS.ProcessEnv,
+): Promise<BundledManager> {
   const source = await buildBundle(version);
   const paths = await testPaths();
   const binDir = join(paths.root, 'bin');
@@ -60,7 +64,7 @@ export async function startBundledManager(version: string, extra: string[] = [])
   const bundle = join(binDir, 'instance-manager.mjs');
   await copyFile(source, bundle);
   const manager = await spawnManager(
-    { dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra },
+    { dataDir: paths.dataDir, redisPort: paths.redisPort, tokenFile: paths.tokenFile, extra, env },
     bundle,
   );
   const stop = async () => {

@@ -11,6 +11,8 @@ import { BIND_SCRIPT, LAUNCHER_SCRIPT } from './launcher-scripts.js';
 export const LISTEN_FD_ENV = 'IM_LISTEN_FD';
 export const LAUNCHER_PID_ENV = 'IM_LAUNCHER_PID';
 export const TRIAL_EXIT_ENV = 'IM_TRIAL_EXIT';
+/** `<pid>:<start ticks>` of the bridge that accepts for this process while it starts (bridge.ts). */
+export const BRIDGE_ENV = 'IM_BRIDGE';
 
 /** The file descriptor a launched manager finds its listening socket on. */
 export const LISTEN_FD = 3;
@@ -26,6 +28,24 @@ export interface Launch {
   trialExit: string | undefined;
   /** Why the listening socket will not outlive an upgrade, for a warning once logging is up. */
   warning: string | undefined;
+  /** The bridge to end once this process accepts, after an exec (see bridge.ts), or null. */
+  bridge: BridgeRef | null;
+}
+
+/** A process, told apart from a later one given the same PID by its start time. */
+export interface BridgeRef {
+  pid: number;
+  startTicks: number;
+}
+
+/** BRIDGE_ENV's value for `bridge`, and back (null when it is not one). */
+export function formatBridge(bridge: BridgeRef): string {
+  return `${bridge.pid}:${bridge.startTicks}`;
+}
+
+export function parseBridge(text: string | undefined): BridgeRef | null {
+  const match = /^(\d+):(\d+)$/.exec(text ?? '');
+  return match ? { pid: Number(match[1]), startTicks: Number(match[2]) } : null;
 }
 
 /** True when this Node can replace its process image (Node >= 22.15 / 23.11 on POSIX). */
@@ -40,6 +60,7 @@ export const PLAIN_LAUNCH: Launch = {
   launcherPid: null,
   trialExit: undefined,
   warning: undefined,
+  bridge: null,
 };
 
 /** The socket behind one of our file descriptors ("socket:[inode]"), or null when it is not one. */
@@ -61,11 +82,13 @@ export function takeLaunch(env: NodeJS.ProcessEnv = process.env): Launch {
   const fdText = env[LISTEN_FD_ENV];
   const launcherText = env[LAUNCHER_PID_ENV];
   const trialExit = env[TRIAL_EXIT_ENV];
+  const bridge = parseBridge(env[BRIDGE_ENV]);
   delete env[LISTEN_FD_ENV];
   delete env[LAUNCHER_PID_ENV];
   delete env[TRIAL_EXIT_ENV];
+  delete env[BRIDGE_ENV];
   const launcherPid = launcherText !== undefined && /^\d+$/.test(launcherText) ? Number(launcherText) : null;
-  const plain = { ...PLAIN_LAUNCH, launcherPid, trialExit };
+  const plain = { ...PLAIN_LAUNCH, launcherPid, trialExit, bridge };
   if (fdText === undefined) return plain;
   const fd = Number(fdText);
   let isSocket = false;

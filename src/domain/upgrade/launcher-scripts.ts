@@ -10,9 +10,12 @@
 //
 //   node (first start) ─execve→ perl BIND ─execve→ sh LAUNCHER (same PID, holds the socket)
 //                                                       └─fork→ node run  (fd 0 = fd 3 = socket)
-//   node run ─PUT /v1/update─→ closes fd 3, drains ─execve→ sh EXEC_STEP ─execve→ node run (new build)
+//   node run ─PUT /v1/update─→ sh BRIDGE_STEP ─fork→ node bridge (fd 3 = socket; its parent exits)
+//            ─→ closes fd 3, drains ─execve→ sh EXEC_STEP ─execve→ node run (new build) ─SIGTERM→ bridge
 //
-// While no process accepts, connections wait in the kernel's backlog: none is refused.
+// The bridge (bridge.ts) accepts on the same socket from before the drain until the new
+// build accepts, so probes are answered through the exec; without it (no shell), connections
+// wait in the kernel's backlog while no process accepts: none is refused either way.
 
 /**
  * perl -e BIND_SCRIPT HOST PORT COMMAND…: binds and listens on HOST:PORT (an IP literal),
@@ -70,6 +73,15 @@ while :; do
   exit $status
 done
 `;
+
+/**
+ * sh -c BRIDGE_STEP instance-manager-bridge NODE ARGS…, with the socket on fd 3: starts NODE
+ * ARGS in the background and prints its PID. The shell exits at once, so the bridge is not
+ * our child: after the exec nobody here could reap it (Node waits only for children it
+ * spawned itself), and it would stay a zombie. Its stdout stays the pipe it was given, for
+ * its "ready" line.
+ */
+export const BRIDGE_STEP = '"$@" </dev/null & echo $!';
 
 /** sh -c EXEC_STEP instance-manager-exec NODE ARGS…: fd 3 = a copy of fd 0, then exec. */
 export const EXEC_STEP = 'exec "$@" 3<&0';

@@ -26,6 +26,8 @@ export async function selfTestCommand(args: string[], env: NodeJS.ProcessEnv): P
     import('../../heap.js'),
     import('../../http/early-server.js'),
     import('../../http/early-probes.js'),
+    import('../../http/bridge-server.js'),
+    import('./bridge.js'),
     import('../../log.js'),
     import('../../server.js'),
     import('./launch.js'),

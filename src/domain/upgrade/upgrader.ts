@@ -6,8 +6,9 @@
 //      its signature checked as it streams), size-capped (413), given up when it stalls (408);
 //   3. its SHA-256 must equal the Content-Digest (422), its signature must verify (422),
 //      then it must pass its self-test (422), and the caller gets 202;
-//   4. after the response is out, exec() records the new build as on trial, stops
-//      accepting, lets go of Redis and execs it from the staging file. The installed bundle is
+//   4. after the response is out, exec() records the new build as on trial, lets the bridge
+//      (started beside the self-test, bridge.ts) accept in its place, stops accepting, lets
+//      go of Redis and execs it from the staging file. The installed bundle is
 //      untouched until the new build has served /healthz with Redis adopted and renames
 //      itself over it (see build-slots.ts); if it dies or hangs first, the previous build
 //      is started again (by the launcher at once, or by the next start of the container).
@@ -18,12 +19,13 @@ import type { Logger } from 'pino';
 import { ConflictError, NotImplementedError, UnprocessableError, messageOf } from '../../errors.js';
 import type { ManagerIdentity } from '../manager-identity.js';
 import type { OperationGuard, OperationLease } from '../operation-guard.js';
+import { startBridge, type Bridge } from './bridge.js';
 import { BuildSlots, type BuildRef, type SlotInfo } from './build-slots.js';
 import { compileCacheDir, installedPathFor, recordPath } from './bundle-files.js';
 import { parseSignatureHeader, startSignatureCheck, type UpdateKey } from './bundle-signature.js';
 import { digestsEqual, parseSha256Digest } from './content-digest.js';
 import { execInto, execTarget, flushLog } from './exec.js';
-import { canExec, findExecutable, PLAIN_LAUNCH, type Launch } from './launch.js';
+import { BRIDGE_ENV, canExec, findExecutable, formatBridge, PLAIN_LAUNCH, type Launch } from './launch.js';
 import { WATCHDOG_SCRIPT } from './launcher-scripts.js';
 import { receiveUpload } from './receive-upload.js';
 import { selfTest } from './self-test.js';
@@ -80,7 +82,7 @@ export class Upgrader {
   private readonly servers: { drain(): Promise<void> }[] = [];
   private execStarted = false;
   /** From the point of no return until the exec (the process ends holding the lease). */
-  private accepted: { lease: OperationLease; file: string; to: BuildRef } | null = null;
+  private accepted: { lease: OperationLease; file: string; to: BuildRef; bridge: Promise<Bridge | null> } | null = null;
   private slots: BuildSlots | null = null;
   private started: UpgraderStart = { launch: PLAIN_LAUNCH, updateKey: null, runArgs: [] };
 
@@ -176,12 +178,16 @@ export class Upgrader {
         }
         // The self-test compiles the whole new build: its code cache makes the exec start faster.
         await rm(compileCacheDir(installedPath), { recursive: true, force: true });
-        const { version } = await selfTest(upload.file, {
+        // The bridge that will accept through the exec starts meanwhile (bridge.ts).
+        const bridge = startBridge(this.host.identity.executablePath!, this.started.runArgs, this.started.launch);
+        const tested = selfTest(upload.file, {
           timeoutMs: this.host.config.updateSelfTestTimeoutMs,
           runArgs: [...this.started.runArgs],
           env: { ...process.env, NODE_COMPILE_CACHE: compileCacheDir(installedPath) },
         });
-        this.accepted = { lease, file: upload.file, to: { version, sha256 } };
+        tested.catch(() => void bridge.then((started) => started?.stop()));
+        const { version } = await tested;
+        this.accepted = { lease, file: upload.file, to: { version, sha256 }, bridge };
         log.info(
           { version, sha256, bytes: upload.bytes, from: this.host.identity.version, signed: check !== null },
           'new build verified; trying it',
@@ -204,6 +210,7 @@ export class Upgrader {
     if (this.execStarted || accepted === null) return;
     this.execStarted = true;
     const log = this.log;
+    let bridge: Bridge | null = null;
     try {
       // The trial is recorded and its watchdog started while this build still serves: from
       // the drain on, new connections wait in the backlog until the new build accepts them,
@@ -215,6 +222,9 @@ export class Upgrader {
       target.env.NODE_COMPILE_CACHE = compileCacheDir(slots.installedPath);
       const trial = await slots.beginTrial(accepted.to, accepted.file);
       await startWatchdog(this.host.config.updateConfirmTimeoutMs, recordPath(slots.installedPath), trial);
+      // From here the bridge accepts beside this process; the new build ends it once it listens.
+      bridge = await accepted.bridge;
+      if (bridge !== null) target.env[BRIDGE_ENV] = formatBridge(bridge);
       await Promise.all(this.servers.map((server) => server.drain()));
       await this.host.prepareExec();
       // Just before the exec: the last moment this build acts.
@@ -223,6 +233,7 @@ export class Upgrader {
       // The installed build is untouched: exit, and the launcher (or the container's
       // restart) runs it again; it adopts the still-running redis-server.
       log.fatal({ err }, 'exec of the new build failed; exiting');
+      bridge?.stop();
       await flushLog(log);
       process.exit(1);
     }

@@ -1,0 +1,104 @@
+// `instance-manager bridge <run flags…>`: the process that accepts on the manager's socket
+// while an exec replaces the manager (internal; started by domain/upgrade/bridge.ts, which
+// says why). It serves the socket with the same early server a starting manager has:
+//   - a liveness probe is answered at once, by the same rule (early-probes.ts);
+//   - any other request is held. When the bridge is told to go (the new build listens, or
+//     LIFETIME_MS passed), it stops accepting, then hands each held request that needs no
+//     credentials (probes, metrics, status: `security: []` in the contract) on to whoever
+//     accepts on the socket now, and relays the answer. One that needs credentials cannot
+//     be handed on with them (a client certificate belongs to this connection), so it gets
+//     503 with Retry-After, as a request the manager cannot take while it starts.
+// Then it exits, once its connections have ended.
+import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildConfig, parseArgs } from '../config/config.js';
+import { contractOperations } from '../contract.js';
+import { BRIDGE_READY } from '../domain/upgrade/bridge.js';
+import { takeLaunch } from '../domain/upgrade/launch.js';
+import { answerStarting, listenEarly, loopbackFor } from './early-server.js';
+import { earlyLiveness } from './early-probes.js';
+
+/** A bridge nobody ends (the new build never came up) stops by itself after this. */
+const LIFETIME_MS = 10_000;
+/** How long a handed-on request may take; what is still open after it is cut. */
+const FORWARD_TIMEOUT_MS = 10_000;
+
+/** Hop-by-hop headers: they describe one connection, not the request or its answer. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+function endToEnd<T extends Record<string, unknown>>(headers: T): Partial<T> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name))) as Partial<T>;
+}
+
+/** GET and HEAD of the operations that need no credentials, by path. */
+const ANONYMOUS_READS = new Set(
+  contractOperations.filter((op) => op.anonymous && op.method === 'GET').map((op) => op.path),
+);
+
+function anonymousRead(req: IncomingMessage): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || req.url === undefined) return false;
+  const query = req.url.indexOf('?');
+  return ANONYMOUS_READS.has(query === -1 ? req.url : req.url.slice(0, query));
+}
+
+type Request = typeof httpRequest;
+
+/** Hands a request on to `target` (this same socket, now another process's) and relays the answer. */
+function handOn(target: { host: string; port: number; request: Request; tls: boolean }): RequestListener {
+  return (req, res: ServerResponse) => {
+    if (!anonymousRead(req)) {
+      return answerStarting(res, 'the manager is being replaced by a new build; retry in a moment');
+    }
+    const upstream = target.request(
+      {
+        host: target.host,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: endToEnd(req.headers),
+        agent: false,
+        timeout: FORWARD_TIMEOUT_MS,
+        // Our own socket: its certificate need not name the loopback.
+        ...(target.tls ? { rejectUnauthorized: false } : {}),
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, { ...endToEnd(answer.headers), connection: 'close' });
+        answer.pipe(res);
+      },
+    );
+    upstream.once('timeout', () => upstream.destroy(new Error('timeout')));
+    upstream.once('error', () => {
+      if (res.headersSent) res.destroy();
+      else answerStarting(res, 'the new build did not answer in time');
+    });
+    upstream.end();
+  };
+}
+
+export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const config = buildConfig(parseArgs(args, env));
+  const { listenFd } = takeLaunch(env);
+  if (listenFd === undefined) {
+    process.stderr.write('instance-manager bridge: no listening socket handed over\n');
+    return 2;
+  }
+  const tls = config.tls && (await import('./tls.js')).TlsTransport.load(config.tls);
+  const early = await listenEarly(config.listen, { fd: listenFd, answerEarly: earlyLiveness(config), tls });
+  const { address, port } = early.server.address() as AddressInfo;
+  const request = tls ? (await import('node:https')).request : httpRequest;
+  let lifetime: NodeJS.Timeout | undefined;
+  const ended = new Promise((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+    lifetime = setTimeout(resolve, LIFETIME_MS);
+  });
+  process.stdout.write(`${BRIDGE_READY}\n`);
+  await ended;
+  clearTimeout(lifetime);
+  // Stop accepting first (drain closes the listener before it returns): what is handed on
+  // must reach the new build, not come back here.
+  const drained = early.drain(FORWARD_TIMEOUT_MS);
+  early.attach(handOn({ host: loopbackFor(address), port, request, tls: tls !== undefined }));
+  await drained;
+  return 0;
+}
