@@ -50,9 +50,20 @@ async function embeddedStub(name) {
   const packed = brotliCompressSync(code, {
     params: { [constants.BROTLI_PARAM_QUALITY]: 7, [constants.BROTLI_PARAM_SIZE_HINT]: code.length },
   }).toString('base64');
+  const args = `${JSON.stringify(`vendor/${name}`)}, ${JSON.stringify(packed)}`;
+  // A module whose one export is an async load() (http-api.ts) is set up in steps: its
+  // source is decompressed off the event loop and compiled in a turn of its own, at the
+  // first call. Any other is loaded whole, when its module is evaluated.
+  if (names.length === 1 && names[0] === 'load') {
+    return [
+      "import { loadEmbeddedAsync } from './embedded.ts';",
+      'let embedded;',
+      `export const load = async () => (await (embedded ??= loadEmbeddedAsync(${args}))).load();`,
+    ].join('\n');
+  }
   return [
     "import { loadEmbedded } from './embedded.ts';",
-    `const embedded = loadEmbedded(${JSON.stringify(`vendor/${name}`)}, ${JSON.stringify(packed)});`,
+    `const embedded = loadEmbedded(${args});`,
     ...names.map((n) => `export const ${n} = embedded.${n};`),
   ].join('\n');
 }

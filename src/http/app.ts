@@ -27,8 +27,8 @@ export async function createRequestListener(instance: Instance): Promise<Request
   };
   let api: Promise<RequestListener> | undefined;
   const loadApi = () =>
-    (api ??= import('../vendor/http-api.js').then(async (libraries) => {
-      const app = await createApi(libraries, instance, plainReads);
+    (api ??= import('../vendor/http-api.js').then(async (vendor) => {
+      const app = await createApi(await vendor.load(), instance, plainReads);
       compactSoon();
       return app;
     }));

@@ -20,7 +20,7 @@ export async function selfTestCommand(args: string[], env: NodeJS.ProcessEnv): P
   if (config.tls) TlsTransport.load(config.tls);
   const [openapi, libraries] = await Promise.all([
     import('../../http/openapi.js'),
-    import('../../vendor/http-api.js'),
+    import('../../vendor/http-api.js').then((vendor) => vendor.load()),
     import('../../http/api.js'),
     import('../../http/app.js'),
     import('../../heap.js'),
