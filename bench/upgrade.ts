@@ -5,7 +5,8 @@
 //
 //   tsx bench/upgrade.ts     UPGRADES=10 (per build), ROUNDS=2 (alternations),
 //                            BASELINE=<git revision> (default: the last commit before the
-//                            listening socket was kept across the exec)
+//                            listening socket was kept across the exec), TRACE=1 (per upgrade:
+//                            its three longest probes and the manager's log, in ms from the PUT)
 //
 // Figures per build: HTTP unavailability per upgrade, counted as the longest wait of any
 // probe that started between the PUT and the new session (issue 13: p50 <= 200 ms), failed
@@ -109,6 +110,26 @@ function unavailability(samples: Sample[], from: number, to: number) {
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 
+/** TRACE=1: per upgrade, the longest probes and the manager's log lines, in ms from the PUT. */
+const TRACE = process.env.TRACE === '1';
+
+function trace(samples: Sample[], log: string, from: number, to: number): void {
+  const at = (t: number) => (t - from).toFixed(0);
+  const longest = samples
+    .filter((s) => s.start >= from && s.start <= to)
+    .sort((a, b) => b.end - b.start - (a.end - a.start))
+    .slice(0, 3);
+  const lines = log
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; time?: string })
+    .map((e) => ({ t: Date.parse(e.time ?? '') - performance.timeOrigin, msg: e.msg }))
+    .filter((e) => e.t >= from - 10 && e.t <= to + 10 && e.msg !== 'request');
+  console.log(
+    `trace: probes ${longest.map((s) => `[${at(s.start)}, ${at(s.end)}]`).join(' ')}; log ${lines.map((e) => `${at(e.t)} ${e.msg}`).join(' | ')}`,
+  );
+}
+
 function stopAndCollect(child: ChildProcess, signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -196,7 +217,12 @@ async function phase(label: string, builds: [string, string], count: number, dir
     await waitFor('the manager', async () => ((await probeOnce(httpPort)) === 200 ? true : undefined), 30_000);
     const redis = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 });
     const redisEvents: string[] = [];
-    for (const name of ['error', 'close', 'reconnecting']) redis.on(name, () => redisEvents.push(name));
+    for (const name of ['error', 'close', 'reconnecting']) {
+      redis.on(name, (err?: Error) => {
+        redisEvents.push(name);
+        if (TRACE) console.log(`trace: Redis client ${name} ${err?.message ?? ''} at ${performance.now().toFixed(0)}`);
+      });
+    }
     const clientId = await redis.client('ID');
     const runId = /run_id:(\w+)/.exec(await redis.info('server'))![1];
     let incrs = 0;
@@ -232,9 +258,11 @@ async function phase(label: string, builds: [string, string], count: number, dir
         const file = bundles[(i + 1) % 2];
         const errorsBefore = incrErrors.length;
         const started = performance.now();
+        if (TRACE) console.log(`trace: ${label} upgrade ${i + 1} at ${started.toFixed(0)}`);
         const outcome = await update({ baseUrl: url, token: TOKEN }, file, { timeoutMs: 60_000, pollIntervalMs: 5 });
         const toSessionMs = performance.now() - started;
         await sleep(700); // let probes settle before the next upgrade
+        if (TRACE) trace(prober.samples, log, started, started + toSessionMs);
         rows.push({
           build: label,
           version: outcome.version,
