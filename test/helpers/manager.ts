@@ -3,6 +3,8 @@
 // the manager itself. Both use real redis-server processes on free ports in temp dirs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { buildConfig, type Config, type RawOptions } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
@@ -146,7 +148,7 @@ export async function spawnManager(
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${(args.extra ?? []).includes('--tls-cert-file') ? 'https' : 'http'}://127.0.0.1:${port}`;
   spawned.add(child);
   if (args.waitUntil === 'spawned') return { child, url, dataDir: args.dataDir, output: () => out, exited };
   await waitFor(
@@ -155,14 +157,28 @@ export async function spawnManager(
       if (child.exitCode !== null) throw new Error(`manager exited ${child.exitCode}: ${out}`);
       // 'redis-answers' (the default) waits until Redis answers INFO behind the manager (a
       // fresh replica is never ready, but it answers); 'listening' only for the HTTP port.
-      const res = await fetch(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/v1/status'}`).catch(
-        () => undefined,
-      );
-      return (res !== undefined && (args.waitUntil === 'listening' || res.status === 200)) || undefined;
+      const status = await statusOf(`${url}${args.waitUntil === 'listening' ? '/healthz' : '/v1/status'}`);
+      return (status !== undefined && (args.waitUntil === 'listening' || status === 200)) || undefined;
     },
     20_000,
   );
   return { child, url, dataDir: args.dataDir, output: () => out, exited };
+}
+
+/**
+ * The status of a GET, or undefined when none came. For waiting until a manager serves: over
+ * HTTPS its certificate is not checked (the TLS tests check it where it matters).
+ */
+export function statusOf(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const options = { agent: false, rejectUnauthorized: false, timeout: 5000 };
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, options, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(undefined));
+  });
 }
 
 const spawned = new Set<ChildProcess>();

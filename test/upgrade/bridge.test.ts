@@ -5,13 +5,17 @@
 //   - a readiness probe and a status read made meanwhile are answered by the new build;
 //   - a write made meanwhile is answered 503 with Retry-After, never handed on;
 //   - afterwards no bridge process is left, running or as a zombie.
+// Over plain HTTP, and over HTTPS with client certificates (the bridge serves the same pair,
+// and a write that came with a good certificate still gets the 503: it cannot be handed on).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { get, request } from 'node:http';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { update } from '../../generated/client/src/index.js';
+import { pemOf, testPki } from '../helpers/certs.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -39,13 +43,38 @@ interface Answer {
   released: boolean;
 }
 
-function send(port: number, method: string, path: string, releaseFile: string, headers = {}): Promise<Answer> {
+interface Held {
+  m: BundledManager;
+  releaseFile: string;
+  heldFile: string;
+  /** What every request of the test carries: for HTTPS, the CA and the operator's client certificate. */
+  tls: { ca: Buffer; cert: Buffer; key: Buffer } | undefined;
+}
+
+/** A manager whose next new build, once exec'd, is held at its start until released. */
+async function heldManager(extra: string[], tls: Held['tls']): Promise<Held> {
+  const dir = await tempDir('im-bridge-');
+  const preload = join(dir, 'hold.mjs');
+  await writeFile(preload, HOLD_PRELOAD);
+  const heldFile = join(dir, 'held');
+  const releaseFile = join(dir, 'release');
+  const m = await startBundledManager('1.0.0-base', extra, {
+    NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`,
+    TEST_HELD_FILE: heldFile,
+    TEST_RELEASE_FILE: releaseFile,
+  });
+  return { m, heldFile, releaseFile, tls };
+}
+
+function send(held: Held, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const url = new URL(path, held.m.url);
+  const options: RequestOptions = { method, headers, agent: false, ...held.tls };
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+    const req = (held.tls ? httpsRequest : httpRequest)(url, options, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.once('end', () =>
-        resolve({ status: res.statusCode!, headers: res.headers, body, released: existsSync(releaseFile) }),
+        resolve({ status: res.statusCode!, headers: res.headers, body, released: existsSync(held.releaseFile) }),
       );
     });
     req.once('error', reject);
@@ -66,75 +95,74 @@ async function bridgesFor(dataDir: string): Promise<{ pid: number; state: string
   return found;
 }
 
+/** One upgrade to `version` with the new build held at its start; the test's assertions. */
+async function upgradeThroughBridge(held: Held, version: string): Promise<void> {
+  const { m } = held;
+  const status = JSON.parse((await send(held, 'GET', '/v1/status')).body) as { redis: { pid: number } };
+  const client = {
+    baseUrl: m.url,
+    token: TEST_TOKEN,
+    ...(held.tls && { tls: { ca: held.tls.ca, cert: held.tls.cert, key: held.tls.key } }),
+  };
+  const updating = update(client, await readFile(await buildBundle(version)), { timeoutMs: 60_000 });
+  await waitFor('the new build to be held at its start', () => existsSync(held.heldFile), 60_000);
+
+  // All sent while the new build is held.
+  const probe = send(held, 'GET', '/healthz');
+  const readiness = send(held, 'GET', '/readyz');
+  const read = send(held, 'GET', '/v1/status?verbose=1');
+  const write = send(held, 'POST', '/v1/backup', { Authorization: `Bearer ${TEST_TOKEN}` });
+  // The new build is let go once the probe is answered (or after a while: without a
+  // bridge nothing answers until it is, and the assertion below says so).
+  await Promise.race([probe, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await writeFile(held.releaseFile, '');
+
+  const liveness = await probe;
+  assert.equal(liveness.status, 200);
+  assert.equal(liveness.released, false, 'answered while the new build was still held: by the bridge');
+  assert.deepEqual(JSON.parse(liveness.body), { alive: true, pid: status.redis.pid });
+
+  const ready = await readiness;
+  assert.equal(ready.status, 200, ready.body);
+  assert.equal(ready.released, true);
+  const after = await read;
+  assert.equal(after.status, 200, after.body);
+  assert.equal((JSON.parse(after.body) as { manager: { version: string } }).manager.version, version);
+
+  const refused = await write;
+  assert.equal(refused.status, 503, refused.body);
+  assert.equal(refused.headers['retry-after'], '1');
+  assert.equal(refused.headers['content-type'], 'application/problem+json');
+  assert.match((JSON.parse(refused.body) as { detail: string }).detail, /new build/);
+
+  assert.equal((await updating).version, version);
+  await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
+  // The manager still answers on the same port.
+  assert.equal((await send(held, 'GET', '/healthz')).status, 200);
+}
+
 describe('the bridge through the exec of an upgrade', function () {
   this.timeout(120_000);
-  let m: BundledManager;
-  let port: number;
-  let heldFile: string;
-  let releaseFile: string;
-
-  before(async () => {
-    const dir = await tempDir('im-bridge-');
-    const preload = join(dir, 'hold.mjs');
-    await writeFile(preload, HOLD_PRELOAD);
-    heldFile = join(dir, 'held');
-    releaseFile = join(dir, 'release');
-    m = await startBundledManager('1.0.0-base', [], {
-      NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`,
-      TEST_HELD_FILE: heldFile,
-      TEST_RELEASE_FILE: releaseFile,
-    });
-    port = Number(new URL(m.url).port);
+  let held: Held | undefined;
+  afterEach(async () => {
+    await held?.m.stop();
+    held = undefined;
   });
-  after(() => m?.stop());
 
-  it('answers liveness while the new build is held, hands reads on to it, refuses writes with 503, and goes', async () => {
-    const redisPid = (
-      JSON.parse((await send(port, 'GET', '/v1/status', releaseFile)).body) as { redis: { pid: number } }
-    ).redis.pid;
-    const updating = update({ baseUrl: m.url, token: TEST_TOKEN }, await readFile(await buildBundle('9.9.30')), {
-      timeoutMs: 60_000,
-    });
-    await waitFor('the new build to be held at its start', () => existsSync(heldFile), 60_000);
+  it('over HTTP: answers liveness while the new build is held, hands reads on to it, refuses writes with 503, and goes', async () => {
+    held = await heldManager([], undefined);
+    await upgradeThroughBridge(held, '9.9.30');
+  });
 
-    // All sent while the new build is held.
-    const probe = send(port, 'GET', '/healthz', releaseFile);
-    const readiness = send(port, 'GET', '/readyz', releaseFile);
-    const status = send(port, 'GET', '/v1/status?verbose=1', releaseFile);
-    const write = send(port, 'POST', '/v1/backup', releaseFile, { Authorization: `Bearer ${TEST_TOKEN}` });
-    // The new build is let go once the probe is answered (or after a while: without a
-    // bridge nothing answers until it is, and the assertion below says so).
-    await Promise.race([probe, new Promise((resolve) => setTimeout(resolve, 3000))]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await writeFile(releaseFile, '');
-
-    const liveness = await probe;
-    assert.equal(liveness.status, 200);
-    assert.equal(liveness.released, false, 'answered while the new build was still held: by the bridge');
-    assert.deepEqual(JSON.parse(liveness.body), { alive: true, pid: redisPid });
-
-    const ready = await readiness;
-    assert.equal(ready.status, 200, ready.body);
-    assert.equal(ready.released, true);
-    const read = await status;
-    assert.equal(read.status, 200, read.body);
-    assert.equal((JSON.parse(read.body) as { manager: { version: string } }).manager.version, '9.9.30');
-
-    const refused = await write;
-    assert.equal(refused.status, 503, refused.body);
-    assert.equal(refused.headers['retry-after'], '1');
-    assert.equal(refused.headers['content-type'], 'application/problem+json');
-    assert.match((JSON.parse(refused.body) as { detail: string }).detail, /new build/);
-
-    assert.equal((await updating).version, '9.9.30');
-    await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
-    // And the manager still answers on the same port, with the same Redis.
-    const after = await new Promise<number>((resolve) =>
-      get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      }),
+  it('over HTTPS with client certificates: the same, on the same certificate pair', async () => {
+    const pki = await testPki();
+    const client = await pemOf(pki.client);
+    const tls = { ca: await readFile(pki.ca), cert: client.cert, key: client.key };
+    held = await heldManager(
+      ['--tls-cert-file', pki.server.cert, '--tls-key-file', pki.server.key, '--tls-client-ca-file', pki.ca],
+      tls,
     );
-    assert.equal(after, 200);
+    await upgradeThroughBridge(held, '9.9.31');
   });
 });

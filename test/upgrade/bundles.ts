@@ -7,7 +7,7 @@ import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COMPILE_CACHE_NAME } from '../../src/domain/upgrade/bundle-files.js';
-import { spawnManager, testPaths, type ManagerProcess } from '../helpers/manager.js';
+import { spawnManager, statusOf, testPaths, type ManagerProcess } from '../helpers/manager.js';
 import { killPid, killRedisIn } from '../helpers/redis.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -79,7 +79,7 @@ export async function startBundledManager(
   // spawnManager waits for an HTTP answer; the tests start once Redis answers too.
   await waitFor(
     'Redis behind the manager to answer',
-    async () => (await fetch(`${manager.url}/v1/status`)).status === 200,
+    async () => (await statusOf(`${manager.url}/v1/status`)) === 200,
   ).catch(async (err: unknown) => {
     await stop();
     throw err;
