@@ -2,12 +2,13 @@
 // while an exec replaces the manager (internal; started by domain/upgrade/bridge.ts, which
 // says why). It serves the socket with the same early server a starting manager has:
 //   - a liveness probe is answered at once, by the same rule (early-probes.ts);
-//   - any other request is held. When the bridge is told to go (the new build listens, or
-//     LIFETIME_MS passed), it stops accepting, then hands each held request that needs no
-//     credentials (probes, metrics, status: `security: []` in the contract) on to whoever
-//     accepts on the socket now, and relays the answer. One that needs credentials cannot
-//     be handed on with them (a client certificate belongs to this connection), so it gets
-//     503 with Retry-After, as a request the manager cannot take while it starts.
+//   - any other request is held. When the bridge is told to go (the new build serves, a
+//     request has been held HOLD_LIMIT_MS, or LIFETIME_MS passed), it stops accepting, then
+//     hands each held request that needs no credentials (probes, metrics, status:
+//     `security: []` in the contract) on to whoever accepts on the socket now, and relays
+//     the answer. One that needs credentials cannot be handed on with them (a client
+//     certificate belongs to this connection), so it gets 503 with Retry-After, as a
+//     request the manager cannot take while it starts.
 // Then it exits, once its connections have ended.
 import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,11 +16,17 @@ import { buildConfig, parseArgs } from '../config/config.js';
 import { contractOperations } from '../contract.js';
 import { BRIDGE_READY } from '../domain/upgrade/bridge.js';
 import { takeLaunch } from '../domain/upgrade/launch.js';
-import { answerStarting, listenEarly, loopbackFor } from './early-server.js';
+import { answerStarting, listenEarly, loopbackFor, type EarlyOptions } from './early-server.js';
 import { earlyLiveness } from './early-probes.js';
 
 /** A bridge nobody ends (the new build never came up) stops by itself after this. */
 const LIFETIME_MS = 10_000;
+/**
+ * Nor is a request held longer than this: the new build is slow to serve, or is a build
+ * that does not know to end a bridge (a downgrade to one older than it). The bridge then
+ * ends, and what comes next waits in the backlog for the new build, as without a bridge.
+ */
+const HOLD_LIMIT_MS = 2000;
 /** How long a handed-on request may take; what is still open after it is cut. */
 const FORWARD_TIMEOUT_MS = 10_000;
 
@@ -83,18 +90,28 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
     return 2;
   }
   const tls = config.tls && (await import('./tls.js')).TlsTransport.load(config.tls);
-  const early = await listenEarly(config.listen, { fd: listenFd, answerEarly: earlyLiveness(config), tls });
-  const { address, port } = early.server.address() as AddressInfo;
-  const request = tls ? (await import('node:https')).request : httpRequest;
-  let lifetime: NodeJS.Timeout | undefined;
-  const ended = new Promise((resolve) => {
+  const timers: NodeJS.Timeout[] = [];
+  let holding = false;
+  let end: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    end = resolve;
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
-    lifetime = setTimeout(resolve, LIFETIME_MS);
+    timers.push(setTimeout(resolve, LIFETIME_MS));
   });
+  const liveness = earlyLiveness(config);
+  const answerEarly: EarlyOptions['answerEarly'] = (req, res) => {
+    if (liveness?.(req, res) === true) return true;
+    if (!holding) timers.push(setTimeout(end, HOLD_LIMIT_MS));
+    holding = true;
+    return false;
+  };
+  const early = await listenEarly(config.listen, { fd: listenFd, answerEarly, tls });
+  const { address, port } = early.server.address() as AddressInfo;
+  const request = tls ? (await import('node:https')).request : httpRequest;
   process.stdout.write(`${BRIDGE_READY}\n`);
   await ended;
-  clearTimeout(lifetime);
+  for (const timer of timers) clearTimeout(timer);
   // Stop accepting first (drain closes the listener before it returns): what is handed on
   // must reach the new build, not come back here.
   const drained = early.drain(FORWARD_TIMEOUT_MS);

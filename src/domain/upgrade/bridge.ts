@@ -60,6 +60,7 @@ export async function startBridge(bundle: string, runArgs: readonly string[], la
     const settle = (bridge: Bridge | null) => {
       clearTimeout(timer);
       stdout.removeAllListeners('data');
+      stdout.removeAllListeners('end');
       // The pipe's other end belongs to the bridge now: it writes nothing after "ready".
       stdout.destroy();
       resolve(bridge);
@@ -73,6 +74,8 @@ export async function startBridge(bundle: string, runArgs: readonly string[], la
     };
     const timer = setTimeout(giveUp, READY_TIMEOUT_MS);
     child.once('error', giveUp);
+    // The bridge holds the pipe's other end: its end before "ready" means it exited.
+    stdout.once('end', giveUp);
     stdout.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const lines = text.split('\n');
