@@ -38,9 +38,11 @@ interface LogDestination {
 }
 
 /**
- * Writes out what the logger still holds. pino's default destination writes asynchronously
- * and its flush(cb) returns at once (minLength 0); an exec discards a pending write. So: wait
- * (briefly) for the write in flight, then write the rest synchronously.
+ * Writes out what the logger still holds, before an exec or an exit discards it. The
+ * manager's standard output is written synchronously (log.ts) and holds nothing; an
+ * asynchronous destination (pino's default, a test's) may have a write in flight, and its
+ * flush(cb) returns at once (minLength 0). So: wait (briefly) for the write in flight, then
+ * write the rest synchronously.
  */
 export async function flushLog(log: Logger): Promise<void> {
   const destination = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as LogDestination | undefined;
