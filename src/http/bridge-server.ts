@@ -12,10 +12,12 @@
 // Then it exits, once its connections have ended.
 import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { buildConfig, parseArgs } from '../config/config.js';
 import { contractOperations } from '../contract.js';
 import { BRIDGE_READY } from '../domain/upgrade/bridge.js';
 import { takeLaunch } from '../domain/upgrade/launch.js';
+import { createLogger } from '../log.js';
 import { answerStarting, listenEarly, loopbackFor, type EarlyOptions } from './early-server.js';
 import { earlyLiveness } from './early-probes.js';
 
@@ -50,12 +52,21 @@ function anonymousRead(req: IncomingMessage): boolean {
 
 type Request = typeof httpRequest;
 
+/** What the bridge did, for its one log line. */
+interface Tally {
+  answered: number;
+  handedOn: number;
+  refused: number;
+}
+
 /** Hands a request on to `target` (this same socket, now another process's) and relays the answer. */
-function handOn(target: { host: string; port: number; request: Request; tls: boolean }): RequestListener {
+function handOn(target: { host: string; port: number; request: Request; tls: boolean }, tally: Tally): RequestListener {
   return (req, res: ServerResponse) => {
     if (!anonymousRead(req)) {
+      tally.refused++;
       return answerStarting(res, 'the manager is being replaced by a new build; retry in a moment');
     }
+    tally.handedOn++;
     const upstream = target.request(
       {
         host: target.host,
@@ -99,9 +110,13 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
     process.once('SIGINT', resolve);
     timers.push(setTimeout(resolve, LIFETIME_MS));
   });
+  const tally: Tally = { answered: 0, handedOn: 0, refused: 0 };
   const liveness = earlyLiveness(config);
   const answerEarly: EarlyOptions['answerEarly'] = (req, res) => {
-    if (liveness?.(req, res) === true) return true;
+    if (liveness?.(req, res) === true) {
+      tally.answered++;
+      return true;
+    }
     if (!holding) timers.push(setTimeout(end, HOLD_LIMIT_MS));
     holding = true;
     return false;
@@ -115,7 +130,11 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
   // Stop accepting first (drain closes the listener before it returns): what is handed on
   // must reach the new build, not come back here.
   const drained = early.drain(FORWARD_TIMEOUT_MS);
-  early.attach(handOn({ host: loopbackFor(address), port, request, tls: tls !== undefined }));
+  early.attach(handOn({ host: loopbackFor(address), port, request, tls: tls !== undefined }, tally));
   await drained;
+  // To standard error: standard output was the pipe to the build that started the bridge.
+  createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }))
+    .child({ module: 'bridge' })
+    .info(tally, 'the bridge accepted through the exec and has ended');
   return 0;
 }

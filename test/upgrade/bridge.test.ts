@@ -140,6 +140,16 @@ async function upgradeThroughBridge(held: Held, version: string): Promise<void> 
   await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
   // The manager still answers on the same port.
   assert.equal((await send(held, 'GET', '/healthz')).status, 200);
+  // The bridge said what it did, on the container's standard error.
+  const line = m
+    .output()
+    .split('\n')
+    .find((l) => l.includes('"module":"bridge"'));
+  assert.ok(line, 'the bridge logged its end');
+  const tally = JSON.parse(line) as { answered: number; handedOn: number; refused: number };
+  assert.ok(tally.answered >= 1, line);
+  assert.ok(tally.handedOn >= 2, line);
+  assert.ok(tally.refused >= 1, line);
 }
 
 describe('the bridge through the exec of an upgrade', function () {
