@@ -5,11 +5,11 @@ import {
   finish,
   negotiateFormat,
   render,
+  renderBytes,
   renderValue,
   type Family,
 } from '../../src/domain/metrics/exposition.js';
 import { classify } from '../../src/domain/metrics/scraper.js';
-import { encode } from '../../src/domain/metrics/metrics.js';
 import { RedisReplyError, RedisUnreachableError } from '../../src/redis/adapter.js';
 
 describe('exposition', () => {
@@ -90,7 +90,20 @@ describe('exposition', () => {
     it(`classifies ${(err as Error).message} as ${kind}`, () => assert.equal(classify(err), kind));
   }
 
-  for (const text of ['redis_up 1\n', 'redis_errors_total{err="\u00c4RR"} 1\n', 'x{v="\u{1f600}"} 1\n', '']) {
-    it(`encodes ${JSON.stringify(text)} as UTF-8`, () => assert.deepEqual(encode(text), Buffer.from(text, 'utf8')));
+  for (const value of ['\u00c4RR', '\u{1f600}', 'plain', 'a"b\\c\nd\u00e9']) {
+    it(`writes the label value ${JSON.stringify(value)} as UTF-8`, () => {
+      const family: Family = {
+        name: 'utf8_total',
+        type: 'counter',
+        help: 'H\u00e9lp.',
+        samples: [{ labels: { v: value }, value: 1 }],
+      };
+      const text = finish(render([family], 'prometheus'), 'prometheus');
+      assert.equal(
+        text,
+        `# HELP utf8_total H\u00e9lp.\n# TYPE utf8_total counter\nutf8_total{v="${escapeLabelValue(value)}"} 1\n`,
+      );
+      assert.deepEqual(renderBytes([family], 'prometheus'), Buffer.from(text, 'utf8'));
+    });
   }
 });

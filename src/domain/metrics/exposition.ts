@@ -2,7 +2,9 @@
 // in-memory model. Hand-rolled because a scrape renders hundreds of Redis series from a
 // fresh INFO reply each time; building prom-client metric objects for them would cost more
 // than the INFO call itself. Pure.
-import { renderLabels, type Labels } from './label-sets.js';
+import { Buffer } from 'node:buffer';
+import { ByteText } from './byte-text.js';
+import { writeLinePrefix, type Labels } from './label-sets.js';
 
 export { escapeLabelValue, type Labels } from './label-sets.js';
 
@@ -46,45 +48,66 @@ function escapeHelp(help: string): string {
 }
 
 /**
- * Appends one family. Families with no samples are left out (a family that says nothing is
+ * Writes one family. Families with no samples are left out (a family that says nothing is
  * noise). OpenMetrics names a counter family without its `_total`; its samples keep it.
  */
-function renderFamily(out: string[], family: Family, format: Format): void {
+function renderFamily(out: ByteText, family: Family, format: Format): void {
   if (family.samples.length === 0) return;
-  out.push(header(family, format));
+  out.bytes(header(family, format));
   const name = family.name;
   for (const sample of family.samples) {
-    out.push(`${name}${sample.suffix ?? ''}${renderLabels(sample.labels)} ${renderValue(sample.value)}\n`);
+    writeLinePrefix(out, name, sample.suffix, sample.labels);
+    out.integerOr(sample.value, renderValue);
+    out.byte(10 /* \n */);
   }
 }
 
-// HELP and TYPE lines are the same at every scrape: built once per family name and format
+// HELP and TYPE lines are the same at every scrape: encoded once per family name and format
 // (a name always has the same type and HELP: they come from the code's tables).
-const headers: Record<Format, Map<string, string>> = { prometheus: new Map(), openmetrics: new Map() };
+const headers: Record<Format, Map<string, Buffer>> = { prometheus: new Map(), openmetrics: new Map() };
 
-function header(family: Family, format: Format): string {
+function header(family: Family, format: Format): Buffer {
   const cache = headers[format];
-  let text = cache.get(family.name);
-  if (text === undefined) {
+  let bytes = cache.get(family.name);
+  if (bytes === undefined) {
     const name =
       format === 'openmetrics' && family.type === 'counter' && family.name.endsWith('_total')
         ? family.name.slice(0, -'_total'.length)
         : family.name;
-    text = `# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`;
+    bytes = Buffer.from(`# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`, 'utf8');
     // Bounded: family names come from the code's tables, not from Redis.
-    if (cache.size < 10_000) cache.set(family.name, text);
+    if (cache.size < 10_000) cache.set(family.name, bytes);
   }
-  return text;
+  return bytes;
 }
 
-/** Renders whole families; the caller joins parts from several sources and then calls `finish`. */
-export function render(families: Iterable<Family>, format: Format, out: string[] = []): string[] {
+/** Writes whole families into `out`, as UTF-8. */
+export function renderInto(out: ByteText, families: Iterable<Family>, format: Format): void {
   for (const family of families) renderFamily(out, family, format);
+}
+
+// One builder for every rendering (it is synchronous: no two use it at once), so its buffer
+// is allocated once.
+const shared = new ByteText();
+
+/** The UTF-8 bytes of whole families. */
+export function renderBytes(families: Iterable<Family>, format: Format): Buffer {
+  renderInto(shared, families, format);
+  return shared.take();
+}
+
+/** Whole families as text, appended to `out`; the caller joins parts from several sources and then calls `finish`. */
+export function render(families: Iterable<Family>, format: Format, out: string[] = []): string[] {
+  out.push(renderBytes(families, format).toString('utf8'));
   return out;
 }
 
 /** The exposition's end: OpenMetrics requires `# EOF`. */
+const EOF = '# EOF\n';
+export const ENDINGS: Readonly<Record<Format, Buffer>> = { prometheus: Buffer.alloc(0), openmetrics: Buffer.from(EOF) };
+
+/** The exposition of the parts rendered, ended. */
 export function finish(out: string[], format: Format): string {
-  if (format === 'openmetrics') out.push('# EOF\n');
+  if (format === 'openmetrics') out.push(EOF);
   return out.join('');
 }

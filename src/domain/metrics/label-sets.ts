@@ -4,14 +4,28 @@
 // their labels afresh each time was most of what the exposition cost, and garbage the
 // young-generation collector had to copy. Bounded: the values come from Redis (command
 // names, databases), and past the bound a set is made afresh and rendered at each use.
+import { Buffer } from 'node:buffer';
+import type { ByteText } from './byte-text.js';
+
 /** A set of labels: name → value. */
 export type Labels = Readonly<Record<string, string>>;
 
 /** Distinct sets kept per kind: Redis has a few hundred commands, 16 databases by default. */
 const MAX_KEPT = 4096;
 
-/** The rendered `{…}` of the sets made here (read by the renderer: exposition.ts). */
-const renderedText = new WeakMap<Labels, string>();
+/**
+ * What is rendered of a set made here: its `{…}`, and the UTF-8 bytes of the start of each line
+ * that carries it (`name{…} `, and by suffix `name_sum{…} `), made at its first use: the
+ * series names come from the code's tables, so each set has a few.
+ */
+interface Kept {
+  text: string;
+  lines: Map<string, Buffer>;
+  suffixed: Map<string, Map<string, Buffer>> | undefined;
+}
+const kept = new WeakMap<Labels, Kept>();
+/** The same for series without labels: `name `, by suffix `name_sum `. */
+const bare: Kept = { text: '', lines: new Map(), suffixed: undefined };
 
 export function escapeLabelValue(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
@@ -20,7 +34,43 @@ export function escapeLabelValue(value: string): string {
 /** `{a="x",b="y"}`: rendered once for a set made here, at each use for any other. */
 export function renderLabels(labels: Labels | undefined): string {
   if (labels === undefined) return '';
-  return renderedText.get(labels) ?? labelText(labels);
+  return kept.get(labels)?.text ?? labelText(labels);
+}
+
+/** Past this many line starts in one cache (names not from the code's tables), they are made afresh. */
+const MAX_LINES = 4096;
+
+/**
+ * Writes `name{a="x"} ` (with the suffix: `name_sum{a="x"} `), the start of a sample's line:
+ * encoded once for a set made here or no labels, written afresh for any other set.
+ */
+export function writeLinePrefix(
+  out: ByteText,
+  name: string,
+  suffix: string | undefined,
+  labels: Labels | undefined,
+): void {
+  const rendered = labels === undefined ? bare : kept.get(labels);
+  if (rendered === undefined) {
+    out.string(name);
+    if (suffix !== undefined) out.string(suffix);
+    out.string(labelText(labels!));
+    out.byte(32 /* space */);
+    return;
+  }
+  let lines = rendered.lines;
+  if (suffix !== undefined) {
+    rendered.suffixed ??= new Map();
+    let bySuffix = rendered.suffixed.get(suffix);
+    if (bySuffix === undefined) rendered.suffixed.set(suffix, (bySuffix = new Map<string, Buffer>()));
+    lines = bySuffix;
+  }
+  let prefix = lines.get(name);
+  if (prefix === undefined) {
+    prefix = Buffer.from(`${name}${suffix ?? ''}${rendered.text} `, 'utf8');
+    if (lines.size < MAX_LINES) lines.set(name, prefix);
+  }
+  out.bytes(prefix);
 }
 
 /** `{a="x",b="y"}` (an empty set renders as nothing). */
@@ -32,7 +82,7 @@ function labelText(labels: Labels): string {
 
 function keep(labels: Labels): Labels {
   Object.freeze(labels);
-  renderedText.set(labels, labelText(labels));
+  kept.set(labels, { text: labelText(labels), lines: new Map(), suffixed: undefined });
   return labels;
 }
 

@@ -11,15 +11,19 @@
 import type { MetricsCompat } from '../../config/config.js';
 import { RedisAdapter, type RedisEndpoint } from '../../redis/adapter.js';
 import { ExporterCompat } from './exporter-compat-reads.js';
-import { CONTENT_TYPES, finish, render, type Family, type Format } from './exposition.js';
+import { ByteText } from './byte-text.js';
+import { CONTENT_TYPES, ENDINGS, renderInto, type Family, type Format } from './exposition.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { FAILURE_KINDS, RedisScraper, type ScrapeOutcome } from './scraper.js';
 
 export interface Exposition {
   contentType: string;
-  /** Encoded once here: sending a string would scan it twice more (length, then encoding). */
+  /** Bytes, as rendered (exposition.ts): sending a string would scan it twice more (length, then encoding). */
   body: Buffer;
 }
+
+/** The body of every exposition is written here, then copied out (byte-text.ts). */
+const bodyText = new ByteText();
 
 export class Metrics {
   readonly process = new ProcessMetrics();
@@ -64,20 +68,38 @@ export class Metrics {
    */
   async exposition(asked: Format): Promise<Exposition> {
     const format = this.compat === 'redis_exporter' ? 'prometheus' : asked;
-    const [outcome, processText] = await Promise.all([this.scraper.scrape(), this.process.render(format)]);
-    const out = render(this.healthFamilies(outcome), format);
-    if (outcome.families) out.push(this.renderRedis(outcome, format));
-    out.push(...render(this.managerFamilies(), format), processText);
-    return { contentType: CONTENT_TYPES[format], body: encode(finish(out, format)) };
+    const [outcome, processMetrics] = await Promise.all([this.scraper.scrape(), this.process.collect(format)]);
+    // Written into one buffer, from here to the end without an await (so no other scrape uses it meanwhile).
+    const out = bodyText;
+    renderInto(out, this.healthFamilies(outcome), format);
+    let redisFrom = -1;
+    let redisTo = -1;
+    if (outcome.families) {
+      const shared = this.rendered.get(outcome)?.[format];
+      if (shared) out.bytes(shared);
+      else {
+        redisFrom = out.length;
+        renderInto(out, outcome.families, format);
+        redisTo = out.length;
+      }
+    }
+    renderInto(out, this.managerFamilies(), format);
+    out.bytes(processMetrics.runtime);
+    renderInto(out, processMetrics.http, format);
+    out.bytes(ENDINGS[format]);
+    const body = out.take();
+    if (redisFrom >= 0) this.share(outcome, format, body.subarray(redisFrom, redisTo));
+    return { contentType: CONTENT_TYPES[format], body };
   }
 
-  // Scrapes that shared one INFO call share its rendering too.
-  private readonly rendered = new WeakMap<ScrapeOutcome, Partial<Record<Format, string>>>();
+  // Scrapes that shared one INFO call share its rendering too: the Redis part of the first
+  // one's body (a view of it, not a copy).
+  private readonly rendered = new WeakMap<ScrapeOutcome, Partial<Record<Format, Buffer>>>();
 
-  private renderRedis(outcome: ScrapeOutcome, format: Format): string {
+  private share(outcome: ScrapeOutcome, format: Format, bytes: Buffer): void {
     let byFormat = this.rendered.get(outcome);
     if (byFormat === undefined) this.rendered.set(outcome, (byFormat = {}));
-    return (byFormat[format] ??= render(outcome.families ?? [], format).join(''));
+    byFormat[format] = bytes;
   }
 
   private healthFamilies(outcome: ScrapeOutcome): Family[] {
@@ -118,13 +140,4 @@ export class Metrics {
   async close(): Promise<void> {
     await this.redis.close();
   }
-}
-
-/**
- * UTF-8 bytes of the exposition. It is ASCII unless Redis put other characters in a label
- * (an error prefix from a script): ASCII encodes as latin1, a plain copy, about five times
- * faster than the UTF-8 encoder. A UTF-8 length equal to the character count means ASCII.
- */
-export function encode(text: string): Buffer {
-  return Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text, 'utf8');
 }

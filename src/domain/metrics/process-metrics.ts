@@ -2,7 +2,7 @@
 // the duration of the HTTP requests it serves, by route. Each Instance has its own
 // registries, so managers in one process (tests) do not mix their numbers.
 import { collectDefaultMetrics, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { render, type Family, type Format, type MetricType, type Sample } from './exposition.js';
+import { renderBytes, type Family, type Format, type MetricType, type Sample } from './exposition.js';
 
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -10,7 +10,7 @@ export class ProcessMetrics {
   private readonly runtime = new Registry();
   private readonly http = new Registry();
   private readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  private snapshot: { at: number; families: Promise<Family[]>; text: Partial<Record<Format, string>> } | undefined;
+  private snapshot: { at: number; families: Promise<Family[]>; bytes: Partial<Record<Format, Buffer>> } | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.runtime });
@@ -28,14 +28,13 @@ export class ProcessMetrics {
   }
 
   /**
-   * Runtime metrics (at most a second old, see `runtimeFamilies`), then the HTTP histogram
-   * (now), rendered; the runtime part is rendered once per snapshot and format.
+   * Runtime metrics (at most a second old, see `runtimeFamilies`), rendered once per snapshot
+   * and format; then the HTTP histogram (now), for the caller to render with the rest.
    */
-  async render(format: Format, now = Date.now()): Promise<string> {
+  async collect(format: Format, now = Date.now()): Promise<{ runtime: Buffer; http: Family[] }> {
     const [runtime, http] = await Promise.all([this.runtimeFamilies(now), collect(this.http)]);
-    const text = this.snapshot!.text;
-    text[format] ??= render(runtime, format).join('');
-    return text[format] + render(http, format).join('');
+    const bytes = this.snapshot!.bytes;
+    return { runtime: (bytes[format] ??= renderBytes(runtime, format)), http };
   }
 
   /**
@@ -45,7 +44,7 @@ export class ProcessMetrics {
    */
   private runtimeFamilies(now: number): Promise<Family[]> {
     if (this.snapshot === undefined || now - this.snapshot.at >= 1000) {
-      this.snapshot = { at: now, families: collect(this.runtime), text: {} };
+      this.snapshot = { at: now, families: collect(this.runtime), bytes: {} };
     }
     return this.snapshot.families;
   }
