@@ -54,6 +54,28 @@ export function parseKeyValues(value: string): Map<string, string> {
   return out;
 }
 
+/**
+ * The value of one key of a `k1=v1,k2=v2` value, as `parseKeyValues(value).get(key)` gives it
+ * (the last part with that key) but without building the map: a scrape reads a few keys of
+ * each of dozens of cmdstat_* lines.
+ */
+export function keyValue(value: string, key: string): string | undefined {
+  let found: string | undefined;
+  for (let start = 0; start <= value.length;) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    if (
+      value.charCodeAt(start + key.length) === 61 /* = */ &&
+      start + key.length < end &&
+      value.startsWith(key, start)
+    ) {
+      found = value.slice(start + key.length + 1, end);
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
 export function field(info: Info, name: string): string | undefined {
   return info.fields.get(name);
 }
@@ -64,9 +86,31 @@ export function numberField(info: Info, name: string): number | undefined {
 }
 
 export function toNumber(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
+  if (value === undefined) return undefined;
+  const int = smallInteger(value);
+  if (int !== undefined) return int;
+  if (value.trim() === '') return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * `Number(value)` for a plain integer of at most 15 digits (`-` allowed), read digit by digit;
+ * undefined for anything else. Most INFO values are such integers, and Number() of a string is
+ * a call into the runtime; below 10^15 the sum of digits is exact.
+ */
+function smallInteger(value: string): number | undefined {
+  const negative = value.charCodeAt(0) === 45; /* - */
+  const start = negative ? 1 : 0;
+  const length = value.length;
+  if (length === start || length - start > 15) return undefined;
+  let n = 0;
+  for (let i = start; i < length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
 }
 
 export interface ConnectedReplica {

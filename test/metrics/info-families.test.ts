@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInfo } from '../../src/redis/info.js';
 import { render, finish, type Family } from '../../src/domain/metrics/exposition.js';
-import { InfoParseError, redisFamilies } from '../../src/domain/metrics/info-families.js';
+import { InfoParseError, quantile, redisFamilies } from '../../src/domain/metrics/info-families.js';
 import { familyTypes, has, parseExposition, value } from './parse.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/info');
@@ -267,6 +267,23 @@ describe('INFO → metric families', () => {
         const s = parseExposition(finish(render(redisFamilies(parseInfo(text)), 'prometheus'), 'prometheus'));
         if (c.expected === undefined) assert.equal(has(s, c.name), false);
         else assert.equal(value(s, c.name, c.labels), c.expected);
+      });
+    }
+
+    const quantiles: [string, string | undefined][] = [
+      ['p50', '0.5'],
+      ['p99', '0.99'],
+      ['p99.9', '0.999'],
+      ['p100', '1'],
+      ['p0', '0'],
+      ['p', undefined],
+      ['q50', undefined],
+      ['pabc', undefined],
+    ];
+    for (const [percentile, expected] of quantiles) {
+      it(`reads the percentile ${percentile} as the quantile ${String(expected)}, the second time from its cache too`, () => {
+        assert.equal(quantile(percentile), expected);
+        assert.equal(quantile(percentile), expected);
       });
     }
 

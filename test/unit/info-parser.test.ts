@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connectedReplicas, numberField, parseInfo, parseKeyValues } from '../../src/redis/info.js';
+import { connectedReplicas, keyValue, numberField, parseInfo, parseKeyValues, toNumber } from '../../src/redis/info.js';
 
 describe('INFO parser', () => {
   const text = [
@@ -77,6 +77,59 @@ describe('INFO parser', () => {
   for (const [what, text, fields] of lines) {
     it(`reads fields line by line: ${what}`, () => {
       assert.deepEqual([...parseInfo(text).fields], fields);
+    });
+  }
+
+  // keyValue reads one key without the map; it must agree with parseKeyValues(…).get(…).
+  const keyValues: [string, string][] = [
+    ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'usec'],
+    ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'calls'],
+    ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'failed_calls'],
+    ['calls=3,usec=12', 'rejected_calls'],
+    ['usec_per_call=4.00,usec=12', 'usec'],
+    ['count=2', 'count'],
+    ['count=', 'count'],
+    ['', 'count'],
+    ['count', 'count'],
+    ['a=1,,a=2,', 'a'],
+    ['x=a=b,y=2', 'x'],
+    ['ip=fe80::1,port=6379', 'ip'],
+    ['=1,a=2', 'a'],
+  ];
+  for (const [value, key] of keyValues) {
+    it(`reads ${key} of ${JSON.stringify(value)} as the map does`, () => {
+      assert.equal(keyValue(value, key), parseKeyValues(value).get(key));
+    });
+  }
+
+  // toNumber reads plain integers digit by digit; it must agree with Number() (finite, not blank).
+  for (const text of [
+    '0',
+    '-0',
+    '7',
+    '007',
+    '-12',
+    '123456789012345',
+    '-123456789012345',
+    '1234567890123456',
+    '9007199254740993',
+    '12.5',
+    '1e3',
+    '0x10',
+    ' 5',
+    '5 ',
+    '',
+    '  ',
+    '-',
+    '--1',
+    '1-',
+    'abc',
+    'Infinity',
+    'NaN',
+  ]) {
+    it(`reads ${JSON.stringify(text)} as Number() does`, () => {
+      const n = Number(text);
+      assert.ok(Object.is(toNumber(text), text.trim() !== '' && Number.isFinite(n) ? n : undefined));
     });
   }
 });

@@ -1,7 +1,7 @@
 // INFO (parsed) → metric families. Pure: the same INFO text always gives the same families.
 // Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
 // command, per error, per replica) and the derived metrics are built here.
-import { keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } from '../../redis/info.js';
+import { keyValue, keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } from '../../redis/info.js';
 import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
@@ -12,15 +12,18 @@ export class InfoParseError extends Error {
   override name = 'InfoParseError';
 }
 
-/** Scalar metrics grouped by name: Redis renamed some fields (slave_priority → replica_priority). */
-const SCALARS_BY_NAME: ReadonlyMap<string, readonly ScalarMetric[]> = (() => {
+/**
+ * Scalar metrics grouped by name: Redis renamed some fields (slave_priority → replica_priority).
+ * An array, in the table's order of names, walked at every scrape.
+ */
+const SCALARS_BY_NAME: readonly { name: string; candidates: readonly ScalarMetric[] }[] = (() => {
   const byName = new Map<string, ScalarMetric[]>();
   for (const metric of SCALAR_METRICS) {
     const list = byName.get(metric.name) ?? [];
     list.push(metric);
     byName.set(metric.name, list);
   }
-  return byName;
+  return [...byName].map(([name, candidates]) => ({ name, candidates }));
 })();
 
 const REPLICA_STATES = ['wait_bgsave', 'send_bulk', 'online'] as const;
@@ -33,7 +36,7 @@ function family(name: string, type: Family['type'], help: string, samples: Sampl
 }
 
 function scalarFamilies(info: Info, out: Family[]): void {
-  for (const [name, candidates] of SCALARS_BY_NAME) {
+  for (const { name, candidates } of SCALARS_BY_NAME) {
     for (const metric of candidates) {
       const raw = info.fields.get(metric.field);
       if (raw === undefined) continue;
@@ -194,6 +197,21 @@ function push(target: Family, labels: Labels, value: number | undefined, suffix?
   if (value !== undefined) target.samples.push(suffix === undefined ? { labels, value } : { suffix, labels, value });
 }
 
+/** Quantile label values by INFO's percentile key; the same few (p50, p99, p99.9) at every scrape. */
+const QUANTILES = new Map<string, string | undefined>();
+
+/** `p99.9` → `0.999` (plain p / 100 would say 0.9990000000000001); undefined when not a percentile. */
+export function quantile(percentile: string): string | undefined {
+  let q = QUANTILES.get(percentile);
+  if (q === undefined && !QUANTILES.has(percentile)) {
+    const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
+    q = p === undefined ? undefined : String(Number((p / 100).toPrecision(12)));
+    // Bounded: the keys come from Redis (its latency-tracking-info-percentiles setting).
+    if (QUANTILES.size < 1024) QUANTILES.set(percentile, q);
+  }
+  return q;
+}
+
 /** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
 function commandFamilies(info: Info, out: Family[]): void {
   const calls = family(
@@ -212,14 +230,13 @@ function commandFamilies(info: Info, out: Family[]): void {
   for (const [key, value] of info.sections.get('commandstats') ?? []) {
     if (!key.startsWith('cmdstat_')) continue;
     const cmd = key.slice('cmdstat_'.length);
-    const kv = parseKeyValues(value);
     const labels = cmdLabels(cmd);
-    const n = toNumber(kv.get('calls'));
-    const usec = toNumber(kv.get('usec'));
+    const n = toNumber(keyValue(value, 'calls'));
+    const usec = toNumber(keyValue(value, 'usec'));
     push(calls, labels, n);
     push(duration, labels, usec === undefined ? undefined : usec / 1e6);
-    push(rejected, labels, toNumber(kv.get('rejected_calls')));
-    push(failed, labels, toNumber(kv.get('failed_calls')));
+    push(rejected, labels, toNumber(keyValue(value, 'rejected_calls')));
+    push(failed, labels, toNumber(keyValue(value, 'failed_calls')));
     if (n !== undefined && usec !== undefined) sums.set(cmd, { calls: n, seconds: usec / 1e6 });
   }
   out.push(calls, duration, rejected, failed);
@@ -233,11 +250,10 @@ function commandFamilies(info: Info, out: Family[]): void {
     if (!key.startsWith('latency_percentiles_usec_')) continue;
     const cmd = key.slice('latency_percentiles_usec_'.length);
     for (const [percentile, usec] of parseKeyValues(value)) {
-      const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
+      const q = quantile(percentile);
       const v = toNumber(usec);
-      if (p === undefined || v === undefined) continue;
-      // p99.9 → 0.999 (plain p / 100 would say 0.9990000000000001).
-      latency.samples.push({ labels: quantileLabels(cmd, String(Number((p / 100).toPrecision(12)))), value: v / 1e6 });
+      if (q === undefined || v === undefined) continue;
+      latency.samples.push({ labels: quantileLabels(cmd, q), value: v / 1e6 });
     }
     const sum = sums.get(cmd);
     if (sum) {
@@ -255,7 +271,7 @@ function commandFamilies(info: Info, out: Family[]): void {
   );
   for (const [key, value] of info.sections.get('errorstats') ?? []) {
     if (!key.startsWith('errorstat_')) continue;
-    push(errors, errLabels(key.slice('errorstat_'.length)), toNumber(parseKeyValues(value).get('count')));
+    push(errors, errLabels(key.slice('errorstat_'.length)), toNumber(keyValue(value, 'count')));
   }
   out.push(errors);
 }
