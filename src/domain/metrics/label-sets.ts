@@ -80,6 +80,11 @@ function labelText(labels: Labels): string {
   return out === '' ? '' : `{${out}}`;
 }
 
+/** The set given, kept: frozen, its `{…}` and its lines' starts rendered once. For sets a caller bounds itself. */
+export function keepLabels(labels: Labels): Labels {
+  return keep(labels);
+}
+
 function keep(labels: Labels): Labels {
   Object.freeze(labels);
   kept.set(labels, { text: labelText(labels), lines: new Map(), suffixed: undefined });

@@ -1,30 +1,27 @@
-// The manager's own metrics through prom-client: process and Node.js runtime metrics, and
-// the duration of the HTTP requests it serves, by route. Each Instance has its own
-// registries, so managers in one process (tests) do not mix their numbers.
-import { collectDefaultMetrics, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+// The manager's own metrics: process and Node.js runtime metrics through prom-client, and
+// the duration of the HTTP requests it serves, by route (http-histogram.ts). Each Instance
+// has its own, so managers in one process (tests) do not mix their numbers.
+import { collectDefaultMetrics, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { renderBytes, type Family, type Format, type MetricType, type Sample } from './exposition.js';
+import { HttpHistogram } from './http-histogram.js';
 
-const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class ProcessMetrics {
   private readonly runtime = new Registry();
-  private readonly http = new Registry();
-  private readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  private readonly httpDuration = new HttpHistogram(
+    'http_request_duration_seconds',
+    'Duration of HTTP requests the manager served, in seconds, by route template, method and status.',
+    HTTP_BUCKETS,
+  );
   private snapshot: { at: number; families: Promise<Family[]>; bytes: Partial<Record<Format, Buffer>> } | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.runtime });
-    this.httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Duration of HTTP requests the manager served, in seconds, by route template, method and status.',
-      labelNames: ['route', 'method', 'status'],
-      buckets: HTTP_BUCKETS,
-      registers: [this.http],
-    });
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    this.httpDuration.observe({ route, method, status: String(status) }, seconds);
+    this.httpDuration.observe(route, method, status, seconds);
   }
 
   /**
@@ -32,9 +29,9 @@ export class ProcessMetrics {
    * and format; then the HTTP histogram (now), for the caller to render with the rest.
    */
   async collect(format: Format, now = Date.now()): Promise<{ runtime: Buffer; http: Family[] }> {
-    const [runtime, http] = await Promise.all([this.runtimeFamilies(now), collect(this.http)]);
+    const runtime = await this.runtimeFamilies(now);
     const bytes = this.snapshot!.bytes;
-    return { runtime: (bytes[format] ??= renderBytes(runtime, format)), http };
+    return { runtime: (bytes[format] ??= renderBytes(runtime, format)), http: [this.httpDuration.family()] };
   }
 
   /**
@@ -44,13 +41,14 @@ export class ProcessMetrics {
    */
   private runtimeFamilies(now: number): Promise<Family[]> {
     if (this.snapshot === undefined || now - this.snapshot.at >= 1000) {
-      this.snapshot = { at: now, families: collect(this.runtime), bytes: {} };
+      this.snapshot = { at: now, families: registryFamilies(this.runtime), bytes: {} };
     }
     return this.snapshot.families;
   }
 }
 
-async function collect(registry: Registry): Promise<Family[]> {
+/** The families of a prom-client registry, in the model the renderer takes. */
+export async function registryFamilies(registry: Registry): Promise<Family[]> {
   const metrics = await registry.getMetricsAsJSON();
   // prom-client names three gauges `…_total`; `_total` is for counters only here (and in
   // OpenMetrics), and their per-type siblings carry the same numbers.
