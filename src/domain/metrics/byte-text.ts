@@ -33,21 +33,10 @@ export class ByteText {
     this.at += bytes.length;
   }
 
-  /** Its UTF-8 bytes. ASCII (nearly always) is copied by a loop: short strings, no call into C++. */
+  /** Its UTF-8 bytes (at most 3 per UTF-16 unit). One call, faster than a loop even for short strings. */
   string(text: string): void {
-    const n = text.length;
-    this.room(n * 3);
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x80) {
-        this.at = at + buf.write(text.slice(i), at, 'utf8');
-        return;
-      }
-      buf[at++] = c;
-    }
-    this.at = at;
+    this.room(text.length * 3);
+    this.at += this.buf.write(text, this.at, 'utf8');
   }
 
   byte(c: number): void {
