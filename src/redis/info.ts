@@ -99,7 +99,7 @@ export function toNumber(value: string | undefined): number | undefined {
  * undefined for anything else. Most INFO values are such integers, and Number() of a string is
  * a call into the runtime; below 10^15 the sum of digits is exact.
  */
-function smallInteger(value: string): number | undefined {
+export function smallInteger(value: string): number | undefined {
   const negative = value.charCodeAt(0) === 45; /* - */
   const start = negative ? 1 : 0;
   const length = value.length;

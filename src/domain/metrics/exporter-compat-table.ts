@@ -3,6 +3,7 @@
 // INFO lines and from its other reads, what compat mode leaves out, and for each family our
 // counterpart (the README's migration table is generated from EXPORTER_FAMILIES). The
 // decisions on names shared with ours are explained in exporter-compat.ts. Pure data.
+import { smallInteger } from '../../redis/info.js';
 import type { MetricType } from './exposition.js';
 import { START_TIME_HELP } from './info-families.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
@@ -184,7 +185,8 @@ const EXPORTER_SCALARS: readonly ExporterScalar[] = [
 /** The exporter's reading of an INFO value: ok/true → 1, err/fail/false → 0, else the number. */
 export function exporterValue(raw: string): number | undefined {
   if (raw === '') return undefined;
-  const n = Number(raw);
+  // Most values are plain integers: read without Number(), a call into the runtime.
+  const n = smallInteger(raw) ?? Number(raw);
   if (!Number.isNaN(n)) return n;
   if (raw === 'ok' || raw === 'true') return 1;
   if (raw === 'err' || raw === 'fail' || raw === 'false') return 0;

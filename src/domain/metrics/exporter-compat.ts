@@ -174,6 +174,20 @@ const LATENCY_PREFIX = 'latency_percentiles_usec_';
 /** The exporter reads calls and usec by position: the first two fields of a cmdstat line. */
 const CALLS_USEC = /^calls=(\d+),usec=(\d+)/;
 
+/** The exporter's quantile label by the text after `p` (`99.9` → `99.9`), made once per percentile. */
+const QUANTILES = new Map<string, string | undefined>();
+
+function exporterQuantile(text: string): string | undefined {
+  let q = QUANTILES.get(text);
+  if (q === undefined && !QUANTILES.has(text)) {
+    const n = exporterValue(text);
+    q = n === undefined ? undefined : String(n);
+    // Bounded: the keys come from Redis (its latency-tracking-info-percentiles setting).
+    if (QUANTILES.size < 1024) QUANTILES.set(text, q);
+  }
+  return q;
+}
+
 /** `latency_percentiles_usec_<cmd>:p50=…,p99=…` with count and sum (µs) from commandstats. */
 function latencySummary(info: Info): Family {
   const summary = family('redis_latency_percentiles_usec', 'summary', []);
@@ -189,11 +203,9 @@ function latencySummary(info: Info): Family {
       const end = comma < 0 ? value.length : comma;
       const eq = value.indexOf('=', start);
       if (value.charCodeAt(start) === 112 /* p */ && eq > start && eq < end) {
-        const q = exporterValue(value.slice(start + 1, eq));
+        const q = exporterQuantile(value.slice(start + 1, eq));
         const v = exporterValue(value.slice(eq + 1, end));
-        if (q !== undefined && v !== undefined) {
-          summary.samples.push({ labels: quantileLabels(cmd, String(q)), value: v });
-        }
+        if (q !== undefined && v !== undefined) summary.samples.push({ labels: quantileLabels(cmd, q), value: v });
       }
       start = end + 1;
     }
