@@ -52,33 +52,52 @@ function escapeHelp(help: string): string {
  * noise). OpenMetrics names a counter family without its `_total`; its samples keep it.
  */
 function renderFamily(out: ByteText, family: Family, format: Format): void {
-  if (family.samples.length === 0) return;
-  out.bytes(header(family, format));
+  const samples = family.samples;
+  if (samples.length === 0) return;
   const name = family.name;
-  for (const sample of family.samples) {
+  const head = header(family, format);
+  let i = 0;
+  // Most families are one sample without labels (INFO's scalars): their HELP, TYPE and the
+  // start of the line are one copy.
+  if (samples[0].labels === undefined && samples[0].suffix === undefined) {
+    out.bytes((head.withBareLine ??= Buffer.concat([head.lines, Buffer.from(`${name} `, 'utf8')])));
+    out.integerOr(samples[0].value, renderValue);
+    out.byte(10 /* \n */);
+    i = 1;
+  } else out.bytes(head.lines);
+  for (; i < samples.length; i++) {
+    const sample = samples[i];
     writeLinePrefix(out, name, sample.suffix, sample.labels);
     out.integerOr(sample.value, renderValue);
     out.byte(10 /* \n */);
   }
 }
 
+interface Header {
+  /** `# HELP …\n# TYPE …\n` */
+  lines: Buffer;
+  /** The same and `name `, the start of an unlabelled sample's line; made at its first use. */
+  withBareLine: Buffer | undefined;
+}
+
 // HELP and TYPE lines are the same at every scrape: encoded once per family name and format
 // (a name always has the same type and HELP: they come from the code's tables).
-const headers: Record<Format, Map<string, Buffer>> = { prometheus: new Map(), openmetrics: new Map() };
+const headers: Record<Format, Map<string, Header>> = { prometheus: new Map(), openmetrics: new Map() };
 
-function header(family: Family, format: Format): Buffer {
+function header(family: Family, format: Format): Header {
   const cache = headers[format];
-  let bytes = cache.get(family.name);
-  if (bytes === undefined) {
+  let head = cache.get(family.name);
+  if (head === undefined) {
     const name =
       format === 'openmetrics' && family.type === 'counter' && family.name.endsWith('_total')
         ? family.name.slice(0, -'_total'.length)
         : family.name;
-    bytes = Buffer.from(`# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`, 'utf8');
+    const lines = Buffer.from(`# HELP ${name} ${escapeHelp(family.help)}\n# TYPE ${name} ${family.type}\n`, 'utf8');
+    head = { lines, withBareLine: undefined };
     // Bounded: family names come from the code's tables, not from Redis.
-    if (cache.size < 10_000) cache.set(family.name, bytes);
+    if (cache.size < 10_000) cache.set(family.name, head);
   }
-  return bytes;
+  return head;
 }
 
 /** Writes whole families into `out`, as UTF-8. */
