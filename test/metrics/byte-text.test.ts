@@ -77,5 +77,7 @@ describe('ByteText', () => {
     assert.equal(out.length, 0);
     out.string('again');
     assert.equal(out.take().toString('utf8'), 'again');
+    out.string('left by a use that threw');
+    assert.equal(out.clear().take().length, 0);
   });
 });

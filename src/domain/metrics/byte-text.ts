@@ -72,6 +72,12 @@ export class ByteText {
     } while (n > 0);
   }
 
+  /** Empty: what an earlier use left (one that threw before its take) is dropped. */
+  clear(): this {
+    this.at = 0;
+    return this;
+  }
+
   /** A copy of the bytes written since the last take; the builder is then empty. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.at);

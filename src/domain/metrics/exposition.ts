@@ -111,7 +111,7 @@ const shared = new ByteText();
 
 /** The UTF-8 bytes of whole families. */
 export function renderBytes(families: Iterable<Family>, format: Format): Buffer {
-  renderInto(shared, families, format);
+  renderInto(shared.clear(), families, format);
   return shared.take();
 }
 

@@ -70,7 +70,7 @@ export class Metrics {
     const format = this.compat === 'redis_exporter' ? 'prometheus' : asked;
     const [outcome, processMetrics] = await Promise.all([this.scraper.scrape(), this.process.collect(format)]);
     // Written into one buffer, from here to the end without an await (so no other scrape uses it meanwhile).
-    const out = bodyText;
+    const out = bodyText.clear();
     renderInto(out, this.healthFamilies(outcome), format);
     let redisFrom = -1;
     let redisTo = -1;
