@@ -222,7 +222,7 @@ export class Upgrader {
       target.env.NODE_COMPILE_CACHE = compileCacheDir(slots.installedPath);
       const trial = await slots.beginTrial(accepted.to, accepted.file);
       await startWatchdog(this.host.config.updateConfirmTimeoutMs, recordPath(slots.installedPath), trial);
-      // From here the bridge accepts beside this process; the new build ends it once it listens.
+      // From here the bridge accepts beside this process; the new build ends it once it serves.
       bridge = await accepted.bridge;
       if (bridge !== null) target.env[BRIDGE_ENV] = formatBridge(bridge);
       await Promise.all(this.servers.map((server) => server.drain()));
