@@ -70,6 +70,17 @@ export async function startRedis(
   return server;
 }
 
+/**
+ * SAVE, once no background save runs: the fork that fed a replica its sync may still be
+ * finishing after the replica reports the link up, and SAVE refuses to run beside it.
+ */
+export async function saveWhenIdle(client: Redis): Promise<void> {
+  await waitFor('no background save', async () =>
+    /^rdb_bgsave_in_progress:0\r?$/m.test(await client.info('persistence')),
+  );
+  await client.save();
+}
+
 export function killPid(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
     process.kill(pid, signal);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api } from '../helpers/api.js';
 import { auth, spawnManager, testPaths, type ManagerProcess } from '../helpers/manager.js';
-import { killPid, killRedisIn, redisClient } from '../helpers/redis.js';
+import { killPid, killRedisIn, redisClient, saveWhenIdle } from '../helpers/redis.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 interface Node {
@@ -201,7 +201,7 @@ describe('a restarted primary is held until the operator confirms it (--on-prima
   it('a primary restarted with an older snapshot (SHUTDOWN NOSAVE) never serves a sync: its replica keeps the newer writes', async () => {
     const [a, b] = await pair([], 10);
     const primary = redisClient(a.paths.redisPort);
-    await primary.save(); // the snapshot a will come back with
+    await saveWhenIdle(primary); // the snapshot a will come back with
     await primary.set('only-on-the-replica', '1');
     assert.equal(await primary.wait(1, 5000), 1, 'b acknowledged the write');
     const pid = await redisPid(a);

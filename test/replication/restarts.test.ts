@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readState } from '../../src/domain/state/state-file.js';
 import { api } from '../helpers/api.js';
 import { auth, spawnManager, testPaths, type TestManager } from '../helpers/manager.js';
-import { killPid, killRedisIn, redisClient } from '../helpers/redis.js';
+import { killPid, killRedisIn, redisClient, saveWhenIdle } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertReadOnly, freshReplica, startTrio, status, waitForSync } from './cluster.js';
 
@@ -57,7 +57,7 @@ describe('replication across restarts', function () {
       await waitForSync(b, a);
       await waitForSync(c, a);
       // Saved, then killed at once: the RDB has every write and the offset the replicas have.
-      await before.save();
+      await saveWhenIdle(before);
       await killRedisAndWait(a);
       const held = await waitFor(
         'a to be held',
