@@ -60,11 +60,25 @@ describe('API reference (make docs)', function () {
     await tab.getByText('upgrade', { exact: true }).last().scrollIntoViewIfNeeded();
     await tab.mouse.wheel(0, 100_000);
     await tab.getByText('/v1/update').first().waitFor({ timeout: 30_000 });
-    const text = (await tab.locator('body').innerText()).replace(/\s+/g, ' ');
-    for (const { method, path } of contractOperations()) {
-      assert.ok(text.includes(`${method.toUpperCase()} ${path}`), `${method.toUpperCase()} ${path} is not on the page`);
+    // Redoc renders (and re-renders) sections as the page scrolls, so one reading of the
+    // page's text can miss a section that is being redrawn: the page is read at the bottom
+    // and at the top, again and again (for at most 30 s), until every operation was seen.
+    const wanted = contractOperations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    const seen = new Set<string>();
+    let title = false;
+    for (let round = 0, deadline = Date.now() + 30_000; seen.size < wanted.length && Date.now() < deadline; round++) {
+      await tab.mouse.wheel(0, round % 2 === 0 ? -100_000 : 100_000);
+      await tab.waitForTimeout(250);
+      const text = (await tab.locator('body').innerText()).replace(/\s+/g, ' ');
+      for (const operation of wanted) if (text.includes(operation)) seen.add(operation);
+      title ||= text.includes('Redis instance manager (0.1.0)');
     }
-    assert.ok(text.includes('Redis instance manager (0.1.0)'));
+    assert.deepEqual(
+      wanted.filter((operation) => !seen.has(operation)),
+      [],
+      'operations not on the page',
+    );
+    assert.ok(title, 'the title with the version');
     assert.deepEqual(outside, [], 'the page tried to load something from outside');
     assert.deepEqual(errors, []);
     await context.close();
