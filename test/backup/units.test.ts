@@ -18,7 +18,7 @@ import { metadataKey } from '../../src/domain/backup/restore.js';
 import { manifestFiles } from '../../src/domain/backup/snapshot.js';
 import { parseMetadata } from '../../src/domain/backup/metadata.js';
 import { BackupStats, backupFamilies, BACKUP_METRIC_NAMES } from '../../src/domain/backup/backup-stats.js';
-import { render } from '../../src/domain/metrics/exposition.js';
+import { renderText } from '../../src/domain/metrics/exposition.js';
 import { newBackupId } from '../../src/domain/backup/backup-record.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -360,7 +360,7 @@ describe('backup units', () => {
     it('exposes the last success, failures by reason, deletions and retention runs as metric families', async () => {
       const stats = new BackupStats();
       let inProgress = false;
-      const exposition = () => render(backupFamilies(stats, inProgress), 'prometheus').join('');
+      const exposition = () => renderText(backupFamilies(stats, inProgress), 'prometheus');
       let text = exposition();
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.lastSuccess} 0$`, 'm'), '0 before the first success');
       assert.match(text, new RegExp(`^${BACKUP_METRIC_NAMES.failures}\\{reason="storage_denied"\\} 0$`, 'm'));

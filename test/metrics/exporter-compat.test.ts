@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInfo, type Info } from '../../src/redis/info.js';
-import { finish, render } from '../../src/domain/metrics/exposition.js';
+import { renderText } from '../../src/domain/metrics/exposition.js';
 import { withExporterFamilies, type CompatReads } from '../../src/domain/metrics/exporter-compat.js';
 import { EXPORTER_FAMILIES, exporterValue, isLeftOut } from '../../src/domain/metrics/exporter-compat-table.js';
 import { redisFamilies } from '../../src/domain/metrics/info-families.js';
@@ -44,7 +44,7 @@ const NO_READS: CompatReads = { config: undefined, slowlog: undefined, latency: 
 function compat(info: Info, reads = READS) {
   const native = redisFamilies(info);
   const families = withExporterFamilies(info, native, reads);
-  const text = finish(render(families, 'prometheus'), 'prometheus');
+  const text = renderText(families, 'prometheus');
   return { native, families, text, series: parseExposition(text), shapes: familyShapes(text) };
 }
 
@@ -261,10 +261,7 @@ describe('redis_exporter compat families', () => {
     const ours = value(compat(info).series, 'redis_start_time_seconds');
     assert.equal(
       ours,
-      value(
-        parseExposition(finish(render(redisFamilies(info), 'prometheus'), 'prometheus')),
-        'redis_start_time_seconds',
-      ),
+      value(parseExposition(renderText(redisFamilies(info), 'prometheus')), 'redis_start_time_seconds'),
     );
     info.fields.delete('server_time_usec');
     assert.equal(

@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import {
   escapeLabelValue,
-  finish,
   negotiateFormat,
-  render,
   renderBytes,
+  renderText,
   renderValue,
   type Family,
 } from '../../src/domain/metrics/exposition.js';
@@ -68,14 +67,14 @@ describe('exposition', () => {
 
   it('renders Prometheus text: HELP, TYPE, samples; empty families left out', () => {
     assert.equal(
-      finish(render(families, 'prometheus'), 'prometheus'),
+      renderText(families, 'prometheus'),
       '# HELP x_total A counter\\nwith a newline.\n# TYPE x_total counter\nx_total{cmd="config|get"} 3\n' +
         '# HELP lat_seconds Latency.\n# TYPE lat_seconds summary\nlat_seconds{quantile="0.5"} 0.1\nlat_seconds_count 2\n',
     );
   });
 
   it('renders OpenMetrics: counter families without _total, samples with it, # EOF at the end', () => {
-    const text = finish(render(families, 'openmetrics'), 'openmetrics');
+    const text = renderText(families, 'openmetrics');
     assert.match(text, /^# TYPE x counter\nx_total\{cmd="config\|get"\} 3$/m);
     assert.ok(text.endsWith('lat_seconds_count 2\n# EOF\n'));
   });
@@ -98,7 +97,7 @@ describe('exposition', () => {
         help: 'H\u00e9lp.',
         samples: [{ labels: { v: value }, value: 1 }],
       };
-      const text = finish(render([family], 'prometheus'), 'prometheus');
+      const text = renderText([family], 'prometheus');
       assert.equal(
         text,
         `# HELP utf8_total H\u00e9lp.\n# TYPE utf8_total counter\nutf8_total{v="${escapeLabelValue(value)}"} 1\n`,

@@ -2,7 +2,7 @@
 // Histogram exposed before it, to the byte: the same observations through both, rendered.
 import assert from 'node:assert/strict';
 import { Histogram, Registry } from 'prom-client';
-import { finish, render, type Format } from '../../src/domain/metrics/exposition.js';
+import { renderText, type Format } from '../../src/domain/metrics/exposition.js';
 import { HttpHistogram } from '../../src/domain/metrics/http-histogram.js';
 import { HTTP_BUCKETS, registryFamilies } from '../../src/domain/metrics/process-metrics.js';
 
@@ -26,8 +26,8 @@ function both() {
     },
     async texts(format: Format) {
       return {
-        expected: finish(render(await registryFamilies(registry), format), format),
-        actual: finish(render([ours.family()], format), format),
+        expected: renderText(await registryFamilies(registry), format),
+        actual: renderText([ours.family()], format),
       };
     },
   };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInfo } from '../../src/redis/info.js';
-import { render, finish, type Family } from '../../src/domain/metrics/exposition.js';
+import { renderText, type Family } from '../../src/domain/metrics/exposition.js';
 import { InfoParseError, quantile, redisFamilies } from '../../src/domain/metrics/info-families.js';
 import { familyTypes, has, parseExposition, value } from './parse.js';
 
@@ -19,7 +19,7 @@ const captured = (role: 'primary' | 'replica') =>
 
 function scrape(name: string) {
   const families = redisFamilies(parseInfo(fixture(name)));
-  const text = finish(render(families, 'prometheus'), 'prometheus');
+  const text = renderText(families, 'prometheus');
   return { families, text, series: parseExposition(text), types: familyTypes(text) };
 }
 
@@ -219,7 +219,7 @@ describe('INFO → metric families', () => {
             .replace('master_link_status:up', 'master_link_status:down')
             .replace(/master_last_io_seconds_ago:\d+/, 'master_last_io_seconds_ago:-1') +
           'master_link_down_since_seconds:12\r\n';
-        const s = parseExposition(finish(render(redisFamilies(parseInfo(down)), 'prometheus'), 'prometheus'));
+        const s = parseExposition(renderText(redisFamilies(parseInfo(down)), 'prometheus'));
         assert.equal(value(s, 'redis_master_link_up'), 0);
         assert.equal(has(s, 'redis_replica_lag_seconds'), false);
         assert.equal(value(s, 'redis_master_link_down_since_seconds'), 12);
@@ -264,7 +264,7 @@ describe('INFO → metric families', () => {
               ? 'Commandstats'
               : 'Stats';
         const text = `# Server\r\nredis_version:7.0.15\r\n# ${section}\r\n${c.info}\r\n`;
-        const s = parseExposition(finish(render(redisFamilies(parseInfo(text)), 'prometheus'), 'prometheus'));
+        const s = parseExposition(renderText(redisFamilies(parseInfo(text)), 'prometheus'));
         if (c.expected === undefined) assert.equal(has(s, c.name), false);
         else assert.equal(value(s, c.name, c.labels), c.expected);
       });

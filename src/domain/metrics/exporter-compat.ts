@@ -31,6 +31,7 @@ import {
 } from './exporter-compat-table.js';
 import type { Family, Labels, MetricType, Sample } from './exposition.js';
 import { cmdLabels, dbLabels, quantileLabels } from './label-sets.js';
+import { remembered } from './memo.js';
 
 /** What compat mode reads besides INFO. `undefined`: not read, or Redis refused it. */
 export interface CompatReads {
@@ -174,19 +175,11 @@ const LATENCY_PREFIX = 'latency_percentiles_usec_';
 /** The exporter reads calls and usec by position: the first two fields of a cmdstat line. */
 const CALLS_USEC = /^calls=(\d+),usec=(\d+)/;
 
-/** The exporter's quantile label by the text after `p` (`99.9` → `99.9`), made once per percentile. */
-const QUANTILES = new Map<string, string | undefined>();
-
-function exporterQuantile(text: string): string | undefined {
-  let q = QUANTILES.get(text);
-  if (q === undefined && !QUANTILES.has(text)) {
-    const n = exporterValue(text);
-    q = n === undefined ? undefined : String(n);
-    // Bounded: the keys come from Redis (its latency-tracking-info-percentiles setting).
-    if (QUANTILES.size < 1024) QUANTILES.set(text, q);
-  }
-  return q;
-}
+/** The exporter's quantile label by the text after `p` (`99.9` → `99.9`). */
+const exporterQuantile = remembered((text) => {
+  const n = exporterValue(text);
+  return n === undefined ? undefined : String(n);
+});
 
 /** `latency_percentiles_usec_<cmd>:p50=…,p99=…` with count and sum (µs) from commandstats. */
 function latencySummary(info: Info): Family {

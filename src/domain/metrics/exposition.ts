@@ -115,18 +115,15 @@ export function renderBytes(families: Iterable<Family>, format: Format): Buffer 
   return shared.take();
 }
 
-/** Whole families as text, appended to `out`; the caller joins parts from several sources and then calls `finish`. */
-export function render(families: Iterable<Family>, format: Format, out: string[] = []): string[] {
-  out.push(renderBytes(families, format).toString('utf8'));
-  return out;
-}
-
 /** The exposition's end: OpenMetrics requires `# EOF`. */
-const EOF = '# EOF\n';
-export const ENDINGS: Readonly<Record<Format, Buffer>> = { prometheus: Buffer.alloc(0), openmetrics: Buffer.from(EOF) };
+export const ENDINGS: Readonly<Record<Format, Buffer>> = {
+  prometheus: Buffer.alloc(0),
+  openmetrics: Buffer.from('# EOF\n'),
+};
 
-/** The exposition of the parts rendered, ended. */
-export function finish(out: string[], format: Format): string {
-  if (format === 'openmetrics') out.push(EOF);
-  return out.join('');
+/** A whole exposition of `families` as text, ended. */
+export function renderText(families: Iterable<Family>, format: Format): string {
+  renderInto(shared.clear(), families, format);
+  shared.bytes(ENDINGS[format]);
+  return shared.take().toString('utf8');
 }

@@ -5,6 +5,7 @@ import { keyValue, keyspace, parseKeyValues, toNumber, type ConnectedReplica, ty
 import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
+import { remembered } from './memo.js';
 import { cmdLabels, dbLabels, errLabels, quantileLabels } from './label-sets.js';
 
 /** INFO that is not INFO (a proxy's banner, a truncated reply): a parse failure. */
@@ -197,20 +198,11 @@ function push(target: Family, labels: Labels, value: number | undefined, suffix?
   if (value !== undefined) target.samples.push(suffix === undefined ? { labels, value } : { suffix, labels, value });
 }
 
-/** Quantile label values by INFO's percentile key; the same few (p50, p99, p99.9) at every scrape. */
-const QUANTILES = new Map<string, string | undefined>();
-
 /** `p99.9` → `0.999` (plain p / 100 would say 0.9990000000000001); undefined when not a percentile. */
-export function quantile(percentile: string): string | undefined {
-  let q = QUANTILES.get(percentile);
-  if (q === undefined && !QUANTILES.has(percentile)) {
-    const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
-    q = p === undefined ? undefined : String(Number((p / 100).toPrecision(12)));
-    // Bounded: the keys come from Redis (its latency-tracking-info-percentiles setting).
-    if (QUANTILES.size < 1024) QUANTILES.set(percentile, q);
-  }
-  return q;
-}
+export const quantile = remembered((percentile) => {
+  const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
+  return p === undefined ? undefined : String(Number((p / 100).toPrecision(12)));
+});
 
 /** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
 function commandFamilies(info: Info, out: Family[]): void {

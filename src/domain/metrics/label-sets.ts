@@ -82,10 +82,6 @@ function labelText(labels: Labels): string {
 
 /** The set given, kept: frozen, its `{…}` and its lines' starts rendered once. For sets a caller bounds itself. */
 export function keepLabels(labels: Labels): Labels {
-  return keep(labels);
-}
-
-function keep(labels: Labels): Labels {
   Object.freeze(labels);
   kept.set(labels, { text: labelText(labels), lines: new Map(), suffixed: undefined });
   return labels;
@@ -98,7 +94,7 @@ export function oneLabel(name: string): (value: string) => Labels {
     let labels = kept.get(value);
     if (labels === undefined) {
       labels = { [name]: value };
-      if (kept.size < MAX_KEPT) kept.set(value, keep(labels));
+      if (kept.size < MAX_KEPT) kept.set(value, keepLabels(labels));
     }
     return labels;
   };
@@ -115,7 +111,7 @@ export function twoLabels(first: string, second: string): (a: string, b: string)
       labels = { [first]: a, [second]: b };
       if (count < MAX_KEPT) {
         if (byB === undefined) kept.set(a, (byB = new Map<string, Labels>()));
-        byB.set(b, keep(labels));
+        byB.set(b, keepLabels(labels));
         count++;
       }
     }
