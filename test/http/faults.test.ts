@@ -226,6 +226,31 @@ describe('faults', function () {
       await killRedisIn(paths.dataDir);
     });
 
+    it('sends SIGTERM at once when Redis refuses SHUTDOWN: Redis still saves, exit 0', async () => {
+      // A redis-server without SHUTDOWN (renamed away): the manager's SHUTDOWN gets an error
+      // reply. It must not sit out the grace period before SIGTERM, which Redis answers with
+      // its own clean shutdown (saving the dataset).
+      const paths = await testPaths();
+      const dir = await tempDir('im-no-shutdown-');
+      const wrapper = join(dir, 'redis-server-without-shutdown');
+      await writeFile(wrapper, `#!/bin/sh\nexec redis-server "$@" --rename-command SHUTDOWN ''\n`, { mode: 0o755 });
+      const m = await spawnManager({ ...paths, extra: ['--redis-server', wrapper, '--shutdown-grace-seconds', '60'] });
+      await redisClient(paths.redisPort).set('saved-on-sigterm', '1');
+      m.child.kill('SIGTERM');
+      assert.equal(await m.exited, 0, m.output());
+      const messages = m
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; reason?: string });
+      const escalation = messages.find((l) => l.msg === 'redis-server did not take SHUTDOWN; sending SIGTERM');
+      assert.match(escalation?.reason ?? '', /unknown command/i, m.output());
+      assert.ok(!messages.some((l) => l.msg === 'redis-server did not shut down in time; sending SIGTERM'), m.output());
+      assert.equal(runningRedisPid(join(paths.dataDir, PID_FILE_NAME), paths.dataDir), null);
+      const rdb = await readFile(join(paths.dataDir, 'dump.rdb'));
+      assert.ok(rdb.includes(Buffer.from('saved-on-sigterm')));
+    });
+
     it('during start-up is acted on once the manager is up: Redis shut down, exit 0', async () => {
       // A redis-server binary that takes a second to say its version, which the manager asks
       // before it starts Redis: the signal surely comes while the manager starts (Node's

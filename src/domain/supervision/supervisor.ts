@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { RedisAdapter } from '../../redis/adapter.js';
+import { RedisUnreachableError, type RedisAdapter } from '../../redis/adapter.js';
+import { messageOf } from '../../errors.js';
 import { DEFAULT_BACKOFF, nextAttempt, restartDelay, type BackoffPolicy } from './backoff.js';
 import { isAlive, PID_FILE_NAME, runningRedisPid } from './proc.js';
 import { renderRedisConf, renderSecretsConf } from './redis-conf.js';
@@ -16,6 +17,9 @@ import type { PrimaryAddress } from '../state/state-file.js';
 
 /** How often the process table is read: exits are noticed within this (< 1 s). */
 export const WATCH_INTERVAL_MS = 200;
+
+/** How long Redis may take to exit after the connection that sent SHUTDOWN closed. */
+const SHUTDOWN_SETTLE_MS = 500;
 
 export const REDIS_CONF_NAME = 'redis.conf';
 export const SECRETS_CONF_NAME = 'redis-secrets.conf';
@@ -187,7 +191,11 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Stops watching and shuts redis-server down: SHUTDOWN (Redis saves if persistence is
-   * configured), then SIGTERM, then SIGKILL at the end of the grace period.
+   * configured), then SIGTERM, then SIGKILL at the end of the grace period. SIGTERM comes at
+   * once when SHUTDOWN was refused (an error reply) or could not be sent (no connection), so
+   * that Redis has the rest of the period for its save; only a SHUTDOWN that may still be at
+   * work (no answer yet, or none within the command timeout: a long save, or replicas being
+   * waited for) keeps SIGTERM back until a second before the end.
    */
   async shutdown(admin: RedisAdapter, graceMs: number): Promise<'clean' | 'killed' | 'not-running'> {
     this.stopping = true;
@@ -198,10 +206,20 @@ export class RedisSupervisor extends EventEmitter<SupervisorEvents> {
     const pid = this.currentPid;
     if (pid === null || !isAlive(pid)) return 'not-running';
     const deadline = Date.now() + graceMs;
-    // SHUTDOWN closes the connection instead of answering when it succeeds.
-    admin.command('SHUTDOWN').catch(() => {});
-    if (await waitForExit(pid, Math.max(0, deadline - Date.now() - 1000))) return 'clean';
-    this.log.warn({ pid }, 'redis-server did not shut down in time; sending SIGTERM');
+    let undelivered: { at: number; reason: string } | undefined;
+    // SHUTDOWN closes the connection instead of answering when it succeeds, and Redis exits
+    // right after: a connection error is a failure only if Redis is still there a moment later.
+    admin.command('SHUTDOWN').catch((err: unknown) => {
+      if (err instanceof RedisUnreachableError && err.reason === 'timeout') return;
+      undelivered = { at: Date.now(), reason: messageOf(err) };
+    });
+    const gaveUp = () => undelivered !== undefined && Date.now() - undelivered.at >= SHUTDOWN_SETTLE_MS;
+    if (await waitForExit(pid, Math.max(0, deadline - Date.now() - 1000), gaveUp)) return 'clean';
+    if (undelivered) {
+      this.log.warn({ pid, reason: undelivered.reason }, 'redis-server did not take SHUTDOWN; sending SIGTERM');
+    } else {
+      this.log.warn({ pid }, 'redis-server did not shut down in time; sending SIGTERM');
+    }
     // On SIGTERM Redis still shuts down properly (saving, when persistence is configured).
     signal(pid, 'SIGTERM');
     if (await waitForExit(pid, Math.max(0, deadline - Date.now()))) return 'clean';
@@ -232,10 +250,11 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+/** Whether the process exits within timeoutMs; false as soon as `giveUp` says so. */
+export async function waitForExit(pid: number, timeoutMs: number, giveUp = () => false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
+    if (Date.now() >= deadline || giveUp()) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
