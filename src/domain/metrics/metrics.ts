@@ -24,6 +24,8 @@ export interface Exposition {
 
 /** The body of every exposition is written here, then copied out (byte-text.ts). */
 const bodyText = new ByteText();
+/** The end of every exposition (`Metrics.tail`) is written here. */
+const tailText = new ByteText();
 
 export class Metrics {
   readonly process = new ProcessMetrics();
@@ -68,7 +70,9 @@ export class Metrics {
    */
   async exposition(asked: Format): Promise<Exposition> {
     const format = this.compat === 'redis_exporter' ? 'prometheus' : asked;
-    const [outcome, processMetrics] = await Promise.all([this.scraper.scrape(), this.process.collect(format)]);
+    // INFO is sent at once; the end of the body, which does not depend on it, is rendered while
+    // Redis answers (at one scraper the main thread would otherwise idle through the round trip).
+    const [outcome, tail] = await Promise.all([this.scraper.scrape(), this.tail(format)]);
     // Written into one buffer, from here to the end without an await (so no other scrape uses it meanwhile).
     const out = bodyText.clear();
     renderInto(out, this.healthFamilies(outcome), format);
@@ -83,13 +87,22 @@ export class Metrics {
         redisTo = out.length;
       }
     }
+    out.bytes(tail);
+    const body = out.take();
+    if (redisFrom >= 0) this.share(outcome, format, body.subarray(redisFrom, redisTo));
+    return { contentType: CONTENT_TYPES[format], body };
+  }
+
+  /** The manager's own families, the process metrics and the exposition's end, as bytes. */
+  private async tail(format: Format): Promise<Buffer> {
+    const processMetrics = await this.process.collect(format);
+    // Its own buffer, taken before any await: another scrape's tail may be rendered meanwhile.
+    const out = tailText.clear();
     renderInto(out, this.managerFamilies(), format);
     out.bytes(processMetrics.runtime);
     renderInto(out, processMetrics.http, format);
     out.bytes(ENDINGS[format]);
-    const body = out.take();
-    if (redisFrom >= 0) this.share(outcome, format, body.subarray(redisFrom, redisTo));
-    return { contentType: CONTENT_TYPES[format], body };
+    return out.take();
   }
 
   // Scrapes that shared one INFO call share its rendering too: the Redis part of the first
