@@ -17,7 +17,14 @@ describe('ByteText', () => {
     1001,
     123456789012,
     -987654321,
+    2 ** 31 - 1,
     2 ** 31,
+    999_999_999,
+    1_000_000_000,
+    1_000_000_001,
+    2_999_999_999_999,
+    5_000_000_000_000_000,
+    Number.MAX_SAFE_INTEGER - 1,
     2 ** 32 + 1,
     Number.MAX_SAFE_INTEGER,
     -Number.MAX_SAFE_INTEGER,
@@ -45,6 +52,19 @@ describe('ByteText', () => {
     let expected = '';
     for (let n = 1; n < Number.MAX_SAFE_INTEGER; n = n * 3 + 1) {
       for (const v of [n, -n, n - 1]) {
+        out.integerOr(v, renderValue);
+        out.byte(32);
+        expected += `${String(v)} `;
+      }
+    }
+    assert.equal(out.take().toString('latin1'), expected);
+  });
+
+  it('writes integers next to multiples of 10^9 as String() does (the split of large ones)', () => {
+    const out = new ByteText();
+    let expected = '';
+    for (let high = 1; high * 1e9 < Number.MAX_SAFE_INTEGER; high = high * 7 + 3) {
+      for (const v of [high * 1e9 - 1, high * 1e9, high * 1e9 + 1, high * 1e9 + 999_999_999]) {
         out.integerOr(v, renderValue);
         out.byte(32);
         expected += `${String(v)} `;

@@ -7,6 +7,10 @@
 // integers are written digit by digit; only other numbers become strings first.
 import { Buffer } from 'node:buffer';
 
+/** Below this an integer is a small integer (31 bits) to V8. */
+const SMALL = 2 ** 31;
+const BILLION = 1e9;
+
 /** Bytes of text, written in order. Reused: `take()` copies them out and empties it. */
 export class ByteText {
   private buf: Buffer;
@@ -45,8 +49,9 @@ export class ByteText {
   }
 
   /**
-   * The number as `String(value)` writes it. Safe integers digit by digit (`%` and `/` by 10 are
-   * exact on them); anything else (fractions, beyond 2^53) through String.
+   * The number as `String(value)` writes it. Safe integers digit by digit; anything else
+   * (fractions, beyond 2^53) through String. Above 2^31 a number is a double, on which V8's `%`
+   * is a call into C: it is split into two parts that are small integers first.
    */
   integerOr(value: number, text: (value: number) => string): void {
     if (!Number.isSafeInteger(value)) {
@@ -54,21 +59,47 @@ export class ByteText {
       return;
     }
     this.room(17);
-    const buf = this.buf;
     let n = value;
     if (n < 0) {
-      buf[this.at++] = 45; // -
+      this.buf[this.at++] = 45; // -
       n = -n;
     }
-    // Its digits counted first, then written from the right: at most 16 of them.
+    if (n < SMALL) {
+      this.small(n);
+      return;
+    }
+    // n = high × 10^9 + low: high < 2^53 / 10^9 < 2^24, and low is written as 9 digits.
+    let high = Math.floor(n / BILLION);
+    let low = n - high * BILLION;
+    // The quotient of two doubles is rounded: one too many or too few at most.
+    if (low < 0) {
+      high--;
+      low += BILLION;
+    } else if (low >= BILLION) {
+      high++;
+      low -= BILLION;
+    }
+    this.small(high);
+    const buf = this.buf;
+    let at = (this.at += 9);
+    for (let i = 0; i < 9; i++) {
+      const rest = (low / 10) | 0;
+      buf[--at] = 48 + low - rest * 10;
+      low = rest;
+    }
+  }
+
+  /** A non-negative integer below 2^31: integer arithmetic, its digits counted first, then written from the right. */
+  private small(value: number): void {
     let digits = 1;
-    for (let power = 10; power <= n; power *= 10) digits++;
-    let at = this.at + digits;
-    this.at = at;
+    for (let power = 10; power <= value; power *= 10) digits++;
+    const buf = this.buf;
+    let at = (this.at += digits);
+    let n = value | 0;
     do {
-      const digit = n % 10;
-      buf[--at] = 48 + digit;
-      n = (n - digit) / 10;
+      const rest = (n / 10) | 0;
+      buf[--at] = 48 + n - rest * 10;
+      n = rest;
     } while (n > 0);
   }
 
