@@ -76,6 +76,27 @@ export function keyValue(value: string, key: string): string | undefined {
   return found;
 }
 
+/**
+ * The values of several keys of a `k1=v1,k2=v2` value, each as `keyValue` gives it, in one pass
+ * over the value (a cmdstat_* line has four that a scrape reads).
+ */
+export function keyValues(value: string, keys: readonly string[]): (string | undefined)[] {
+  const found: (string | undefined)[] = keys.map(() => undefined);
+  for (let start = 0; start <= value.length;) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    const eq = value.indexOf('=', start);
+    if (eq !== -1 && eq < end) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (key.length === eq - start && value.startsWith(key, start)) found[i] = value.slice(eq + 1, end);
+      }
+    }
+    start = end + 1;
+  }
+  return found;
+}
+
 export function field(info: Info, name: string): string | undefined {
   return info.fields.get(name);
 }

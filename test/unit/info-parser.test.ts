@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { connectedReplicas, keyValue, numberField, parseInfo, parseKeyValues, toNumber } from '../../src/redis/info.js';
+import {
+  connectedReplicas,
+  keyValue,
+  keyValues,
+  numberField,
+  parseInfo,
+  parseKeyValues,
+  toNumber,
+} from '../../src/redis/info.js';
 
 describe('INFO parser', () => {
   const text = [
@@ -81,7 +89,7 @@ describe('INFO parser', () => {
   }
 
   // keyValue reads one key without the map; it must agree with parseKeyValues(…).get(…).
-  const keyValues: [string, string][] = [
+  const keyValueCases: [string, string][] = [
     ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'usec'],
     ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'calls'],
     ['calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1', 'failed_calls'],
@@ -96,9 +104,19 @@ describe('INFO parser', () => {
     ['ip=fe80::1,port=6379', 'ip'],
     ['=1,a=2', 'a'],
   ];
-  for (const [value, key] of keyValues) {
+  for (const [value, key] of keyValueCases) {
     it(`reads ${key} of ${JSON.stringify(value)} as the map does`, () => {
       assert.equal(keyValue(value, key), parseKeyValues(value).get(key));
+    });
+  }
+  // keyValues reads several keys in one pass; each must agree with keyValue.
+  for (const value of new Set(keyValueCases.map(([value]) => value))) {
+    it(`reads several keys of ${JSON.stringify(value)} as keyValue does`, () => {
+      const keys = ['calls', 'usec', 'rejected_calls', 'failed_calls', 'count', 'a', 'x', 'ip', ''];
+      assert.deepEqual(
+        keyValues(value, keys),
+        keys.map((key) => keyValue(value, key)),
+      );
     });
   }
 

@@ -1,7 +1,15 @@
 // INFO (parsed) → metric families. Pure: the same INFO text always gives the same families.
 // Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
 // command, per error, per replica) and the derived metrics are built here.
-import { keyValue, keyspace, parseKeyValues, toNumber, type ConnectedReplica, type Info } from '../../redis/info.js';
+import {
+  keyValue,
+  keyValues,
+  keyspace,
+  parseKeyValues,
+  toNumber,
+  type ConnectedReplica,
+  type Info,
+} from '../../redis/info.js';
 import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
@@ -204,6 +212,9 @@ export const quantile = remembered((percentile) => {
   return p === undefined ? undefined : String(Number((p / 100).toPrecision(12)));
 });
 
+/** What a `cmdstat_*` line gives, read in one pass. */
+const CMDSTAT_KEYS = ['calls', 'usec', 'rejected_calls', 'failed_calls'];
+
 /** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
 function commandFamilies(info: Info, out: Family[]): void {
   const calls = family(
@@ -223,12 +234,13 @@ function commandFamilies(info: Info, out: Family[]): void {
     if (!key.startsWith('cmdstat_')) continue;
     const cmd = key.slice('cmdstat_'.length);
     const labels = cmdLabels(cmd);
-    const n = toNumber(keyValue(value, 'calls'));
-    const usec = toNumber(keyValue(value, 'usec'));
+    const [callsText, usecText, rejectedText, failedText] = keyValues(value, CMDSTAT_KEYS);
+    const n = toNumber(callsText);
+    const usec = toNumber(usecText);
     push(calls, labels, n);
     push(duration, labels, usec === undefined ? undefined : usec / 1e6);
-    push(rejected, labels, toNumber(keyValue(value, 'rejected_calls')));
-    push(failed, labels, toNumber(keyValue(value, 'failed_calls')));
+    push(rejected, labels, toNumber(rejectedText));
+    push(failed, labels, toNumber(failedText));
     if (n !== undefined && usec !== undefined) sums.set(cmd, { calls: n, seconds: usec / 1e6 });
   }
   out.push(calls, duration, rejected, failed);
