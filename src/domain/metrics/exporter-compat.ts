@@ -30,7 +30,7 @@ import {
   scalarValue,
 } from './exporter-compat-table.js';
 import type { Family, Labels, MetricType, Sample } from './exposition.js';
-import { cmdLabels, dbLabels, quantileLabels } from './label-sets.js';
+import { cmdLabels, dbLabels, lastSet, quantileLabels } from './label-sets.js';
 import { remembered } from './memo.js';
 
 /** What compat mode reads besides INFO. `undefined`: not read, or Redis refused it. */
@@ -79,11 +79,18 @@ function instanceInfoSamples(info: Info, native: Family | undefined): Sample[] {
   labels.tcp_port = f.get('tcp_port') ?? '';
   labels.run_id = f.get('run_id') ?? '';
   labels.process_id = f.get('process_id') ?? '';
-  return [{ labels, value: 1 }];
+  return [{ labels: instanceLabels(labels), value: 1 }];
 }
 
+/** Its labels, kept while they stay the same. */
+const instanceLabels = lastSet();
+
+/** `{db="db<i>"}` by index, up to the padding's bound: padding 16 databases named and looked up 32 names. */
+const paddedLabels: Labels[] = [];
+
 /** `{db="db<i>"}`, the label of a padded database (label-sets.ts keeps one object per set). */
-const dbIndexLabels = (i: number): Labels => dbLabels(`db${i}`);
+const dbIndexLabels = (i: number): Labels =>
+  i < MAX_PADDED_DATABASES ? (paddedLabels[i] ??= dbLabels(`db${i}`)) : dbLabels(`db${i}`);
 
 /** Keyspace lines read by position, as the exporter does; padded with 0 for empty databases. */
 function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, Family>): Family[] {
@@ -100,10 +107,12 @@ function keyspaceFamilies(info: Info, reads: CompatReads, natives: Map<string, F
   }
   // Every database the exporter pads (CONFIG databases), and any other that has keys.
   const count = databaseCount(info, reads.config);
-  const indexes = [...Array(count).keys()];
+  const indexes: number[] = [];
+  for (let i = 0; i < count; i++) indexes.push(i);
   for (const i of keys.keys()) if (i >= count) indexes.push(i);
+  const labels = indexes.map(dbIndexLabels);
   const padded = (values: Map<number, number>): Sample[] =>
-    indexes.map((i) => ({ labels: dbIndexLabels(i), value: values.get(i) ?? 0 }));
+    indexes.map((i, at) => ({ labels: labels[at], value: values.get(i) ?? 0 }));
   const out = [
     ...reshape(natives, 'redis_db_keys', padded(keys)),
     ...reshape(natives, 'redis_db_keys_expiring', padded(expiring)),

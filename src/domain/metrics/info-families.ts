@@ -14,7 +14,7 @@ import { replicationView, type ReplicationView } from '../replication/view.js';
 import type { Family, Labels, Sample } from './exposition.js';
 import { SCALAR_METRICS, type ScalarMetric } from './info-scalars.js';
 import { remembered } from './memo.js';
-import { cmdLabels, dbLabels, errLabels, quantileLabels } from './label-sets.js';
+import { cmdLabels, dbLabels, errLabels, lastSet, quantileLabels } from './label-sets.js';
 
 /** INFO that is not INFO (a proxy's banner, a truncated reply): a parse failure. */
 export class InfoParseError extends Error {
@@ -150,6 +150,9 @@ function connectedReplicaFamilies(info: Info, replicas: readonly ConnectedReplic
   out.push(offsets, lagBytes, ackLag, state);
 }
 
+/** redis_instance_info's labels, kept while they stay the same. */
+const instanceLabels = lastSet();
+
 function serverFamilies(info: Info, view: ReplicationView, out: Family[]): void {
   const version = info.fields.get('redis_version');
   const labels: Record<string, string> = {
@@ -165,7 +168,7 @@ function serverFamilies(info: Info, view: ReplicationView, out: Family[]): void 
       'redis_instance_info',
       'gauge',
       'Always 1; labels carry the role, version, mode and run id of redis-server.',
-      [{ labels, value: 1 }],
+      [{ labels: instanceLabels(labels), value: 1 }],
     ),
   );
   const uptime = toNumber(info.fields.get('uptime_in_seconds'));

@@ -87,6 +87,32 @@ export function keepLabels(labels: Labels): Labels {
   return labels;
 }
 
+/**
+ * The set given, or the equal one (same names in the same order, same values) it returned the
+ * time before, kept. For a set built afresh at every scrape from values that seldom change
+ * (redis_instance_info's: role, version, run id…), so that its `{…}` is rendered once and not at
+ * every scrape. One set per use: a changed one replaces it.
+ */
+export function lastSet(): (labels: Labels) => Labels {
+  let last: Labels | undefined;
+  let names: string[] = [];
+  return (labels) => {
+    if (last !== undefined) {
+      let i = 0;
+      let same = true;
+      for (const name in labels) {
+        if (name !== names[i++] || labels[name] !== last[name]) {
+          same = false;
+          break;
+        }
+      }
+      if (same && i === names.length) return last;
+    }
+    names = Object.keys(labels);
+    return (last = keepLabels(labels));
+  };
+}
+
 /** A set of one label `name`, by its value. */
 export function oneLabel(name: string): (value: string) => Labels {
   const kept = new Map<string, Labels>();
