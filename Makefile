@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(NPM_BIN):$(PATH)
 # stops what it started (test/support/hooks.ts).
 MOCHA := $(NODE) --import tsx node_modules/mocha/lib/cli/cli.js
 
-SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk chromium openssl
+SYSTEM_PACKAGES := redis-server redis-tools redis-sentinel prometheus prometheus-redis-exporter wrk apache2-utils chromium openssl
 RUN_DIR := .run
 # The Node flags the manager is deployed with: written once, in the Dockerfile.
 DEPLOYED_NODE_OPTIONS := $(shell sed -n 's/^ENV NODE_OPTIONS=//p' Dockerfile)
