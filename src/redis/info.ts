@@ -60,20 +60,7 @@ export function parseKeyValues(value: string): Map<string, string> {
  * each of dozens of cmdstat_* lines.
  */
 export function keyValue(value: string, key: string): string | undefined {
-  let found: string | undefined;
-  for (let start = 0; start <= value.length;) {
-    let end = value.indexOf(',', start);
-    if (end === -1) end = value.length;
-    if (
-      value.charCodeAt(start + key.length) === 61 /* = */ &&
-      start + key.length < end &&
-      value.startsWith(key, start)
-    ) {
-      found = value.slice(start + key.length + 1, end);
-    }
-    start = end + 1;
-  }
-  return found;
+  return keyValues(value, [key])[0];
 }
 
 /**
