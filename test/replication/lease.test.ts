@@ -92,7 +92,8 @@ describe('the primary lease', function () {
     const held = (await api(a).get('/v1/status').expect(200)).body;
     assert.deepEqual([held.held, held.heldReason, held.leaseExpiresAt], [true, 'lease-expired', null]);
     await sleep(1500);
-    const lastAck = Math.max(...acked.map((x) => x.at));
+    // A loop, not Math.max(...): a fast machine acknowledges more writes than a call has room for arguments.
+    const lastAck = acked.reduce((last, x) => Math.max(last, x.at), 0);
     assert.ok(lastAck <= expiresAt + 1000, `last write acknowledged ${lastAck - expiresAt} ms after the expiry`);
     assert.ok(
       refused.every((r) => /READONLY/.test(r.message)),
@@ -114,8 +115,14 @@ describe('the primary lease', function () {
 
     // Every acknowledged write is on the primary and on its replica.
     for (const port of [a.redisPort, b.redisPort]) {
-      const values = await redisClient(port).mget(...acked.map((x) => x.key));
-      const missing = acked.filter((_, i) => values[i] === null);
+      const client = redisClient(port);
+      const missing: string[] = [];
+      // In slices: one MGET of every key would spread them all as arguments.
+      for (let at = 0; at < acked.length; at += 10_000) {
+        const slice = acked.slice(at, at + 10_000).map((x) => x.key);
+        const values = await client.mget(slice);
+        missing.push(...slice.filter((_, i) => values[i] === null));
+      }
       assert.deepEqual(missing, [], `acknowledged writes missing on ${port}`);
     }
   });
