@@ -173,13 +173,87 @@ export interface KeyspaceDb {
   keys: number;
 }
 
+/**
+ * What is derived from one parsed INFO, derived once: our families and compat mode's both read
+ * the keyspace, commandstats and latencystats lines of the same reply. The result is shared:
+ * never mutated by its readers.
+ */
+function perInfo<T>(derive: (info: Info) => T): (info: Info) => T {
+  const derived = new WeakMap<Info, T>();
+  return (info) => {
+    let value = derived.get(info);
+    if (value === undefined) derived.set(info, (value = derive(info)));
+    return value;
+  };
+}
+
 /** The `dbN:keys=…,expires=…` lines of INFO keyspace, read by field name. */
-export function keyspace(info: Info): KeyspaceDb[] {
+export const keyspace = perInfo((info): readonly KeyspaceDb[] => {
   const out: KeyspaceDb[] = [];
   for (const [name, value] of info.sections.get('keyspace') ?? []) {
     if (!/^db\d+$/.test(name)) continue;
     const fields = parseKeyValues(value);
     out.push({ name, fields, keys: toNumber(fields.get('keys')) ?? 0 });
+  }
+  return out;
+});
+
+export interface CommandStat {
+  calls: number | undefined;
+  usec: number | undefined;
+  rejectedCalls: number | undefined;
+  failedCalls: number | undefined;
+}
+
+/** What a `cmdstat_*` line gives, read in one pass. */
+const CMDSTAT_KEYS = ['calls', 'usec', 'rejected_calls', 'failed_calls'];
+const CMDSTAT_PREFIX = 'cmdstat_';
+
+/** The `cmdstat_<cmd>:calls=…,usec=…,…` lines of INFO commandstats, by command, in INFO's order. */
+export const commandStats = perInfo((info): ReadonlyMap<string, CommandStat> => {
+  const out = new Map<string, CommandStat>();
+  for (const [key, value] of info.sections.get('commandstats') ?? []) {
+    if (!key.startsWith(CMDSTAT_PREFIX)) continue;
+    const [calls, usec, rejected, failed] = keyValues(value, CMDSTAT_KEYS);
+    out.set(key.slice(CMDSTAT_PREFIX.length), {
+      calls: toNumber(calls),
+      usec: toNumber(usec),
+      rejectedCalls: toNumber(rejected),
+      failedCalls: toNumber(failed),
+    });
+  }
+  return out;
+});
+
+export interface CommandLatency {
+  cmd: string;
+  /** `[percentile, usec]` as written: `p99.9=4.015` is `['99.9', '4.015']`. */
+  percentiles: [string, string][];
+}
+
+const LATENCY_PREFIX = 'latency_percentiles_usec_';
+
+/** The `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` lines of INFO latencystats (Redis 7.0+). */
+export const latencyStats = perInfo((info): readonly CommandLatency[] => {
+  const out: CommandLatency[] = [];
+  for (const [key, value] of info.sections.get('latencystats') ?? []) {
+    if (key.startsWith(LATENCY_PREFIX))
+      out.push({ cmd: key.slice(LATENCY_PREFIX.length), percentiles: percentiles(value) });
+  }
+  return out;
+});
+
+/** The `pN=V` parts of a latencystats value, as `[N, V]`; any other part is skipped. */
+export function percentiles(value: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (let start = 0; start < value.length;) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    const eq = value.indexOf('=', start);
+    if (value.charCodeAt(start) === 112 /* p */ && eq > start && eq < end) {
+      out.push([value.slice(start + 1, eq), value.slice(eq + 1, end)]);
+    }
+    start = end + 1;
   }
   return out;
 }

@@ -271,14 +271,14 @@ describe('INFO → metric families', () => {
     }
 
     const quantiles: [string, string | undefined][] = [
-      ['p50', '0.5'],
-      ['p99', '0.99'],
-      ['p99.9', '0.999'],
-      ['p100', '1'],
-      ['p0', '0'],
-      ['p', undefined],
+      ['50', '0.5'],
+      ['99', '0.99'],
+      ['99.9', '0.999'],
+      ['100', '1'],
+      ['0', '0'],
+      ['', undefined],
       ['q50', undefined],
-      ['pabc', undefined],
+      ['abc', undefined],
     ];
     for (const [percentile, expected] of quantiles) {
       it(`reads the percentile ${percentile} as the quantile ${String(expected)}, the second time from its cache too`, () => {

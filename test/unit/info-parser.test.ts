@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import {
+  commandStats,
   connectedReplicas,
+  keyspace,
   keyValue,
   keyValues,
   numberField,
   parseInfo,
   parseKeyValues,
+  latencyStats,
+  percentiles,
   toNumber,
 } from '../../src/redis/info.js';
 
@@ -119,6 +123,71 @@ describe('INFO parser', () => {
       );
     });
   }
+
+  // percentiles reads the pN=V parts of a latencystats value and skips the rest.
+  const percentileCases: [string, [string, string][]][] = [
+    [
+      'p50=0.001,p99=1.003,p99.9=4.015',
+      [
+        ['50', '0.001'],
+        ['99', '1.003'],
+        ['99.9', '4.015'],
+      ],
+    ],
+    [
+      'p50=1,q5=2,x,p=3,=4,p99=',
+      [
+        ['50', '1'],
+        ['', '3'],
+        ['99', ''],
+      ],
+    ],
+    ['', []],
+    ['p50', []],
+    [',p50=1,', [['50', '1']]],
+  ];
+  for (const [value, expected] of percentileCases) {
+    it(`reads the percentiles of ${JSON.stringify(value)}`, () => {
+      assert.deepEqual(percentiles(value), expected);
+    });
+  }
+
+  it('reads commandstats and latencystats by command, once per parsed INFO', () => {
+    const info = parseInfo(
+      [
+        '# Commandstats',
+        'cmdstat_get:calls=3,usec=12,usec_per_call=4.00,rejected_calls=0,failed_calls=1',
+        'cmdstat_config|get:calls=1,usec=7',
+        'not_a_cmdstat:calls=9',
+        '# Latencystats',
+        'latency_percentiles_usec_get:p50=1.003,p99=2.007',
+        'other:p50=1',
+        '# Keyspace',
+        'db0:keys=2,expires=1,avg_ttl=0',
+      ].join('\r\n'),
+    );
+    assert.deepEqual(
+      [...commandStats(info)],
+      [
+        ['get', { calls: 3, usec: 12, rejectedCalls: 0, failedCalls: 1 }],
+        ['config|get', { calls: 1, usec: 7, rejectedCalls: undefined, failedCalls: undefined }],
+      ],
+    );
+    assert.deepEqual(latencyStats(info), [
+      {
+        cmd: 'get',
+        percentiles: [
+          ['50', '1.003'],
+          ['99', '2.007'],
+        ],
+      },
+    ]);
+    // Derived once: every reader of this INFO gets the same result.
+    assert.equal(commandStats(info), commandStats(info));
+    assert.equal(latencyStats(info), latencyStats(info));
+    assert.equal(keyspace(info), keyspace(info));
+    assert.notEqual(keyspace(info), keyspace(parseInfo('# Keyspace\r\ndb0:keys=2')));
+  });
 
   // toNumber reads plain integers digit by digit; it must agree with Number() (finite, not blank).
   for (const text of [

@@ -19,7 +19,7 @@
 //     (it counts) and a gauge in the exporter; PromQL does not read TYPE, the samples are equal.
 // Every other exporter family has a name we do not use and is added. The table of families
 // is exporter-compat-table.ts.
-import { isReplica, keyspace, parseKeyValues, type Info } from '../../redis/info.js';
+import { commandStats, isReplica, keyspace, latencyStats, parseKeyValues, type Info } from '../../redis/info.js';
 import {
   ADDED_SCALARS,
   CONFIG_FAMILIES,
@@ -180,40 +180,31 @@ function replicationFamilies(info: Info, natives: Map<string, Family>): Family[]
   return out;
 }
 
-const LATENCY_PREFIX = 'latency_percentiles_usec_';
-/** The exporter reads calls and usec by position: the first two fields of a cmdstat line. */
-const CALLS_USEC = /^calls=(\d+),usec=(\d+)/;
-
 /** The exporter's quantile label by the text after `p` (`99.9` → `99.9`). */
 const exporterQuantile = remembered((text) => {
   const n = exporterValue(text);
   return n === undefined ? undefined : String(n);
 });
 
-/** `latency_percentiles_usec_<cmd>:p50=…,p99=…` with count and sum (µs) from commandstats. */
+/**
+ * `latency_percentiles_usec_<cmd>:p50=…,p99=…` with count and sum (µs) from commandstats. The
+ * exporter reads calls and usec as a cmdstat line's first two fields; every Redis writes them
+ * first, so reading them by name (as our own families do) gives the same numbers.
+ */
 function latencySummary(info: Info): Family {
   const summary = family('redis_latency_percentiles_usec', 'summary', []);
-  const stats = info.sections.get('commandstats');
-  for (const [key, value] of info.sections.get('latencystats') ?? []) {
-    if (!key.startsWith(LATENCY_PREFIX)) continue;
-    const cmd = key.slice(LATENCY_PREFIX.length);
-    const m = CALLS_USEC.exec(stats?.get(`cmdstat_${cmd}`) ?? '');
-    if (!m) continue;
-    // `p50=0.001,p99=1.003,p99.9=4.015`, scanned without building a map (this runs per command).
-    for (let start = 0; start < value.length;) {
-      const comma = value.indexOf(',', start);
-      const end = comma < 0 ? value.length : comma;
-      const eq = value.indexOf('=', start);
-      if (value.charCodeAt(start) === 112 /* p */ && eq > start && eq < end) {
-        const q = exporterQuantile(value.slice(start + 1, eq));
-        const v = exporterValue(value.slice(eq + 1, end));
-        if (q !== undefined && v !== undefined) summary.samples.push({ labels: quantileLabels(cmd, q), value: v });
-      }
-      start = end + 1;
+  const stats = commandStats(info);
+  for (const { cmd, percentiles } of latencyStats(info)) {
+    const stat = stats.get(cmd);
+    if (stat?.calls === undefined || stat.usec === undefined) continue;
+    for (const [percentile, text] of percentiles) {
+      const q = exporterQuantile(percentile);
+      const v = exporterValue(text);
+      if (q !== undefined && v !== undefined) summary.samples.push({ labels: quantileLabels(cmd, q), value: v });
     }
     const labels = cmdLabels(cmd);
-    summary.samples.push({ suffix: '_sum', labels, value: Number(m[2]) });
-    summary.samples.push({ suffix: '_count', labels, value: Number(m[1]) });
+    summary.samples.push({ suffix: '_sum', labels, value: stat.usec });
+    summary.samples.push({ suffix: '_count', labels, value: stat.calls });
   }
   return summary;
 }

@@ -2,10 +2,10 @@
 // Scalar fields come from the table in info-scalars.ts; the structured lines (per db, per
 // command, per error, per replica) and the derived metrics are built here.
 import {
+  commandStats,
   keyValue,
-  keyValues,
   keyspace,
-  parseKeyValues,
+  latencyStats,
   toNumber,
   type ConnectedReplica,
   type Info,
@@ -209,14 +209,11 @@ function push(target: Family, labels: Labels, value: number | undefined, suffix?
   if (value !== undefined) target.samples.push(suffix === undefined ? { labels, value } : { suffix, labels, value });
 }
 
-/** `p99.9` → `0.999` (plain p / 100 would say 0.9990000000000001); undefined when not a percentile. */
+/** `99.9` (of `p99.9`) → `0.999` (plain p / 100 would say 0.9990000000000001); undefined when not a number. */
 export const quantile = remembered((percentile) => {
-  const p = toNumber(percentile.startsWith('p') ? percentile.slice(1) : undefined);
+  const p = toNumber(percentile);
   return p === undefined ? undefined : String(Number((p / 100).toPrecision(12)));
 });
-
-/** What a `cmdstat_*` line gives, read in one pass. */
-const CMDSTAT_KEYS = ['calls', 'usec', 'rejected_calls', 'failed_calls'];
 
 /** `cmdstat_config|get:calls=…,usec=…,…` and `latency_percentiles_usec_get:p50=…,p99=…`. */
 function commandFamilies(info: Info, out: Family[]): void {
@@ -232,19 +229,13 @@ function commandFamilies(info: Info, out: Family[]): void {
     'Calls of a command refused before running (unknown, ACL, OOM, ...).',
   );
   const failed = family('redis_commands_failed_calls_total', 'counter', 'Calls of a command that ran and failed.');
-  const sums = new Map<string, { calls: number; seconds: number }>();
-  for (const [key, value] of info.sections.get('commandstats') ?? []) {
-    if (!key.startsWith('cmdstat_')) continue;
-    const cmd = key.slice('cmdstat_'.length);
+  const stats = commandStats(info);
+  for (const [cmd, stat] of stats) {
     const labels = cmdLabels(cmd);
-    const [callsText, usecText, rejectedText, failedText] = keyValues(value, CMDSTAT_KEYS);
-    const n = toNumber(callsText);
-    const usec = toNumber(usecText);
-    push(calls, labels, n);
-    push(duration, labels, usec === undefined ? undefined : usec / 1e6);
-    push(rejected, labels, toNumber(rejectedText));
-    push(failed, labels, toNumber(failedText));
-    if (n !== undefined && usec !== undefined) sums.set(cmd, { calls: n, seconds: usec / 1e6 });
+    push(calls, labels, stat.calls);
+    push(duration, labels, stat.usec === undefined ? undefined : stat.usec / 1e6);
+    push(rejected, labels, stat.rejectedCalls);
+    push(failed, labels, stat.failedCalls);
   }
   out.push(calls, duration, rejected, failed);
 
@@ -253,20 +244,18 @@ function commandFamilies(info: Info, out: Family[]): void {
     'summary',
     'Latency percentiles of a command, in seconds, as Redis tracks them (latency-tracking).',
   );
-  for (const [key, value] of info.sections.get('latencystats') ?? []) {
-    if (!key.startsWith('latency_percentiles_usec_')) continue;
-    const cmd = key.slice('latency_percentiles_usec_'.length);
-    for (const [percentile, usec] of parseKeyValues(value)) {
+  for (const { cmd, percentiles } of latencyStats(info)) {
+    for (const [percentile, usec] of percentiles) {
       const q = quantile(percentile);
       const v = toNumber(usec);
       if (q === undefined || v === undefined) continue;
       latency.samples.push({ labels: quantileLabels(cmd, q), value: v / 1e6 });
     }
-    const sum = sums.get(cmd);
-    if (sum) {
+    const stat = stats.get(cmd);
+    if (stat?.calls !== undefined && stat.usec !== undefined) {
       const labels = cmdLabels(cmd);
-      latency.samples.push({ suffix: '_sum', labels, value: sum.seconds });
-      latency.samples.push({ suffix: '_count', labels, value: sum.calls });
+      latency.samples.push({ suffix: '_sum', labels, value: stat.usec / 1e6 });
+      latency.samples.push({ suffix: '_count', labels, value: stat.calls });
     }
   }
   out.push(latency);
