@@ -44,13 +44,26 @@ export function parseInfo(text: string): Info {
   return { sections, fields };
 }
 
-/** Parses `k1=v1,k2=v2` values (slaveN, dbN, cmdstat_*, errorstat_*, latency percentiles). */
+/**
+ * The one walk over a `k1=v1,k2=v2` value (slaveN, dbN, cmdstat_*, errorstat_*, latency
+ * percentiles): `part` is called for each part with a key, that is an `=` after at least one
+ * character, with the indexes of the key's start, the `=` and the part's end. Readers slice
+ * only what they keep.
+ */
+function eachPart(value: string, part: (start: number, eq: number, end: number) => void): void {
+  for (let start = 0; start < value.length;) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    const eq = value.indexOf('=', start);
+    if (eq > start && eq < end) part(start, eq, end);
+    start = end + 1;
+  }
+}
+
+/** Parses `k1=v1,k2=v2` values into a map (the last part with a key wins). */
 export function parseKeyValues(value: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) out.set(part.slice(0, eq), part.slice(eq + 1));
-  }
+  eachPart(value, (start, eq, end) => out.set(value.slice(start, eq), value.slice(eq + 1, end)));
   return out;
 }
 
@@ -69,18 +82,12 @@ export function keyValue(value: string, key: string): string | undefined {
  */
 export function keyValues(value: string, keys: readonly string[]): (string | undefined)[] {
   const found: (string | undefined)[] = keys.map(() => undefined);
-  for (let start = 0; start <= value.length;) {
-    let end = value.indexOf(',', start);
-    if (end === -1) end = value.length;
-    const eq = value.indexOf('=', start);
-    if (eq !== -1 && eq < end) {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        if (key.length === eq - start && value.startsWith(key, start)) found[i] = value.slice(eq + 1, end);
-      }
+  eachPart(value, (start, eq, end) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key.length === eq - start && value.startsWith(key, start)) found[i] = value.slice(eq + 1, end);
     }
-    start = end + 1;
-  }
+  });
   return found;
 }
 
@@ -246,14 +253,8 @@ export const latencyStats = perInfo((info): readonly CommandLatency[] => {
 /** The `pN=V` parts of a latencystats value, as `[N, V]`; any other part is skipped. */
 export function percentiles(value: string): [string, string][] {
   const out: [string, string][] = [];
-  for (let start = 0; start < value.length;) {
-    let end = value.indexOf(',', start);
-    if (end === -1) end = value.length;
-    const eq = value.indexOf('=', start);
-    if (value.charCodeAt(start) === 112 /* p */ && eq > start && eq < end) {
-      out.push([value.slice(start + 1, eq), value.slice(eq + 1, end)]);
-    }
-    start = end + 1;
-  }
+  eachPart(value, (start, eq, end) => {
+    if (value.charCodeAt(start) === 112 /* p */) out.push([value.slice(start + 1, eq), value.slice(eq + 1, end)]);
+  });
   return out;
 }
