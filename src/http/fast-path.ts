@@ -23,7 +23,9 @@ export function createFastPath(reads: Partial<Record<string, PlainRead>>): FastP
     const query = req.url.indexOf('?');
     const route = routes.get(query === -1 ? req.url : req.url.slice(0, query));
     if (!route) return undefined;
-    contextOf(res).operationId = route.operationId;
+    const context = contextOf(res);
+    context.operationId = route.operationId;
+    context.routine = true;
     return route.read(req, res);
   };
 }

@@ -2,6 +2,11 @@
 // sane, so an operator can follow one call across logs), the operation it matched, whether
 // it authenticated, and one structured log line when the response is done. Kept beside the
 // raw Node response so the fast path and express share it.
+//
+// A routine read that succeeds (the kubelet's probes, Prometheus' scrapes, the operator's
+// status polls) is logged at debug: at info every pod would log a line per probe, around the
+// clock, and their lines cost a probe a third of its CPU (bench/README.md). Every write, every
+// refusal and every failed read is logged at info or above.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -13,6 +18,8 @@ export interface RequestContext {
   authenticated: boolean;
   /** The client certificate a write came with (subject CN and fingerprint), for the log. */
   client?: string;
+  /** A plain read (fast-path.ts): its line is logged at debug when it succeeds. */
+  routine?: boolean;
 }
 
 /** Told about every finished request (the HTTP duration histogram). */
@@ -45,6 +52,8 @@ export function beginRequest(
   res.once('finish', () => {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     observe?.(context, req.method ?? 'OTHER', res.statusCode, durationMs / 1000);
+    const level = levelOf(context, res.statusCode);
+    if (!log.isLevelEnabled(level)) return;
     const line = {
       requestId,
       method: req.method,
@@ -55,8 +64,12 @@ export function beginRequest(
       status: res.statusCode,
       durationMs: Math.round(durationMs * 1000) / 1000,
     };
-    if (res.statusCode >= 500) log.warn(line, 'request');
-    else log.info(line, 'request');
+    log[level](line, 'request');
   });
   return context;
+}
+
+function levelOf(context: RequestContext, status: number): 'debug' | 'info' | 'warn' {
+  if (status >= 500) return 'warn';
+  return context.routine === true && status < 400 ? 'debug' : 'info';
 }

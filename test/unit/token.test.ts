@@ -43,6 +43,21 @@ describe('operator token', () => {
     rejects(store, 'Bearer old-token', /not valid/, /invalid_token/);
   });
 
+  it('/metrics sees a change of the file within a second; a write sees it at once', async () => {
+    const file = join(await tempDir(), 'token');
+    await writeFile(file, 'sekret-1\n');
+    const store = new TokenStore(file);
+    const start = Date.now();
+    assert.equal(store.stats(start).usable, true);
+    await unlink(file);
+    assert.equal(store.stats(start + 999).usable, true, 'a scrape within the second reports the last reading');
+    assert.equal(store.stats(Date.now() + 1000).usable, false);
+    await writeFile(file, 'sekret-2\n');
+    store.verify('Bearer sekret-2');
+    assert.equal(store.stats(0).usable, true, 'the write looked at the file');
+    assert.equal(store.stats(0).failures.get('missing'), 1);
+  });
+
   it('fails closed with no file, a deleted file or an empty file', async () => {
     rejects(new TokenStore(undefined), 'Bearer anything', /no operator token is configured/, /invalid_token/);
     const file = join(await tempDir(), 'token');
