@@ -1,7 +1,7 @@
 // The operator token's health for /metrics, looked at again by a scrape at most once a second
-// (so a change of the file is noticed with no write coming in): whether writes can be authenticated at all, and the
-// reloads that found the file unusable, by kind. Alert on the gauge: at 0 every write of the
-// operator is refused.
+// (so a change of the file is noticed with no write coming in): whether writes can be
+// authenticated at all, and the reloads that found the file unusable, by kind. Alert on the
+// gauge: at 0 every write of the operator is refused.
 import type { Family } from '../domain/metrics/exposition.js';
 import { TOKEN_FAILURES, type TokenStore } from './token.js';
 

@@ -25,7 +25,7 @@ export function createFastPath(reads: Partial<Record<string, PlainRead>>): FastP
     if (!route) return undefined;
     const context = contextOf(res);
     context.operationId = route.operationId;
-    context.routine = true;
+    context.plainRead = true;
     return route.read(req, res);
   };
 }

@@ -3,7 +3,7 @@
 // it authenticated, and one structured log line when the response is done. Kept beside the
 // raw Node response so the fast path and express share it.
 //
-// A routine read that succeeds (the kubelet's probes, Prometheus' scrapes, the operator's
+// A plain read that succeeds (the kubelet's probes, Prometheus' scrapes, the operator's
 // status polls) is logged at debug: at info every pod would log a line per probe, around the
 // clock, and their lines cost a probe a third of its CPU (bench/README.md). Every write, every
 // refusal and every failed read is logged at info or above.
@@ -19,7 +19,7 @@ export interface RequestContext {
   /** The client certificate a write came with (subject CN and fingerprint), for the log. */
   client?: string;
   /** A plain read (fast-path.ts): its line is logged at debug when it succeeds. */
-  routine?: boolean;
+  plainRead?: boolean;
 }
 
 /** Told about every finished request (the HTTP duration histogram). */
@@ -71,5 +71,5 @@ export function beginRequest(
 
 function levelOf(context: RequestContext, status: number): 'debug' | 'info' | 'warn' {
   if (status >= 500) return 'warn';
-  return context.routine === true && status < 400 ? 'debug' : 'info';
+  return context.plainRead === true && status < 400 ? 'debug' : 'info';
 }
