@@ -5,6 +5,8 @@
 //   - V8's heap by space, its code statistics and external memory;
 //   - a heap snapshot by category (strings, code, object shapes, ...), and its largest strings
 //     (a script's source is one).
+//   - what it costs while idle: CPU (all threads) and the main thread's wake-ups, over
+//     IDLE_SECONDS after the wait, when nothing but its own timers runs.
 //   make bench-footprint   (or: tsx bench/footprint.ts [--baseline old.mjs [--baseline-flags=...]])
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +28,9 @@ const { values: opts } = parseArgs({
 });
 const reportModule = join(import.meta.dirname, 'support', 'memory-report.cjs');
 const MiB = 1024 * 1024;
+const IDLE_SECONDS = 10;
+/** The kernel's clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat's times. */
+const TICKS_PER_SECOND = 100;
 
 interface Report {
   status: string;
@@ -44,6 +49,39 @@ interface Measured {
   name: string;
   report: Report;
   snapshot: ReturnType<typeof summarize>;
+  idle: Idle;
+}
+
+interface Idle {
+  /** CPU of all its threads, in % of one core. */
+  cpuPercent: number;
+  /** The main thread's voluntary context switches per second: how often its event loop wakes. */
+  wakeups: number;
+}
+
+/** The node process that serves: the launcher's only child when the manager runs under it. */
+async function servingPid(pid: number): Promise<number> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim();
+  return children === '' ? pid : Number(children.split(' ')[0]);
+}
+
+async function idleCost(pid: number): Promise<Idle> {
+  const read = async () => {
+    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+    return {
+      ticks: Number(stat[11]) + Number(stat[12]),
+      switches: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]),
+    };
+  };
+  const before = await read();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  const after = await read();
+  return {
+    cpuPercent: ((after.ticks - before.ticks) / TICKS_PER_SECOND / IDLE_SECONDS) * 100,
+    wakeups: (after.switches - before.switches) / IDLE_SECONDS,
+  };
 }
 
 /** The manager from `build`, or with no build the bare Node http server of bench-probes. */
@@ -66,6 +104,7 @@ async function measure(name: string, build?: { bundle: string; nodeFlags: string
   }
   try {
     await new Promise((r) => setTimeout(r, 3000));
+    const idle = await idleCost(await servingPid(manager.child.pid!));
     manager.child.kill('SIGUSR2');
     const report = await waitFor(
       'the memory report',
@@ -73,7 +112,7 @@ async function measure(name: string, build?: { bundle: string; nodeFlags: string
       60_000,
     );
     const snapshot = JSON.parse(await readFile(`${reportFile}.heapsnapshot`, 'utf8')) as Snapshot;
-    return { name, report, snapshot: summarize(snapshot) };
+    return { name, report, snapshot: summarize(snapshot), idle };
   } finally {
     await manager.stop();
     await rm(dir, { recursive: true, force: true });
@@ -146,6 +185,16 @@ async function main() {
     table(
       ['', ...results.map((r) => r.name)],
       rows.map(([label, f]) => [label, ...results.map((r) => mib(f(r)))]),
+    ),
+  );
+  console.log(`\nidle cost over ${IDLE_SECONDS} s, right after`);
+  console.log(
+    table(
+      ['', ...results.map((r) => r.name)],
+      [
+        ['CPU, % of one core (all threads)', ...results.map((r) => r.idle.cpuPercent.toFixed(2))],
+        ['main thread wake-ups per second', ...results.map((r) => r.idle.wakeups.toFixed(0))],
+      ],
     ),
   );
   for (const r of results) {
