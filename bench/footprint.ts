@@ -15,6 +15,7 @@ import {
   bundle,
   DEPLOYED_NODE_FLAGS,
   freePort,
+  processTree,
   scratchDir,
   startManagerBundle,
   startProcess,
@@ -22,6 +23,7 @@ import {
   waitFor,
   type Proc,
 } from './lib.js';
+import { cpuSeconds } from './support/cpu.js';
 
 const { values: opts } = parseArgs({
   options: { baseline: { type: 'string' }, 'baseline-flags': { type: 'string', default: '' } },
@@ -29,8 +31,6 @@ const { values: opts } = parseArgs({
 const reportModule = join(import.meta.dirname, 'support', 'memory-report.cjs');
 const MiB = 1024 * 1024;
 const IDLE_SECONDS = 10;
-/** The kernel's clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat's times. */
-const TICKS_PER_SECOND = 100;
 
 interface Report {
   status: string;
@@ -59,28 +59,17 @@ interface Idle {
   wakeups: number;
 }
 
-/** The node process that serves: the launcher's only child when the manager runs under it. */
-async function servingPid(pid: number): Promise<number> {
-  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim();
-  return children === '' ? pid : Number(children.split(' ')[0]);
-}
-
+/** CPU of the manager (launcher and node) and wake-ups of its main thread while it idles. */
 async function idleCost(pid: number): Promise<Idle> {
-  const read = async () => {
-    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
-    return {
-      ticks: Number(stat[11]) + Number(stat[12]),
-      switches: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1]),
-    };
-  };
-  const before = await read();
+  // The node process is the last of the tree: the launcher's only child (see processTree).
+  const node = processTree(pid).at(-1)!;
+  const switches = async () =>
+    Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(await readFile(`/proc/${node}/status`, 'utf8'))?.[1]);
+  const before = { cpu: await cpuSeconds(pid), switches: await switches() };
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-  const after = await read();
   return {
-    cpuPercent: ((after.ticks - before.ticks) / TICKS_PER_SECOND / IDLE_SECONDS) * 100,
-    wakeups: (after.switches - before.switches) / IDLE_SECONDS,
+    cpuPercent: (((await cpuSeconds(pid)) - before.cpu) / IDLE_SECONDS) * 100,
+    wakeups: ((await switches()) - before.switches) / IDLE_SECONDS,
   };
 }
 
@@ -104,7 +93,7 @@ async function measure(name: string, build?: { bundle: string; nodeFlags: string
   }
   try {
     await new Promise((r) => setTimeout(r, 3000));
-    const idle = await idleCost(await servingPid(manager.child.pid!));
+    const idle = await idleCost(manager.child.pid!);
     manager.child.kill('SIGUSR2');
     const report = await waitFor(
       'the memory report',
