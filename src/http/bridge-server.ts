@@ -1,6 +1,8 @@
 // `instance-manager bridge <run flags…>`: the process that accepts on the manager's socket
 // while an exec replaces the manager (internal; started by domain/upgrade/bridge.ts, which
-// says why). It serves the socket with the same early server a starting manager has:
+// says why). It loads, says it is ready, and accepts only once the running build tells it
+// to (BRIDGE_ACCEPT_SIGNAL, just before that build drains). Then it serves the socket with
+// the same early server a starting manager has:
 //   - a liveness probe is answered at once, by the same rule (early-probes.ts);
 //   - any other request is held. When the bridge is told to go (the new build serves, a
 //     request has been held HOLD_LIMIT_MS, or LIFETIME_MS passed), it stops accepting, then
@@ -15,13 +17,17 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { buildConfig, parseArgs } from '../config/config.js';
 import { contractOperations } from '../contract.js';
-import { BRIDGE_READY } from '../domain/upgrade/bridge.js';
+import { BRIDGE_ACCEPT_SIGNAL, BRIDGE_READY } from '../domain/upgrade/bridge.js';
 import { takeLaunch } from '../domain/upgrade/launch.js';
 import { createLogger } from '../log.js';
 import { answerStarting, listenEarly, loopbackFor, type EarlyOptions } from './early-server.js';
 import { earlyLiveness } from './early-probes.js';
 
-/** A bridge nobody ends (the new build never came up) stops by itself after this. */
+/**
+ * A bridge nobody ends (the new build never came up) stops by itself this long after it
+ * began to accept; one never told to accept (the update was refused, or the build that
+ * started it died) this long after that build's self-test would have given up.
+ */
 const LIFETIME_MS = 10_000;
 /**
  * Nor is a request held longer than this: the new build is slow to serve, or is a build
@@ -101,6 +107,7 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
     return 2;
   }
   const tls = config.tls && (await import('./tls.js')).TlsTransport.load(config.tls);
+  const request = tls ? (await import('node:https')).request : httpRequest;
   const timers: NodeJS.Timeout[] = [];
   let holding = false;
   let end: () => void = () => {};
@@ -108,8 +115,17 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
     end = resolve;
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
-    timers.push(setTimeout(resolve, LIFETIME_MS));
   });
+  const told = await new Promise<boolean>((resolve) => {
+    timers.push(setTimeout(() => resolve(false), config.updateSelfTestTimeoutMs + LIFETIME_MS));
+    process.on(BRIDGE_ACCEPT_SIGNAL, () => resolve(true));
+    void ended.then(() => resolve(false));
+    process.stdout.write(`${BRIDGE_READY}\n`);
+  });
+  for (const timer of timers.splice(0)) clearTimeout(timer);
+  // Never told: it never accepted, so it holds nothing and has nothing to say.
+  if (!told) return 0;
+  timers.push(setTimeout(end, LIFETIME_MS));
   const tally: Tally = { answered: 0, handedOn: 0, refused: 0 };
   const liveness = earlyLiveness(config);
   const answerEarly: EarlyOptions['answerEarly'] = (req, res) => {
@@ -123,8 +139,6 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
   };
   const early = await listenEarly(config.listen, { fd: listenFd, answerEarly, tls });
   const { address, port } = early.server.address() as AddressInfo;
-  const request = tls ? (await import('node:https')).request : httpRequest;
-  process.stdout.write(`${BRIDGE_READY}\n`);
   await ended;
   for (const timer of timers) clearTimeout(timer);
   // Stop accepting first (drain closes the listener before it returns): what is handed on

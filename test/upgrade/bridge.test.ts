@@ -9,7 +9,7 @@
 // and a write that came with a good certificate still gets the 503: it cannot be handed on).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { pemOf, testPki } from '../helpers/certs.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { buildBundle, startBundledManager, type BundledManager } from './bundles.js';
+import { bridgesFor, buildBundle, startBundledManager, type BundledManager } from './bundles.js';
 
 /**
  * Blocks the process it is preloaded into when it is the new build that an exec starts (it
@@ -80,19 +80,6 @@ function send(held: Held, method: string, path: string, headers: Record<string, 
     req.once('error', reject);
     req.end();
   });
-}
-
-/** Processes running `instance-manager bridge` for this data directory. */
-async function bridgesFor(dataDir: string): Promise<{ pid: number; state: string }[]> {
-  const found: { pid: number; state: string }[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (!argv.includes('bridge') || !argv.includes(dataDir)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    found.push({ pid: Number(entry), state: stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[0] });
-  }
-  return found;
 }
 
 /** One upgrade to `version` with the new build held at its start; the test's assertions. */

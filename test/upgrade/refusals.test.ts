@@ -8,7 +8,15 @@ import { ProblemError, update } from '../../generated/client/src/index.js';
 import { api } from '../helpers/api.js';
 import { auth, TEST_TOKEN } from '../helpers/manager.js';
 import { waitFor } from '../helpers/wait.js';
-import { buildBundle, digestHeader, listing, sha256Of, startBundledManager, type BundledManager } from './bundles.js';
+import {
+  bridgesFor,
+  buildBundle,
+  digestHeader,
+  listing,
+  sha256Of,
+  startBundledManager,
+  type BundledManager,
+} from './bundles.js';
 import { expectStatus, putFetch, putRaw, startPut } from './raw-put.js';
 
 // Well above the bundle (about 3 MiB) so valid uploads fit, small enough to send quickly.
@@ -142,6 +150,31 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
     const res = expectStatus(await put(hangs, digestHeader(hangs)), 422);
     assert.match(res.body.detail, /did not finish within 3000 ms; it said: starting$/);
+    await assertUnchanged();
+  });
+
+  it('while a self-test runs, the running build alone answers: the bridge started beside it never accepts', async () => {
+    const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
+    let refused = false;
+    const refusal = put(hangs, digestHeader(hangs)).finally(() => (refused = true));
+    // Each on a new connection (Connection: close), which the kernel gives to whichever
+    // process accepts on the socket: a bridge that accepted would hold the read until it
+    // ended and answer the write 503. The write is one the manager refuses whatever the
+    // state (a bad body: 400), so it changes nothing however the update goes.
+    const statuses = new Set<number>();
+    let writes = 0;
+    while (!refused) {
+      statuses.add((await api(m).get('/v1/status').set('Connection', 'close')).status);
+      const write = await api(m).post('/v1/promote').set(auth()).set('Connection', 'close').send({ other: 1 });
+      assert.equal(write.status, 400, write.text);
+      writes++;
+    }
+    expectStatus(await refusal, 422);
+    assert.deepEqual([...statuses], [200]);
+    assert.ok(writes > 1, `${writes} writes while the self-test ran`);
+    // The bridge was told to go without ever being told to accept: it logged nothing.
+    await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
+    assert.ok(!m.output().includes('"module":"bridge"'), m.output());
     await assertUnchanged();
   });
 

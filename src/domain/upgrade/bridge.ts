@@ -3,8 +3,10 @@
 // new build's first accept wait in the kernel's backlog, and under load that is most of
 // Node's start-up (0.4-0.8 s on two busy cores, bench/README.md): every liveness probe in
 // that window waits as long. The running build starts the bridge from its own (trusted)
-// bundle while the new build's self-test runs; the bridge accepts beside it once ready, so
-// from the drain on it is the bridge that accepts. It answers what it truthfully can on its
+// bundle while the new build's self-test runs, and tells it to accept (accept()) just
+// before its own drain, so from the drain on it is the bridge that accepts. Until then the
+// running build serves every request itself: an update its self-test refuses never had a
+// request taken by a bridge. It answers what it truthfully can on its
 // own and holds the rest for the new build (http/bridge-server.ts). The new build loads
 // itself before it listens and ends the bridge once it serves (endBridge), so no connection
 // waits behind its start-up; a bridge nobody ends (the new build died, the exec failed)
@@ -14,21 +16,25 @@ import { processStartTicks } from '../supervision/proc.js';
 import { findExecutable, LISTEN_FD, LISTEN_FD_ENV, type BridgeRef, type Launch } from './launch.js';
 import { BRIDGE_STEP } from './launcher-scripts.js';
 
-/** What the bridge prints once it accepts. */
+/** What the bridge prints once it is loaded and waits to be told to accept. */
 export const BRIDGE_READY = 'ready';
+/** What tells a ready bridge to accept: the running build is about to drain. */
+export const BRIDGE_ACCEPT_SIGNAL = 'SIGUSR2';
 /** How long the running build waits for its bridge before it execs without one. */
 const READY_TIMEOUT_MS = 5000;
 
 export interface Bridge extends BridgeRef {
+  /** From now on it accepts beside this process (connections in between wait in the backlog). */
+  accept(): void;
   /** Ends it (it hands what it holds to whoever accepts next); a no-op once it is gone. */
   stop(): void;
 }
 
-/** SIGTERM to `ref`, when that process (same PID, same start time) still runs. */
-function signal(ref: BridgeRef): void {
+/** `sig` to `ref`, when that process (same PID, same start time) still runs. */
+function signal(ref: BridgeRef, sig: NodeJS.Signals = 'SIGTERM'): void {
   if (processStartTicks(ref.pid) !== ref.startTicks) return;
   try {
-    process.kill(ref.pid, 'SIGTERM');
+    process.kill(ref.pid, sig);
   } catch {
     // gone meanwhile
   }
@@ -36,7 +42,7 @@ function signal(ref: BridgeRef): void {
 
 /**
  * Starts `node <bundle> bridge <run flags>` on this process's listening socket and resolves
- * once it accepts, or with null when there is no socket that outlives the exec to share (no
+ * once it is ready to accept, or with null when there is no socket that outlives the exec to share (no
  * launcher, no shell) or the bridge did not come up in time: the exec then goes on without
  * one, its connections waiting in the backlog as before. Never rejects.
  */
@@ -79,13 +85,13 @@ export async function startBridge(bundle: string, runArgs: readonly string[], la
     stdout.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const lines = text.split('\n');
-      // The shell's line (the bridge's PID) comes first; the bridge's own when it accepts.
+      // The shell's line (the bridge's PID) comes first; the bridge's own when it is ready.
       if (pid === undefined && /^\d+$/.test(lines[0]) && lines.length > 1) pid = Number(lines[0]);
       if (pid === undefined || !lines.slice(1).includes(BRIDGE_READY)) return;
       const startTicks = processStartTicks(pid);
       if (startTicks === null) return giveUp();
       const ref = { pid, startTicks };
-      settle({ ...ref, stop: () => signal(ref) });
+      settle({ ...ref, accept: () => signal(ref, BRIDGE_ACCEPT_SIGNAL), stop: () => signal(ref) });
     });
   });
 }

@@ -11,9 +11,9 @@
 //   node (first start) ─execve→ perl BIND ─execve→ sh LAUNCHER (same PID, holds the socket)
 //                                                       └─fork→ node run  (fd 0 = fd 3 = socket)
 //   node run ─PUT /v1/update─→ sh BRIDGE_STEP ─fork→ node bridge (fd 3 = socket; its parent exits)
-//            ─→ closes fd 3, drains ─execve→ sh EXEC_STEP ─execve→ node run (new build) ─SIGTERM→ bridge
+//            ─SIGUSR2→ bridge (accept), closes fd 3, drains ─execve→ sh EXEC_STEP ─execve→ node run (new build) ─SIGTERM→ bridge
 //
-// The bridge (bridge.ts) accepts on the same socket from before the drain until the new
+// The bridge (bridge.ts) accepts on the same socket from just before the drain until the new
 // build accepts, so probes are answered through the exec; without it (no shell), connections
 // wait in the kernel's backlog while no process accepts: none is refused either way.
 

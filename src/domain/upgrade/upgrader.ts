@@ -6,8 +6,8 @@
 //      its signature checked as it streams), size-capped (413), given up when it stalls (408);
 //   3. its SHA-256 must equal the Content-Digest (422), its signature must verify (422),
 //      then it must pass its self-test (422), and the caller gets 202;
-//   4. after the response is out, exec() records the new build as on trial, lets the bridge
-//      (started beside the self-test, bridge.ts) accept in its place, stops accepting, lets
+//   4. after the response is out, exec() records the new build as on trial, tells the bridge
+//      (started beside the self-test, bridge.ts) to accept in its place, stops accepting, lets
 //      go of Redis and execs it from the staging file. The installed bundle is
 //      untouched until the new build has served /healthz with Redis adopted and renames
 //      itself over it (see build-slots.ts); if it dies or hangs first, the previous build
@@ -225,6 +225,7 @@ export class Upgrader {
       // From here the bridge accepts beside this process; the new build ends it once it serves.
       bridge = await accepted.bridge;
       if (bridge !== null) target.env[BRIDGE_ENV] = formatBridge(bridge);
+      bridge?.accept();
       await Promise.all(this.servers.map((server) => server.drain()));
       await this.host.prepareExec();
       // Just before the exec: the last moment this build acts.
