@@ -116,13 +116,14 @@ export async function bridgeCommand(args: string[], env: NodeJS.ProcessEnv): Pro
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  let waiting: NodeJS.Timeout | undefined;
   const told = await new Promise<boolean>((resolve) => {
-    timers.push(setTimeout(() => resolve(false), config.updateSelfTestTimeoutMs + LIFETIME_MS));
+    waiting = setTimeout(() => resolve(false), config.updateSelfTestTimeoutMs + LIFETIME_MS);
     process.on(BRIDGE_ACCEPT_SIGNAL, () => resolve(true));
     void ended.then(() => resolve(false));
     process.stdout.write(`${BRIDGE_READY}\n`);
   });
-  for (const timer of timers.splice(0)) clearTimeout(timer);
+  clearTimeout(waiting);
   // Never told: it never accepted, so it holds nothing and has nothing to say.
   if (!told) return 0;
   timers.push(setTimeout(end, LIFETIME_MS));

@@ -6,11 +6,11 @@
 // bundle while the new build's self-test runs, and tells it to accept (accept()) just
 // before its own drain, so from the drain on it is the bridge that accepts. Until then the
 // running build serves every request itself: an update its self-test refuses never had a
-// request taken by a bridge. It answers what it truthfully can on its
-// own and holds the rest for the new build (http/bridge-server.ts). The new build loads
-// itself before it listens and ends the bridge once it serves (endBridge), so no connection
-// waits behind its start-up; a bridge nobody ends (the new build died, the exec failed)
-// stops by itself after a while (bridge-server.ts).
+// request taken by a bridge. The bridge answers what it truthfully can on its own and holds
+// the rest for the new build (http/bridge-server.ts). The new build loads itself before it
+// listens and ends the bridge once it serves (endBridge), so no connection waits behind its
+// start-up; a bridge nobody ends (the new build died, the exec failed) stops by itself after
+// a while (bridge-server.ts).
 import { spawn } from 'node:child_process';
 import { processStartTicks } from '../supervision/proc.js';
 import { findExecutable, LISTEN_FD, LISTEN_FD_ENV, type BridgeRef, type Launch } from './launch.js';
@@ -42,9 +42,9 @@ function signal(ref: BridgeRef, sig: NodeJS.Signals = 'SIGTERM'): void {
 
 /**
  * Starts `node <bundle> bridge <run flags>` on this process's listening socket and resolves
- * once it is ready to accept, or with null when there is no socket that outlives the exec to share (no
- * launcher, no shell) or the bridge did not come up in time: the exec then goes on without
- * one, its connections waiting in the backlog as before. Never rejects.
+ * once it is ready to accept, or with null when there is no socket that outlives the exec to
+ * share (no launcher, no shell) or the bridge did not come up in time: the exec then goes on
+ * without one, its connections waiting in the backlog as before. Never rejects.
  */
 export async function startBridge(bundle: string, runArgs: readonly string[], launch: Launch): Promise<Bridge | null> {
   const sh = launch.carrier ? findExecutable('sh') : undefined;
