@@ -1,17 +1,27 @@
 // The baseline: a bare Node http server answering fixed bytes, as fast as Node can; with a
-// certificate and key, the same over HTTPS (Node's own TLS cost, the floor for the manager's).
-//   node bench/bare-server.mjs PORT BODY CONTENT_TYPE [CERT_FILE KEY_FILE]
+// certificate and key, the same over HTTPS (Node's own TLS cost, the floor for the manager's);
+// with a CA too, every handshake asks for a client certificate and requires none, as the
+// manager does with --tls-client-ca-file (that request alone costs Node about a third more
+// CPU per handshake).
+//   node bench/bare-server.mjs PORT BODY CONTENT_TYPE [CERT_FILE KEY_FILE [CA_FILE]]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 
-const [port, body, contentType, cert, key] = process.argv.slice(2);
+const [port, body, contentType, cert, key, ca] = process.argv.slice(2);
 const bytes = Buffer.from(body);
 const answer = (_req, res) => {
   res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': bytes.length });
   res.end(bytes);
 };
 const server = cert
-  ? createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, answer)
+  ? createHttpsServer(
+      {
+        cert: readFileSync(cert),
+        key: readFileSync(key),
+        ...(ca && { ca: readFileSync(ca), requestCert: true, rejectUnauthorized: false }),
+      },
+      answer,
+    )
   : createServer(answer);
 server.listen(Number(port), '127.0.0.1');

@@ -257,11 +257,12 @@ async function https(
     startManagerBundle([...tls(ec), ...clientCa]),
     startManagerBundle(tls(rsa)),
   ]);
-  // Node's own floor: a bare https server answering the same bytes with the same certificate.
+  // Node's own floor: a bare https server answering the same bytes with the same certificate,
+  // asking for a client certificate from the same CA as the ECDSA manager.
   const barePort = await freePort();
   const bare = await startProcess(
     process.execPath,
-    [join(import.meta.dirname, 'bare-server.mjs'), String(barePort), body, contentType, ec.cert, ec.key],
+    [join(import.meta.dirname, 'bare-server.mjs'), String(barePort), body, contentType, ec.cert, ec.key, clientCa[1]],
     barePort,
     '/',
     'https',
@@ -273,7 +274,7 @@ async function https(
   });
   const plainTarget: HttpsTarget = { name: 'plain HTTP', url: `${plain.url}/healthz`, pid: plain.pid };
   const secure = target('HTTPS ECDSA P-256', ecManager);
-  const floor = target('bare Node https, ECDSA P-256', bare);
+  const floor = target('bare Node https, ECDSA P-256, client certificate asked', bare);
   const plainFloor: HttpsTarget = { name: 'bare Node http', url: `${barePlain.url}/`, pid: barePlain.pid };
   try {
     const rows: (string | number)[][] = [];
