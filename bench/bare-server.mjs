@@ -1,8 +1,8 @@
 // The baseline: a bare Node http server answering fixed bytes, as fast as Node can; with a
 // certificate and key, the same over HTTPS (Node's own TLS cost, the floor for the manager's);
 // with a CA too, every handshake asks for a client certificate and requires none, as the
-// manager does with --tls-client-ca-file (that request alone costs Node about a third more
-// CPU per handshake).
+// manager does with --tls-client-ca-file (that request alone costs Node 30-80% more CPU per
+// handshake: bench/README.md).
 //   node bench/bare-server.mjs PORT BODY CONTENT_TYPE [CERT_FILE KEY_FILE [CA_FILE]]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
