@@ -19,7 +19,7 @@ import { pemOf, testPki } from '../helpers/certs.js';
 import { TEST_TOKEN } from '../helpers/manager.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { bridgesFor, buildBundle, startBundledManager, type BundledManager } from './bundles.js';
+import { buildBundle, startBundledManager, waitForNoBridge, type BundledManager } from './bundles.js';
 
 /**
  * Blocks the process it is preloaded into when it is the new build that an exec starts (it
@@ -124,7 +124,7 @@ async function upgradeThroughBridge(held: Held, version: string): Promise<void> 
   assert.match((JSON.parse(refused.body) as { detail: string }).detail, /new build/);
 
   assert.equal((await updating).version, version);
-  await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
+  await waitForNoBridge(m.dataDir);
   // The manager still answers on the same port.
   assert.equal((await send(held, 'GET', '/healthz')).status, 200);
   // The bridge said what it did, on the container's standard error.

@@ -128,15 +128,15 @@ export async function parentOf(pid: number): Promise<number> {
   return Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
 }
 
-/** Processes running `instance-manager bridge` for this data directory. */
-export async function bridgesFor(dataDir: string): Promise<{ pid: number; state: string }[]> {
-  const found: { pid: number; state: string }[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (!argv.includes('bridge') || !argv.includes(dataDir)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    found.push({ pid: Number(entry), state: stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[0] });
-  }
-  return found;
+/** Waits until no process runs `instance-manager bridge` for this data directory. */
+export async function waitForNoBridge(dataDir: string): Promise<void> {
+  const running = async () => {
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (argv.includes('bridge') && argv.includes(dataDir)) return true;
+    }
+    return false;
+  };
+  await waitFor('the bridge to exit', async () => !(await running()) || undefined, 20_000);
 }

@@ -9,15 +9,18 @@ import { api } from '../helpers/api.js';
 import { auth, TEST_TOKEN } from '../helpers/manager.js';
 import { waitFor } from '../helpers/wait.js';
 import {
-  bridgesFor,
   buildBundle,
   digestHeader,
   listing,
   sha256Of,
   startBundledManager,
+  waitForNoBridge,
   type BundledManager,
 } from './bundles.js';
 import { expectStatus, putFetch, putRaw, startPut } from './raw-put.js';
+
+/** A build whose self-test never ends (it prints, then waits). */
+const HANGS = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
 
 // Well above the bundle (about 3 MiB) so valid uploads fit, small enough to send quickly.
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -147,16 +150,14 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
   });
 
   it('a build that hangs in its self-test: 422 once the self-test times out', async () => {
-    const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
-    const res = expectStatus(await put(hangs, digestHeader(hangs)), 422);
+    const res = expectStatus(await put(HANGS, digestHeader(HANGS)), 422);
     assert.match(res.body.detail, /did not finish within 3000 ms; it said: starting$/);
     await assertUnchanged();
   });
 
   it('while a self-test runs, the running build alone answers: the bridge started beside it never accepts', async () => {
-    const hangs = Buffer.from("console.log('starting'); setInterval(() => {}, 1000);\n");
     let refused = false;
-    const refusal = put(hangs, digestHeader(hangs)).finally(() => (refused = true));
+    const refusal = put(HANGS, digestHeader(HANGS)).finally(() => (refused = true));
     // Each on a new connection (Connection: close), which the kernel gives to whichever
     // process accepts on the socket: a bridge that accepted would hold the read until it
     // ended and answer the write 503. The write is one the manager refuses whatever the
@@ -173,7 +174,7 @@ describe('PUT /v1/update refusals (nothing installed, nothing changed)', functio
     assert.deepEqual([...statuses], [200]);
     assert.ok(writes > 1, `${writes} writes while the self-test ran`);
     // The bridge was told to go without ever being told to accept: it logged nothing.
-    await waitFor('the bridge to exit', async () => (await bridgesFor(m.dataDir)).length === 0 || undefined, 20_000);
+    await waitForNoBridge(m.dataDir);
     assert.ok(!m.output().includes('"module":"bridge"'), m.output());
     await assertUnchanged();
   });
