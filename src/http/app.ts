@@ -15,7 +15,7 @@ import { metricsReads } from './handlers/metrics.js';
 import { probeReads } from './handlers/probes.js';
 import { statusReads } from './handlers/status.js';
 import { answerError } from './problem.js';
-import { beginRequest } from './request-context.js';
+import { requestTracker } from './request-context.js';
 import { requestMetrics } from './request-metrics.js';
 
 export async function createRequestListener(instance: Instance): Promise<RequestListener> {
@@ -35,12 +35,12 @@ export async function createRequestListener(instance: Instance): Promise<Request
 
   const fastPath = createFastPath(plainReads);
   const observe = requestMetrics(instance.metrics.process);
-  // A request line holds only what beginRequest puts in it (never a header, a body or a query
+  // A request line holds only what requestTracker puts in it (never a header, a body or a query
   // string), so it skips the redaction every other line goes through: that was a sixth of
   // what a probe allocated, and allocation is what the garbage collector is paid for.
-  const requestLog = log.child({}, { redact: [] });
+  const track = requestTracker(log.child({}, { redact: [] }), observe);
   return (req: IncomingMessage, res: ServerResponse) => {
-    beginRequest(requestLog, req, res, observe);
+    track(req, res);
     const handled = fastPath(req, res) ?? loadApi().then((app) => app(req, res));
     handled.catch((err: unknown) => answerError(log, err, res, req.method));
   };

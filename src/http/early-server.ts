@@ -94,6 +94,7 @@ export async function listenEarly(
   let failed = false;
   const held: [IncomingMessage, ServerResponse][] = [];
   const dispatch: RequestListener = (req, res) => {
+    connections.noteRequest(req, res);
     if (listener) return listener(req, res);
     if (!failed && options.answerEarly?.(req, res) === true) return;
     if (failed || held.length >= MAX_HELD)

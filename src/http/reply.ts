@@ -3,6 +3,7 @@
 // the plain Node response API so the fast path and express handlers share it.
 import type { ServerResponse } from 'node:http';
 import type { operations } from '../../generated/client/src/schema.js';
+import { contextOf } from './request-context.js';
 import { settleUnreadBody } from './unread-body.js';
 
 export type OperationId = keyof operations;
@@ -30,8 +31,15 @@ export function reply<Op extends OperationId, S extends keyof Responses<Op> & nu
  */
 export function sendBody(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   settleUnreadBody(res.req, res);
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  // One writeHead with the headers as a list: when no header was set before (a probe, a
+  // scrape), Node writes them as they are instead of keeping a header map first.
+  res.writeHead(status, [
+    'Content-Type',
+    contentType,
+    'Content-Length',
+    String(Buffer.byteLength(body)),
+    'X-Request-Id',
+    contextOf(res).requestId,
+  ]);
   res.end(body);
 }

@@ -20,6 +20,8 @@ export interface RequestContext {
   client?: string;
   /** A plain read (fast-path.ts): its line is logged at debug when it succeeds. */
   plainRead?: boolean;
+  /** performance.now() when the request arrived. */
+  startedMs: number;
 }
 
 /** Told about every finished request (the HTTP duration histogram). */
@@ -31,42 +33,47 @@ const contexts = new WeakMap<ServerResponse, RequestContext>();
 export function contextOf(res: ServerResponse): RequestContext {
   let context = contexts.get(res);
   if (!context) {
-    context = { requestId: randomUUID(), authenticated: false };
+    context = { requestId: randomUUID(), authenticated: false, startedMs: performance.now() };
     contexts.set(res, context);
   }
   return context;
 }
 
-export function beginRequest(
+/**
+ * What the request listener calls first for every request: its context (sendBody sends the
+ * request id back as X-Request-Id), and one listener for every response's 'finish' that
+ * observes its duration and logs its line. The listener is shared, not a closure per request:
+ * a probe's allocations are what the garbage collector is paid for (bench/README.md).
+ */
+export function requestTracker(
   log: Logger,
-  req: IncomingMessage,
-  res: ServerResponse,
   observe?: RequestObserver,
-): RequestContext {
-  const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
-  const context: RequestContext = { requestId, authenticated: false };
-  contexts.set(res, context);
-  res.setHeader('X-Request-Id', requestId);
-  const started = process.hrtime.bigint();
-  res.once('finish', () => {
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    observe?.(context, req.method ?? 'OTHER', res.statusCode, durationMs / 1000);
-    const level = levelOf(context, res.statusCode);
+): (req: IncomingMessage, res: ServerResponse) => void {
+  function finished(this: ServerResponse): void {
+    const context = contexts.get(this)!;
+    const req = this.req;
+    const durationMs = performance.now() - context.startedMs;
+    observe?.(context, req.method ?? 'OTHER', this.statusCode, durationMs / 1000);
+    const level = levelOf(context, this.statusCode);
     if (!log.isLevelEnabled(level)) return;
     const line = {
-      requestId,
+      requestId: context.requestId,
       method: req.method,
       // The path only: reads ignore query strings, and a write with one is refused anyway.
       path: (req.url ?? '').split('?', 1)[0],
       operation: context.operationId,
       client: context.client,
-      status: res.statusCode,
+      status: this.statusCode,
       durationMs: Math.round(durationMs * 1000) / 1000,
     };
     log[level](line, 'request');
-  });
-  return context;
+  }
+  return (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
+    contexts.set(res, { requestId, authenticated: false, startedMs: performance.now() });
+    res.on('finish', finished);
+  };
 }
 
 function levelOf(context: RequestContext, status: number): 'debug' | 'info' | 'warn' {
