@@ -15,12 +15,9 @@ const FIRST_REQUEST_GRACE_MS = 100;
 
 interface Tracked {
   acceptedAt: number;
+  /** Requests whose response has not finished. */
+  active: number;
   requests: number;
-  /**
-   * The connection's latest response. Node sends a connection's responses in order, so the
-   * connection is busy exactly while this one has not finished (no per-request listener).
-   */
-  last?: ServerResponse;
 }
 
 /**
@@ -30,11 +27,22 @@ interface Tracked {
 export class ConnectionDrain {
   private readonly connections = new Map<Socket, Tracked>();
   private draining = false;
+  /**
+   * Every response's 'finish' listener: one function, not a closure per response, and the
+   * connection's record never points at a response (which would keep each connection's last
+   * response, its request and its headers alive into the old generation).
+   */
+  private readonly finished: (this: ServerResponse) => void;
 
   constructor(private readonly server: Server) {
+    const connections = this.connections;
+    this.finished = function () {
+      const tracked = connections.get(this.req.socket);
+      if (tracked) tracked.active--;
+    };
     server.on('connection', (socket: Socket) => {
-      this.connections.set(socket, { acceptedAt: Date.now(), requests: 0 });
-      socket.once('close', () => this.connections.delete(socket));
+      connections.set(socket, { acceptedAt: Date.now(), active: 0, requests: 0 });
+      socket.once('close', () => connections.delete(socket));
     });
   }
 
@@ -46,7 +54,9 @@ export class ConnectionDrain {
     const tracked = this.connections.get(req.socket);
     if (tracked) {
       tracked.requests++;
-      tracked.last = res;
+      tracked.active++;
+      // A response cut short never finishes, but its connection closes and takes the record.
+      res.on('finish', this.finished);
     }
     // The last responses of this process tell their clients not to reuse the connection.
     if (this.draining) res.setHeader('Connection', 'close');
@@ -66,7 +76,7 @@ export class ConnectionDrain {
     while (this.connections.size > 0 && Date.now() < deadline) {
       const now = Date.now();
       for (const [socket, c] of this.connections) {
-        const idleAfterRequests = c.requests > 0 && c.last!.writableFinished;
+        const idleAfterRequests = c.requests > 0 && c.active === 0;
         const silent = c.requests === 0 && socket.bytesRead === 0 && now - c.acceptedAt > FIRST_REQUEST_GRACE_MS;
         if (idleAfterRequests || silent) socket.destroy();
       }
