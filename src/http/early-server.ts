@@ -19,6 +19,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { problemType } from '../errors.js';
 import { ConnectionDrain } from './connection-drain.js';
+import { ContextResponse } from './context-response.js';
 import type { TlsTransport } from './tls.js';
 import { settleUnreadBody } from './unread-body.js';
 
@@ -80,8 +81,11 @@ function createHttpServer(
   listener: RequestListener,
   tls: { transport: TlsTransport; https: Https } | undefined,
 ): Server {
-  if (!tls) return createServer(listener);
-  const server = tls.https.createServer(tls.transport.serverOptions(), listener);
+  if (!tls) return createServer({ ServerResponse: ContextResponse }, listener);
+  const server = tls.https.createServer(
+    { ...tls.transport.serverOptions(), ServerResponse: ContextResponse },
+    listener,
+  );
   tls.transport.serve(server);
   return server;
 }

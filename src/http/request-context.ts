@@ -1,7 +1,7 @@
 // Per-request context: a request id for every request (taken from X-Request-Id when it is
 // sane, so an operator can follow one call across logs), the operation it matched, whether
-// it authenticated, and one structured log line when the response is done. Kept beside the
-// raw Node response so the fast path and express share it.
+// it authenticated, and one structured log line when the response is done. Kept on the raw
+// Node response (context-response.ts) so the fast path and express share it.
 //
 // A plain read that succeeds (the kubelet's probes, Prometheus' scrapes, the operator's
 // status polls) is logged at debug: at info every pod would log a line per probe, around the
@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { ContextResponse } from './context-response.js';
 
 export interface RequestContext {
   requestId: string;
@@ -28,15 +29,11 @@ export interface RequestContext {
 export type RequestObserver = (context: RequestContext, method: string, status: number, seconds: number) => void;
 
 const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
-const contexts = new WeakMap<ServerResponse, RequestContext>();
+/** A response of our servers (ContextResponse), or one express has given its own prototype: the field stays. */
+const carrier = (res: ServerResponse) => res as ContextResponse;
 
 export function contextOf(res: ServerResponse): RequestContext {
-  let context = contexts.get(res);
-  if (!context) {
-    context = { requestId: randomUUID(), authenticated: false, startedMs: performance.now() };
-    contexts.set(res, context);
-  }
-  return context;
+  return (carrier(res).context ??= { requestId: randomUUID(), authenticated: false, startedMs: performance.now() });
 }
 
 /**
@@ -50,7 +47,7 @@ export function requestTracker(
   observe?: RequestObserver,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   function finished(this: ServerResponse): void {
-    const context = contexts.get(this)!;
+    const context = carrier(this).context!;
     const req = this.req;
     const durationMs = performance.now() - context.startedMs;
     observe?.(context, req.method ?? 'OTHER', this.statusCode, durationMs / 1000);
@@ -71,7 +68,7 @@ export function requestTracker(
   return (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
-    contexts.set(res, { requestId, authenticated: false, startedMs: performance.now() });
+    carrier(res).context = { requestId, authenticated: false, startedMs: performance.now() };
     res.on('finish', finished);
   };
 }
