@@ -3,10 +3,12 @@
 //   1. memory: RSS idle (3 s after start), then through two rounds of 100k requests at 50 connections (the
 //      probes and /v1/status for the manager, the same count for the bare server): RSS after
 //      each round (growth between rounds) and the peak (the kernel's high-water mark);
-//   2. latency and throughput (wrk) at 1 and 50 connections: the bare server and /healthz
-//      alternately, ROUNDS times, medians reported; /readyz and /v1/status once each;
-//   3. the issue's goals as ratios against the bare server, and the load average (throughput
-//      is only comparable within one run on a shared machine);
+//   2. latency and throughput (wrk) at 1 and 50 connections, with each server's CPU time per
+//      request: the bare server and /healthz in SPEED_ROUNDS short alternating rounds, medians
+//      reported; /readyz and /v1/status once each;
+//   3. the issue's goals as ratios against the bare server, each the median of the ratios of
+//      the same round (this machine's speed moves by ±20% from one second to the next; a ratio
+//      of medians taken minutes apart moved by as much), and the load average;
 //   4. HTTPS (issue 11): /healthz over TLS with keep-alive, and on a new connection per request
 //      as the kubelet probes (from ab, native TLS with one context like the kubelet's prober,
 //      whose row is the goal's; from curl and from a Node client for comparison), each beside
@@ -53,7 +55,9 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
 });
 const seconds = Number(opts.seconds ?? positionals[0] ?? 5);
-const ROUNDS = 3;
+/** Rounds of the alternating /healthz runs, and each round's length: short rounds, many of them. */
+const SPEED_ROUNDS = 7;
+const SPEED_ROUND_SECONDS = 2;
 const REQUESTS_PER_ROUND = 100_000;
 const GOALS = { idleMiB: 60, peakMiB: 80, throughputVsBare: 0.5, p99VsBare: 1.5, throughputVsBaseline: 0.9 };
 
@@ -151,32 +155,63 @@ async function memoryRounds(targets: Target[]): Promise<Map<string, MemoryFigure
   return figures;
 }
 
-type Speed = Map<string, WrkResult>;
+/** One target's figures at one connection count: medians, CPU per request, and every round. */
+interface SpeedFigures {
+  median: WrkResult;
+  /** Median over the rounds of the target's CPU time per request (all its processes), µs. */
+  cpuUs: number;
+  rounds: WrkResult[];
+}
+
+type Speed = Map<string, SpeedFigures>;
+
+/** The median over the rounds of a figure of `ours` against the same figure of `ref` in the same round. */
+function roundRatio(ours: SpeedFigures, ref: SpeedFigures, figure: (r: WrkResult) => number): number {
+  return median(ours.rounds.map((r, i) => figure(r) / figure(ref.rounds[i])));
+}
 
 async function latencyAndThroughput(manager: Proc, baseline: Proc | undefined, bare: Proc): Promise<Speed> {
   const results: Speed = new Map();
   const rows: (string | number)[][] = [];
-  const record = (name: string, connections: number, runs: WrkResult[]) => {
+  const record = (name: string, connections: number, runs: { wrk: WrkResult; cpuUs: number }[]) => {
+    const rounds = runs.map((x) => x.wrk);
     const r: WrkResult = {
-      rps: median(runs.map((x) => x.rps)),
-      p50ms: median(runs.map((x) => x.p50ms)),
-      p99ms: median(runs.map((x) => x.p99ms)),
-      errors: runs.reduce((sum, x) => sum + x.errors, 0),
+      rps: median(rounds.map((x) => x.rps)),
+      p50ms: median(rounds.map((x) => x.p50ms)),
+      p99ms: median(rounds.map((x) => x.p99ms)),
+      errors: rounds.reduce((sum, x) => sum + x.errors, 0),
     };
-    results.set(`${name}@${connections}`, r);
-    rows.push([name, String(connections), r.rps, r.p50ms, r.p99ms, r.errors, runs.map((x) => fmt(x.rps)).join('/')]);
+    const cpuUs = median(runs.map((x) => x.cpuUs));
+    results.set(`${name}@${connections}`, { median: r, cpuUs, rounds });
+    rows.push([
+      name,
+      String(connections),
+      r.rps,
+      r.p50ms,
+      r.p99ms,
+      r.errors,
+      fmt(cpuUs),
+      rounds.map((x) => fmt(x.rps)).join('/'),
+    ]);
+  };
+  const measure = async (url: string, pid: number, connections: number, runSeconds: number) => {
+    const { result, cpu } = await withCpu(pid, () => wrk(url, connections, runSeconds));
+    return { wrk: result, cpuUs: (cpu / Math.max(1, result.rps * runSeconds)) * 1e6 };
   };
   for (const connections of [1, 50]) {
-    // The figures the goals compare, alternately so that a burst of other load hits both.
-    const alternating: [string, string][] = [
-      ['bare node http', `${bare.url}/`],
-      ['GET /healthz', `${manager.url}/healthz`],
-      ...(baseline ? [['baseline GET /healthz', `${baseline.url}/healthz`] as [string, string]] : []),
+    // The figures the goals compare, in short alternating rounds so that load that comes and
+    // goes falls on all of them alike; the goals take the median of per-round ratios.
+    const alternating: [string, Proc, string][] = [
+      ['bare node http', bare, `${bare.url}/`],
+      ['GET /healthz', manager, `${manager.url}/healthz`],
+      ...(baseline ? [['baseline GET /healthz', baseline, `${baseline.url}/healthz`] as [string, Proc, string]] : []),
     ];
-    const runs = new Map<string, WrkResult[]>(alternating.map(([name]) => [name, []]));
-    for (const [, url] of alternating) await wrk(url, connections, 1); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, url] of alternating) runs.get(name)!.push(await wrk(url, connections, seconds));
+    const runs = new Map<string, { wrk: WrkResult; cpuUs: number }[]>(alternating.map(([name]) => [name, []]));
+    for (const [, , url] of alternating) await wrk(url, connections, 1); // warm-up
+    for (let round = 0; round < SPEED_ROUNDS; round++) {
+      for (const [name, proc, url] of alternating) {
+        runs.get(name)!.push(await measure(url, proc.child.pid!, connections, SPEED_ROUND_SECONDS));
+      }
     }
     for (const [name] of alternating) record(name, connections, runs.get(name)!);
     for (const [name, path] of [
@@ -184,13 +219,15 @@ async function latencyAndThroughput(manager: Proc, baseline: Proc | undefined, b
       ['GET /v1/status', '/v1/status'],
     ]) {
       await wrk(`${manager.url}${path}`, connections, 1);
-      record(name, connections, [await wrk(`${manager.url}${path}`, connections, seconds)]);
+      record(name, connections, [await measure(`${manager.url}${path}`, manager.child.pid!, connections, seconds)]);
     }
   }
   console.log(
-    `\nlatency and throughput (wrk, ${seconds} s per run; bare and /healthz alternately, median of ${ROUNDS}; ${bundle})`,
+    `\nlatency and throughput (wrk; bare and /healthz in ${SPEED_ROUNDS} alternating rounds of ${SPEED_ROUND_SECONDS} s, medians; /readyz and /v1/status one run of ${seconds} s; server CPU per request over all the target's processes; ${bundle})`,
   );
-  console.log(table(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req/s per run'], rows));
+  console.log(
+    table(['target', 'connections', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU µs/req', 'req/s per round'], rows),
+  );
   return results;
 }
 
@@ -211,24 +248,27 @@ function printGoals(memory: Map<string, MemoryFigures>, speed: Speed, targets: T
     `  peak growth from round 1 to round 2: ${fmt(growth)} MiB (goal: none; ${verdict(growth <= 2)}); RSS after the rounds ${fmt(ours.rounds[0].rss)}, ${fmt(ours.rounds[1].rss)} MiB`,
   );
   for (const c of [1, 50]) {
-    const ratio = speed.get(`GET /healthz@${c}`)!.rps / speed.get(`bare node http@${c}`)!.rps;
+    const ours = speed.get(`GET /healthz@${c}`)!;
+    const bareAt = speed.get(`bare node http@${c}`)!;
+    const ratio = roundRatio(ours, bareAt, (r) => r.rps);
     console.log(
-      `  /healthz throughput / bare at ${c} connection(s): ${ratio.toFixed(2)} (goal ≥ ${GOALS.throughputVsBare}: ${verdict(ratio >= GOALS.throughputVsBare)})`,
+      `  /healthz throughput / bare at ${c} connection(s): ${ratio.toFixed(2)}, median of per-round ratios (goal ≥ ${GOALS.throughputVsBare}: ${verdict(ratio >= GOALS.throughputVsBare)}); server CPU per request ${fmt(ours.cpuUs)} µs against bare ${fmt(bareAt.cpuUs)} µs (${(ours.cpuUs / bareAt.cpuUs).toFixed(2)}×)`,
     );
   }
-  const p99 = speed.get('GET /healthz@50')!.p99ms;
-  const bareP99 = speed.get('bare node http@50')!.p99ms;
+  const p99Ratio = roundRatio(speed.get('GET /healthz@50')!, speed.get('bare node http@50')!, (r) => r.p99ms);
   console.log(
-    `  /healthz p99 at 50 connections: ${fmt(p99)} ms, bare ${fmt(bareP99)} ms: ${(p99 / bareP99).toFixed(2)}× (goal ≤ ${GOALS.p99VsBare}×: ${verdict(p99 / bareP99 <= GOALS.p99VsBare)})`,
+    `  /healthz p99 at 50 connections: ${fmt(speed.get('GET /healthz@50')!.median.p99ms)} ms, bare ${fmt(speed.get('bare node http@50')!.median.p99ms)} ms (medians); per-round ratio ${p99Ratio.toFixed(2)}× (goal ≤ ${GOALS.p99VsBare}×: ${verdict(p99Ratio <= GOALS.p99VsBare)})`,
   );
   const base = targets.find((t) => t.name.startsWith('baseline'));
   if (base) {
     const b = memory.get(base.name)!;
     console.log(`  ${base.name}: RSS idle ${fmt(b.idle)} MiB, peak ${fmt(b.peak)} MiB`);
     for (const c of [1, 50]) {
-      const ratio = speed.get(`GET /healthz@${c}`)!.rps / speed.get(`baseline GET /healthz@${c}`)!.rps;
+      const ours = speed.get(`GET /healthz@${c}`)!;
+      const before = speed.get(`baseline GET /healthz@${c}`)!;
+      const ratio = roundRatio(ours, before, (r) => r.rps);
       console.log(
-        `  /healthz throughput / baseline at ${c} connection(s): ${ratio.toFixed(2)} (goal ≥ ${GOALS.throughputVsBaseline}: ${verdict(ratio >= GOALS.throughputVsBaseline)})`,
+        `  /healthz throughput / baseline at ${c} connection(s): ${ratio.toFixed(2)}, median of per-round ratios (goal ≥ ${GOALS.throughputVsBaseline}: ${verdict(ratio >= GOALS.throughputVsBaseline)}); server CPU per request ${(ours.cpuUs / before.cpuUs).toFixed(2)}× the baseline's`,
       );
     }
   }
