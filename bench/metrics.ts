@@ -7,7 +7,7 @@
 //   - metric families, and whether ours covers every INFO-derived family of the exporter;
 //   - scrape cost as Redis grows: 1/100/200 distinct commands used, 1 and 16 dbs, 0 and 10
 //     replicas.
-// Prints a table. Run: make bench-metrics  (or: tsx bench/metrics.ts [--seconds 5])
+// Prints a table. Run: make bench-metrics  (or: tsx bench/metrics.ts [--seconds 2])
 // With --baseline old.mjs [--baseline-flags=...], another build of the manager scrapes the same
 // Redis alongside, alternately, for "compared with today" figures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -23,7 +23,7 @@ import { cpuSeconds } from './support/cpu.js';
 const root = join(import.meta.dirname, '..');
 const { values: opts } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '2' },
     baseline: { type: 'string' },
     'baseline-flags': { type: 'string', default: '' },
   },
