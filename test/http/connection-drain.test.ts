@@ -4,6 +4,7 @@
 // `Connection: close`. The drains below are given a minute: one that waited for a connection
 // it should have let go would time the test out.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { ConnectionDrain } from '../../src/http/connection-drain.js';
@@ -44,6 +45,14 @@ function get(port: number, path: string, agent: import('node:http').Agent): Prom
 }
 
 const closed = (socket: Socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
+
+/** A raw connection, once the server has accepted it (not just once the kernel has queued it). */
+async function accepted(server: Server, port: number): Promise<Socket> {
+  const seen = once(server, 'connection');
+  const socket = connect(port, '127.0.0.1');
+  await Promise.all([seen, once(socket, 'connect')]);
+  return socket;
+}
 
 describe('connection drain before an exec', function () {
   this.timeout(20_000);
@@ -87,13 +96,12 @@ describe('connection drain before an exec', function () {
 
   it('gives a connection accepted just before the drain time to send its request, and answers it', async () => {
     const { server, drain, port } = await startServer(0);
-    const socket = connect(port, '127.0.0.1');
+    const socket = await accepted(server, port);
     try {
       let reply = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (reply += chunk));
       const gone = closed(socket);
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       // Accepted, nothing sent yet when the drain begins: it must not be cut before its
       // request comes (within FIRST_REQUEST_GRACE_MS of its accept).
       const draining = drain.drain(NEVER);
@@ -111,9 +119,8 @@ describe('connection drain before an exec', function () {
 
   it('cuts a connection that never sends its request', async () => {
     const { server, drain, port } = await startServer(0);
-    const socket = connect(port, '127.0.0.1');
+    const socket = await accepted(server, port);
     try {
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const gone = closed(socket);
       await drain.drain(NEVER);
       await gone;
