@@ -127,10 +127,11 @@ export class Backups {
     // The journal keeps the newest JOURNAL_KEEP; so does memory.
     if (this.records.size > JOURNAL_KEEP) this.records.delete([...this.records.keys()].sort()[0]);
     const abort = new AbortController();
-    const done = this.run(record, abort.signal).finally(() => {
+    const settle = () => {
       lease.release();
       this.running = null;
-    });
+    };
+    const done = this.run(record, abort.signal, settle).finally(settle);
     this.running = { record, abort, done };
     return toView(record);
   }
@@ -147,10 +148,17 @@ export class Backups {
     }
   }
 
-  private async run(record: BackupRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * The job. Its outcome is journaled first, then `settle` ends its lease, and only then do
+   * readers see it finished: an operator that sees `completed` and starts the next backup at
+   * once must not get a 409 from a lease this one still holds.
+   */
+  private async run(record: BackupRecord, signal: AbortSignal, settle: () => void): Promise<void> {
     const log = this.options.log.child({ backup: record.id });
     log.info({ type: record.type, upload: record.upload }, 'backup started');
     await this.persist(record);
+    let outcome: Pick<BackupRecord, 'finishedAt' | 'state' | 'multipart'> &
+      Partial<Pick<BackupRecord, 'error' | 'errorCode'>>;
     try {
       if (record.upload) await this.settleInterrupted();
       await runBackup(record, {
@@ -165,23 +173,26 @@ export class Backups {
         hostname: this.hostname,
         persist: () => this.persist(record),
       });
-      record.finishedAt = new Date();
-      record.state = 'completed';
-      record.multipart = null;
-      const seconds = (record.finishedAt.getTime() - record.startedAt.getTime()) / 1000;
-      this.stats.recordSuccess(record.finishedAt, seconds, record.bytesTotal ?? 0);
+      const finishedAt = new Date();
+      outcome = { finishedAt, state: 'completed', multipart: null };
+      const seconds = (finishedAt.getTime() - record.startedAt.getTime()) / 1000;
+      this.stats.recordSuccess(finishedAt, seconds, record.bytesTotal ?? 0);
       log.info({ seconds, bytes: record.bytesTotal, location: record.location }, 'backup completed');
     } catch (err) {
       const failure = err instanceof BackupFailure ? err : new BackupFailure('snapshot_failed', messageOf(err));
-      record.finishedAt = new Date();
-      record.state = 'failed';
-      record.error = failure.message;
-      record.errorCode = failure.code;
-      record.multipart = null;
+      outcome = {
+        finishedAt: new Date(),
+        state: 'failed',
+        error: failure.message,
+        errorCode: failure.code,
+        multipart: null,
+      };
       this.stats.recordFailure(failure.code);
       log.warn({ code: failure.code, error: failure.message }, 'backup failed');
     }
-    await this.persist(record);
+    await this.persist({ ...record, ...outcome });
+    settle();
+    Object.assign(record, outcome);
     if (record.state === 'completed' && record.upload) void this.applyRetention();
   }
 
