@@ -32,8 +32,12 @@ const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** A response of our servers (ContextResponse), or one express has given its own prototype: the field stays. */
 const carrier = (res: ServerResponse) => res as ContextResponse;
 
+function newContext(requestId: string): RequestContext {
+  return { requestId, authenticated: false, startedMs: performance.now() };
+}
+
 export function contextOf(res: ServerResponse): RequestContext {
-  return (carrier(res).context ??= { requestId: randomUUID(), authenticated: false, startedMs: performance.now() });
+  return (carrier(res).context ??= newContext(randomUUID()));
 }
 
 /**
@@ -68,7 +72,7 @@ export function requestTracker(
   return (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID();
-    carrier(res).context = { requestId, authenticated: false, startedMs: performance.now() };
+    carrier(res).context = newContext(requestId);
     res.on('finish', finished);
   };
 }

@@ -127,9 +127,11 @@ export class Backups {
     // The journal keeps the newest JOURNAL_KEEP; so does memory.
     if (this.records.size > JOURNAL_KEEP) this.records.delete([...this.records.keys()].sort()[0]);
     const abort = new AbortController();
+    // Called by the job once its outcome is journaled, and again when it ends (in case it
+    // threw first): by then a next backup may be running, which it must not forget.
     const settle = () => {
       lease.release();
-      this.running = null;
+      if (this.running?.record === record) this.running = null;
     };
     const done = this.run(record, abort.signal, settle).finally(settle);
     this.running = { record, abort, done };
