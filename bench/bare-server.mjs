@@ -4,9 +4,23 @@
 // manager does with --tls-client-ca-file (that request alone costs Node 30-80% more CPU per
 // handshake: bench/README.md).
 //   node bench/bare-server.mjs PORT BODY CONTENT_TYPE [CERT_FILE KEY_FILE [CA_FILE]]
+// SIGUSR2 makes it run, once, the memory-reducing collection the manager runs a second after
+// start-up (src/heap.ts): after it, Node's own request path costs more CPU for the rest of the
+// process's life (bench/README.md), so bench/probes.ts compares the manager with a bare server
+// in that state too.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+process.once('SIGUSR2', () => {
+  // As src/heap.ts takes it: exposed to a throwaway context only.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  setFlagsFromString('--no-expose-gc');
+  gc({ type: 'major', flavor: 'last-resort' });
+});
 
 const [port, body, contentType, cert, key, ca] = process.argv.slice(2);
 const bytes = Buffer.from(body);
