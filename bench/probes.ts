@@ -83,28 +83,17 @@ async function main() {
     : undefined;
   const health = await fetch(`${manager.url}/healthz`);
   const healthBody = await health.text();
-  const barePort = await freePort();
-  const bare = await startProcess(
-    process.execPath,
-    [
-      join(import.meta.dirname, 'bare-server.mjs'),
-      String(barePort),
-      healthBody,
-      health.headers.get('content-type') ?? 'application/json',
-    ],
-    barePort,
-  );
-  const compactedPort = await freePort();
-  const compacted = await startProcess(
-    process.execPath,
-    [
-      join(import.meta.dirname, 'bare-server.mjs'),
-      String(compactedPort),
-      healthBody,
-      health.headers.get('content-type') ?? 'application/json',
-    ],
-    compactedPort,
-  );
+  // Bare Node http servers answering the same bytes: one fresh, one to be compacted (compact()).
+  const startBare = async () => {
+    const port = await freePort();
+    const contentType = health.headers.get('content-type') ?? 'application/json';
+    return startProcess(
+      process.execPath,
+      [join(import.meta.dirname, 'bare-server.mjs'), String(port), healthBody, contentType],
+      port,
+    );
+  };
+  const [bare, compacted] = await Promise.all([startBare(), startBare()]);
   const probePaths = ['/healthz', '/readyz', '/v1/status'];
   const targets: Target[] = [
     { name: 'instance-manager', proc: manager, paths: probePaths },
