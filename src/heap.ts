@@ -4,10 +4,10 @@
 //     a young generation grown to its maximum; V8 keeps both until some later collection,
 //     which an idle manager seldom needs. One memory-reducing collection a moment after
 //     start-up returns about 10 MiB; another after the full API's first load returns 7.
-//     After it, Node's own request path costs about 1.2× the CPU for the rest of the
-//     process's life (V8 adds each request's properties through its runtime), as a bare Node
-//     server's does after the same collection (bench/README.md): some 8 µs a probe, which the
-//     kubelet asks for every few seconds, against 10-12 MiB in every pod.
+//     After it, Node's own request path costs about 1.2× the CPU, and stays there (V8 adds
+//     each request's properties through its runtime), as a bare Node server's does after the
+//     same collection (bench/README.md): some 8 µs a probe, which the kubelet asks for every
+//     few seconds, against 10-12 MiB in every pod.
 //   - under a burst of requests V8 lets the old generation grow up to 4× what survived the
 //     last full collection before the next one; at most 40% more keeps the peak of a burst
 //     some 15-20 MiB lower, for a few more full collections.
