@@ -11,10 +11,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
-process.once('SIGUSR2', () => {
+// Loaded only when asked: the fresh server is the goals' reference and should load nothing more.
+process.once('SIGUSR2', async () => {
+  const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import('node:v8'), import('node:vm')]);
   // As src/heap.ts takes it: exposed to a throwaway context only.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc');
