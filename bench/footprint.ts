@@ -1,5 +1,6 @@
 // Where an idle manager's memory goes (the figures of bench/README.md): the bundle as
-// deployed, 3 s after it first answers, and optionally another build beside it:
+// deployed, once idle (IDLE_SETTLE_MS after it first answers), and optionally another build
+// beside it:
 //   - RSS, split into file-backed (the node binary's pages) and anonymous memory, and the
 //     anonymous part into V8's heap and the rest (malloc, thread stacks);
 //   - V8's heap by space, its code statistics and external memory;
@@ -15,6 +16,7 @@ import {
   bundle,
   DEPLOYED_NODE_FLAGS,
   freePort,
+  IDLE_SETTLE_MS,
   processTree,
   scratchDir,
   startManagerBundle,
@@ -92,7 +94,7 @@ async function measure(name: string, build?: { bundle: string; nodeFlags: string
     );
   }
   try {
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const idle = await idleCost(manager.child.pid!);
     manager.child.kill('SIGUSR2');
     const report = await waitFor(
@@ -169,7 +171,9 @@ async function main() {
       (type) => [`  ${type}`, (r: Measured) => r.snapshot.byType.get(type) ?? 0] as [string, (r: Measured) => number],
     ),
   ];
-  console.log(`\nmemory of an idle manager, MiB (3 s after it first answers; flags ${DEPLOYED_NODE_FLAGS.join(' ')})`);
+  console.log(
+    `\nmemory of an idle manager, MiB (${IDLE_SETTLE_MS / 1000} s after it first answers; flags ${DEPLOYED_NODE_FLAGS.join(' ')})`,
+  );
   console.log(
     table(
       ['', ...results.map((r) => r.name)],

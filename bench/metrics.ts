@@ -17,7 +17,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { coverage, familiesOf } from './exporter-families.js';
-import { bundle, DEPLOYED_NODE_FLAGS, freePort, killTree, median, memoryMiB, toMs, waitFor } from './lib.js';
+import {
+  bundle,
+  DEPLOYED_NODE_FLAGS,
+  freePort,
+  IDLE_SETTLE_MS,
+  killTree,
+  median,
+  memoryMiB,
+  toMs,
+  waitFor,
+} from './lib.js';
 import { cpuSeconds } from './support/cpu.js';
 
 const root = join(import.meta.dirname, '..');
@@ -293,8 +303,8 @@ async function main(): Promise<void> {
     ...(baseline ? [{ name: 'baseline', url: baseline.url, pid: baseline.child.pid! }] : []),
     { name: 'redis_exporter', url: theirs, pid: exporter.pid! },
   ];
-  // Idle: once the manager has settled its heap after start-up (src/heap.ts).
-  await new Promise((r) => setTimeout(r, 3000));
+  // Idle: once start-up's collections are done (IDLE_SETTLE_MS).
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
   const idle = new Map(await Promise.all(scrapers.map(async (x) => [x.name, (await memoryMiB(x.pid)).rss] as const)));
   for (const x of scrapers) wrk(x.url, 1);
   const runs: (string | number)[][] = scrapers.map((x) => [x.name, 'idle', '', '', '', '', fmt(idle.get(x.name)!), '']);

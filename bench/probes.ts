@@ -1,6 +1,6 @@
 // The probes' side of the manager (the bundle, with the Node flags it is deployed with), side
 // by side in one run with a bare Node http server answering the same bytes:
-//   1. memory: RSS idle (3 s after start), then through two rounds of 100k requests at 50 connections (the
+//   1. memory: RSS idle (IDLE_SETTLE_MS after start), then through two rounds of 100k requests at 50 connections (the
 //      probes and /v1/status for the manager, the same count for the bare server): RSS after
 //      each round (growth between rounds) and the peak (the kernel's high-water mark);
 //   2. latency and throughput (wrk) at 1 and 50 connections, with each server's CPU time per
@@ -29,6 +29,7 @@ import {
   bundle,
   DEPLOYED_NODE_FLAGS,
   freePort,
+  IDLE_SETTLE_MS,
   loadAverage,
   median,
   memoryMiB,
@@ -143,8 +144,8 @@ interface MemoryFigures {
 }
 
 async function memoryRounds(targets: Target[]): Promise<Map<string, MemoryFigures>> {
-  // Idle: once the manager has settled its heap after start-up (src/heap.ts).
-  await sleep(3000);
+  // Idle: once start-up's collections are done (IDLE_SETTLE_MS).
+  await sleep(IDLE_SETTLE_MS);
   const figures = new Map<string, MemoryFigures>();
   for (const t of targets) figures.set(t.name, { idle: (await memoryMiB(t.proc.child.pid!)).rss, rounds: [], peak: 0 });
   for (let round = 1; round <= 2; round++) {
