@@ -2,12 +2,13 @@
 // (bench/README.md has the figures). `run` settles it once the manager serves:
 //   - start-up leaves its garbage (module and contract set-up, the parse of the bundle) and
 //     a young generation grown to its maximum; V8 keeps both until some later collection,
-//     which an idle manager seldom needs. One memory-reducing collection a moment after
-//     start-up returns about 10 MiB; another after the full API's first load returns 7.
-//     After it, Node's own request path costs about 1.2× the CPU, and stays there (V8 adds
-//     each request's properties through its runtime), as a bare Node server's does after the
-//     same collection (bench/README.md): some 8 µs a probe, which the kubelet asks for every
-//     few seconds, against 10-12 MiB in every pod.
+//     which an idle manager seldom needs. One memory-reducing collection at the first quiet
+//     moment after start-up returns about 10 MiB; another after the full API's first load
+//     returns 7. After it, Node's own request path costs about 1.2× the CPU, and stays there
+//     (V8 adds each request's properties through its runtime), as a bare Node server's does
+//     after the same collection, and as the manager's does after the one V8's memory reducer
+//     makes some 8 s later (bench/README.md): some 8 µs a probe, which the kubelet asks for
+//     every few seconds, against 10-12 MiB in every pod.
 //   - under a burst of requests V8 lets the old generation grow up to 4× what survived the
 //     last full collection before the next one; at most 40% more keeps the peak of a burst
 //     some 15-20 MiB lower, for a few more full collections.
@@ -23,12 +24,22 @@
 // Set from here rather than as Node flags: NODE_OPTIONS (how the image passes flags, kept
 // across the exec of an upgrade) accepts neither, and so they hold however the manager runs.
 // Elsewhere (tests, the restore command) the heap is left as V8 runs it.
+import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 const HEAP_GROWING_PERCENT = 40;
 /** After the requests that came with the load (the probes held during start-up). */
 const COMPACT_AFTER_MS = 1000;
+/**
+ * The compaction blocks the event loop (two rounds, 50-80 ms in all), so it waits for a quiet
+ * moment: a look every QUIET_CHECK_MS, and it runs once the loop was busy less than
+ * QUIET_UTILIZATION of the time since the last look. An idle manager (probes every few
+ * seconds) is quiet at the first look; one under a flood of requests, such as a benchmark's or
+ * an upgrade's, is left alone until the flood ends, instead of holding its requests.
+ */
+const QUIET_CHECK_MS = 250;
+const QUIET_UTILIZATION = 0.05;
 
 type Gc = (options: { type: 'major'; flavor: 'last-resort' }) => void;
 
@@ -45,8 +56,17 @@ export function settleHeap(): void {
   compactSoon();
 }
 
-/** After a one-time load (start-up, the full API): give its garbage back, a moment later. */
+/** After a one-time load (start-up, the full API): give its garbage back at the next quiet moment. */
 export function compactSoon(): void {
   const collect = gc;
-  if (collect) setTimeout(() => collect({ type: 'major', flavor: 'last-resort' }), COMPACT_AFTER_MS).unref();
+  if (!collect) return;
+  let since = performance.eventLoopUtilization();
+  const look = () => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, since).utilization;
+    since = now;
+    if (busy < QUIET_UTILIZATION) collect({ type: 'major', flavor: 'last-resort' });
+    else setTimeout(look, QUIET_CHECK_MS).unref();
+  };
+  setTimeout(look, COMPACT_AFTER_MS).unref();
 }

@@ -1,7 +1,7 @@
-// The heap settings `run` makes once the manager serves (src/heap.ts): a full collection a
-// moment after start-up and after each one-time load, with V8's gc() taken for it without
-// being left to the program or to later contexts. In a child process: the settings are
-// process-wide, and the test runner's own heap is not the subject.
+// The heap settings `run` makes once the manager serves (src/heap.ts): a full collection at
+// the first quiet moment after start-up and after each one-time load, with V8's gc() taken for
+// it without being left to the program or to later contexts. In a child process: the settings
+// are process-wide, and the test runner's own heap is not the subject.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -51,6 +51,25 @@ describe('heap settings', function () {
     assert.deepEqual(seen.exposed, ['undefined', 'undefined']);
     assert.ok(Number(seen.afterSettle) >= 1, 'a full collection after settling');
     assert.ok(Number(seen.afterLoad) >= 1, 'a full collection after a one-time load');
+  });
+
+  it('waits for a quiet moment: no compaction while the event loop is busy, one once it is quiet', async () => {
+    const seen = await inChild(`
+      settleHeap();
+      // Busy for 2 s, past the compaction's first look, without allocating much: 20 ms of
+      // spinning per turn of the loop.
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        const turn = Date.now() + 20;
+        while (Date.now() < turn);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const whileBusy = full;
+      await settle(1500);
+      console.log(JSON.stringify({ whileBusy, afterQuiet: full - whileBusy }));
+    `);
+    assert.equal(seen.whileBusy, 0, 'no full collection while the loop was busy');
+    assert.ok(Number(seen.afterQuiet) >= 1, 'a full collection once it was quiet');
   });
 
   it('leaves the heap alone where the manager does not run (tests, the restore command)', async () => {
