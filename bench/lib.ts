@@ -13,15 +13,15 @@ export { waitFor };
 export const run = promisify(execFile);
 export const root = join(import.meta.dirname, '..');
 export const bundle = join(root, 'dist/instance-manager.mjs');
-/** Node flags the manager is deployed with: the Dockerfile's NODE_OPTIONS (`make run` reads them too). */
 /**
  * How long after it first answers a process counts as idle. The manager gives back what start-up
- * left in a memory-reducing collection a second after it serves (src/heap.ts); that collection
- * wakes V8's memory reducer, which makes another some 8 s later. The figure a pod keeps is the
- * one after both (bench/README.md).
+ * left in a memory-reducing collection at its first quiet moment from a second after it serves
+ * (src/heap.ts); that collection wakes V8's memory reducer, which makes another some 8 s later.
+ * The figure a pod keeps is the one after both (bench/README.md).
  */
 export const IDLE_SETTLE_MS = 15_000;
 
+/** Node flags the manager is deployed with: the Dockerfile's NODE_OPTIONS (`make run` reads them too). */
 export const DEPLOYED_NODE_FLAGS = (
   /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1] ?? ''
 )
