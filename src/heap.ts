@@ -56,17 +56,25 @@ export function settleHeap(): void {
   compactSoon();
 }
 
+/** A compaction waits for its quiet moment: a later load's garbage goes with it. */
+let waiting = false;
+
 /** After a one-time load (start-up, the full API): give its garbage back at the next quiet moment. */
 export function compactSoon(): void {
   const collect = gc;
-  if (!collect) return;
+  if (!collect || waiting) return;
+  waiting = true;
   let since = performance.eventLoopUtilization();
   const look = () => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, since).utilization;
     since = now;
-    if (busy < QUIET_UTILIZATION) collect({ type: 'major', flavor: 'last-resort' });
-    else setTimeout(look, QUIET_CHECK_MS).unref();
+    if (busy >= QUIET_UTILIZATION) {
+      setTimeout(look, QUIET_CHECK_MS).unref();
+      return;
+    }
+    waiting = false;
+    collect({ type: 'major', flavor: 'last-resort' });
   };
   setTimeout(look, COMPACT_AFTER_MS).unref();
 }
