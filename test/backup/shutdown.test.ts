@@ -33,9 +33,10 @@ describe('backup: shutdown', function () {
     const redis = redisClient(m.redisPort);
     await redis.config('SET', 'rdbcompression', 'no');
     await redis.call('DEBUG', 'POPULATE', '110000', 'big', '100');
-    // Hold the second part so that the upload is surely in flight when SIGTERM comes.
+    // Hold the second part unanswered: the upload is surely in flight when SIGTERM comes, and
+    // cannot end on its own first (a cut part would fail it after the SDK's retries).
     let parts = 0;
-    storage.fault = (req) => (isUploadPart(req) && ++parts >= 2 ? 'cut' : 'pass');
+    storage.fault = (req) => (isUploadPart(req) && ++parts >= 2 ? 'hold' : 'pass');
     try {
       const backup = await startBackup(m);
       await waitFor('the upload to start', () => parts >= 2 || undefined, 30_000);
@@ -51,6 +52,7 @@ describe('backup: shutdown', function () {
       assert.deepEqual(await storage.keys('shutdown-upload/'), []);
     } finally {
       storage.fault = () => 'pass';
+      storage.releaseHeld();
     }
   });
 });

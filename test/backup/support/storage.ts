@@ -165,8 +165,20 @@ export class TestStorage {
       res.writeHead(404).end();
       return;
     }
-    await rm(join(this.directory, bucket, '._S3rver_uploads', uploadId), { recursive: true, force: true });
-    res.writeHead(204).end();
+    // A part that s3rver is still writing (its client gone) can add a file while the
+    // directory is removed: rm then fails with ENOTEMPTY, so it retries; and any failure is
+    // answered, never left unanswered (the client would wait out its request timeout).
+    try {
+      await rm(join(this.directory, bucket, '._S3rver_uploads', uploadId), {
+        recursive: true,
+        force: true,
+        maxRetries: 10,
+        retryDelay: 20,
+      });
+      res.writeHead(204).end();
+    } catch {
+      res.writeHead(500).end();
+    }
   }
 
   /** Multipart uploads s3rver still holds parts for (neither completed nor aborted). */
