@@ -6,6 +6,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { undeclaredReason } from '../helpers/contract.js';
+import { currentTest } from './current-test.js';
 
 export interface Observed {
   method: string;
@@ -18,7 +19,6 @@ export interface Observed {
   reason: string;
 }
 
-let currentTest = '(outside any test)';
 const undeclared: Observed[] = [];
 let seen = 0;
 let recording = false;
@@ -26,7 +26,7 @@ let recording = false;
 function observe(method: string, path: string, status: number, contentType: string | undefined): void {
   seen++;
   const reason = undeclaredReason(method, path.split('?', 1)[0], status, contentType);
-  if (reason !== undefined) undeclared.push({ method, path, status, contentType, test: currentTest, reason });
+  if (reason !== undefined) undeclared.push({ method, path, status, contentType, test: currentTest(), reason });
 }
 
 /** Raw undici headers: [name, value, name, value…] as Buffers or strings. */
@@ -53,10 +53,6 @@ export function startRecording(): void {
     if (rawHeader(response.headers, 'x-request-id') === undefined) return;
     observe(request.method, request.path, response.statusCode, rawHeader(response.headers, 'content-type'));
   });
-}
-
-export function setCurrentTest(title: string): void {
-  currentTest = title;
 }
 
 /** Removes and returns the undeclared responses that match (for the recorder's own test). */

@@ -1,11 +1,14 @@
-// Root hooks: whatever a test started is stopped, whatever it made is removed, and every
-// response a manager gave in the run must be one the contract declares. An interrupted run
+// Root hooks: whatever a test started is stopped, whatever it made is removed, every
+// response a manager gave in the run must be one the contract declares, and no promise
+// rejection may have gone unhandled. An interrupted run
 // (Ctrl-C, or SIGTERM to `make test`) stops what it started too, before it exits.
 import { stopAllManagers } from '../helpers/manager.js';
 import { closeRedisResources } from '../helpers/redis.js';
 import { killProcessesIn } from '../helpers/sweep.js';
 import { removeTempDirs, tempDirs } from '../helpers/tmp.js';
-import { assertEveryStatusDeclared, setCurrentTest, startRecording } from './contract-recorder.js';
+import { assertEveryStatusDeclared, startRecording } from './contract-recorder.js';
+import { setCurrentTest } from './current-test.js';
+import { assertNoUnhandledRejections, startCatchingRejections } from './unhandled-rejections.js';
 
 /** Stops politely what can be stopped, kills what is left, removes the directories. */
 async function cleanUp(): Promise<void> {
@@ -30,6 +33,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 export const mochaHooks = {
   beforeAll() {
     startRecording();
+    startCatchingRejections();
   },
   beforeEach(this: Mocha.Context) {
     setCurrentTest(this.currentTest?.fullTitle() ?? '(unknown test)');
@@ -38,6 +42,7 @@ export const mochaHooks = {
     this.timeout(30_000);
     setCurrentTest('(root after-all hook)');
     await cleanUp();
+    assertNoUnhandledRejections();
     assertEveryStatusDeclared();
   },
 };
