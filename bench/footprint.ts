@@ -18,6 +18,7 @@ import {
   freePort,
   IDLE_SETTLE_MS,
   processTree,
+  settleIdle,
   scratchDir,
   startManagerBundle,
   startProcess,
@@ -94,7 +95,7 @@ async function measure(name: string, build?: { bundle: string; nodeFlags: string
     );
   }
   try {
-    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    await settleIdle();
     const idle = await idleCost(manager.child.pid!);
     manager.child.kill('SIGUSR2');
     const report = await waitFor(

@@ -6,9 +6,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../test/helpers/ports.js';
-import { waitFor } from '../test/helpers/wait.js';
+import { sleep, waitFor } from '../test/helpers/wait.js';
 
-export { waitFor };
+export { sleep, waitFor };
 
 export const run = promisify(execFile);
 export const root = join(import.meta.dirname, '..');
@@ -20,6 +20,9 @@ export const bundle = join(root, 'dist/instance-manager.mjs');
  * The figure a pod keeps is the one after both (bench/README.md).
  */
 export const IDLE_SETTLE_MS = 15_000;
+
+/** Waits until a process started a moment ago counts as idle (IDLE_SETTLE_MS). */
+export const settleIdle = () => sleep(IDLE_SETTLE_MS);
 
 /** Node flags the manager is deployed with: the Dockerfile's NODE_OPTIONS (`make run` reads them too). */
 export const DEPLOYED_NODE_FLAGS = (

@@ -21,7 +21,7 @@ import {
   bundle,
   DEPLOYED_NODE_FLAGS,
   freePort,
-  IDLE_SETTLE_MS,
+  settleIdle,
   killTree,
   median,
   memoryMiB,
@@ -303,8 +303,8 @@ async function main(): Promise<void> {
     ...(baseline ? [{ name: 'baseline', url: baseline.url, pid: baseline.child.pid! }] : []),
     { name: 'redis_exporter', url: theirs, pid: exporter.pid! },
   ];
-  // Idle: once start-up's collections are done (IDLE_SETTLE_MS).
-  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  // Idle: once start-up's collections are done.
+  await settleIdle();
   const idle = new Map(await Promise.all(scrapers.map(async (x) => [x.name, (await memoryMiB(x.pid)).rss] as const)));
   for (const x of scrapers) wrk(x.url, 1);
   const runs: (string | number)[][] = scrapers.map((x) => [x.name, 'idle', '', '', '', '', fmt(idle.get(x.name)!), '']);

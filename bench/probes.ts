@@ -29,7 +29,8 @@ import {
   bundle,
   DEPLOYED_NODE_FLAGS,
   freePort,
-  IDLE_SETTLE_MS,
+  settleIdle,
+  sleep,
   loadAverage,
   median,
   memoryMiB,
@@ -144,8 +145,8 @@ interface MemoryFigures {
 }
 
 async function memoryRounds(targets: Target[]): Promise<Map<string, MemoryFigures>> {
-  // Idle: once start-up's collections are done (IDLE_SETTLE_MS).
-  await sleep(IDLE_SETTLE_MS);
+  // Idle: once start-up's collections are done.
+  await settleIdle();
   const figures = new Map<string, MemoryFigures>();
   for (const t of targets) figures.set(t.name, { idle: (await memoryMiB(t.proc.child.pid!)).rss, rounds: [], peak: 0 });
   for (let round = 1; round <= 2; round++) {
@@ -522,6 +523,5 @@ async function requests(url: string, count: number): Promise<number> {
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 await main();

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { DEPLOYED_NODE_FLAGS, percentile, waitFor } from './lib.js';
+import { DEPLOYED_NODE_FLAGS, percentile, sleep, waitFor } from './lib.js';
 import { update } from '../generated/client/src/index.js';
 import { isAlive } from '../src/domain/supervision/proc.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -32,8 +32,6 @@ const PROBE_GAP_MS = 2;
 const TOKEN = 'bench-operator-token-0123456789';
 const root = join(import.meta.dirname, '..');
 const exec = promisify(execFile);
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Builds `version` from `tree` (a checkout of this repository) into `dir`. */
 async function build(tree: string, version: string, dir: string): Promise<string> {

@@ -1,7 +1,7 @@
 // Root hooks: whatever a test started is stopped, whatever it made is removed, every
 // response a manager gave in the run must be one the contract declares, and no promise
-// rejection may have gone unhandled. An interrupted run
-// (Ctrl-C, or SIGTERM to `make test`) stops what it started too, before it exits.
+// rejection may have gone unhandled. An interrupted run (Ctrl-C, or SIGTERM to `make test`)
+// stops what it started too, before it exits.
 import { stopAllManagers } from '../helpers/manager.js';
 import { closeRedisResources } from '../helpers/redis.js';
 import { killProcessesIn } from '../helpers/sweep.js';
