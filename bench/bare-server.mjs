@@ -5,9 +5,9 @@
 // handshake: bench/README.md).
 //   node bench/bare-server.mjs PORT BODY CONTENT_TYPE [CERT_FILE KEY_FILE [CA_FILE]]
 // SIGUSR2 makes it run, once, the memory-reducing collection the manager runs a second after
-// start-up (src/heap.ts): after it, Node's own request path costs more CPU and stays there
-// (bench/README.md), so bench/probes.ts compares the manager with a bare server in that
-// state too.
+// start-up (src/heap.ts), without the nextTick entry the manager keeps alive through it: after
+// it, Node's own request path costs more CPU and stays there (bench/README.md), which is what
+// bench/probes.ts shows beside the manager.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

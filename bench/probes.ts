@@ -7,9 +7,10 @@
 //      request: the bare server and /healthz in SPEED_ROUNDS short alternating rounds, medians
 //      reported; /readyz and /v1/status once each. A second bare server runs in them too, once
 //      it has made the memory-reducing collection the manager makes after start-up (src/heap.ts):
-//      after one, Node's own request path costs 1.3–1.6× the CPU and stays there, so that is
-//      the bare server in the manager's state (bench/README.md). The goals stay against the
-//      fresh bare server, as the issue measured it;
+//      after one, Node's own request path costs 1.3–1.6× the CPU and stays there, which the
+//      manager avoids by keeping a nextTick entry alive (bench/README.md); that server shows
+//      what the collection costs Node without it. The goals stay against the fresh bare
+//      server, as the issue measured it;
 //   3. the issue's goals as ratios against the bare server, each the median of the ratios of
 //      the same round (this machine's speed moves by ±20% from one second to the next; a ratio
 //      of medians taken minutes apart moved by as much), and the load average;

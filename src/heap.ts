@@ -4,11 +4,10 @@
 //     a young generation grown to its maximum; V8 keeps both until some later collection,
 //     which an idle manager seldom needs. One memory-reducing collection at the first quiet
 //     moment after start-up returns about 10 MiB; another after the full API's first load
-//     returns 7. After it, Node's own request path costs about 1.2× the CPU, and stays there
-//     (V8 adds each request's properties through its runtime), as a bare Node server's does
-//     after the same collection, and as the manager's does after the one V8's memory reducer
-//     makes some 8 s later (bench/README.md): some 8 µs a probe, which the kubelet asks for
-//     every few seconds, against 10-12 MiB in every pod.
+//     returns 7. Such a collection (ours, or the one V8's memory reducer makes some 8 s
+//     later) would leave Node's request path slower for good, as it leaves a bare Node
+//     server's; one entry of the nextTick queue kept alive spares the manager that
+//     (`keepTickShape`).
 //   - under a burst of requests V8 lets the old generation grow up to 4× what survived the
 //     last full collection before the next one; at most 40% more keeps the peak of a burst
 //     some 15-20 MiB lower, for a few more full collections.
@@ -24,6 +23,7 @@
 // Set from here rather than as Node flags: NODE_OPTIONS (how the image passes flags, kept
 // across the exec of an upgrade) accepts neither, and so they hold however the manager runs.
 // Elsewhere (tests, the restore command) the heap is left as V8 runs it.
+import { createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -53,7 +53,40 @@ export function settleHeap(): void {
   setFlagsFromString('--expose-gc');
   gc = runInNewContext('gc') as Gc;
   setFlagsFromString('--no-expose-gc');
+  keepTickShape();
   compactSoon();
+}
+
+/** See `keepTickShape`. */
+let tickEntry: object | undefined;
+
+/**
+ * Keeps one entry of `process.nextTick`'s queue alive for the life of the process. Node makes
+ * each entry as `{ [async_id_symbol]: …, [trigger_async_id_symbol]: …, callback, args }`, and
+ * V8 adds computed keys to a new object through a feedback slot that holds the object's shape
+ * (its map) weakly. A memory-reducing collection at a moment when no entry is alive frees the
+ * shapes between the first key and the last; the slot then meets a shape it does not hold and
+ * gives up for good ("megamorphic"): every later nextTick, several a request, adds its keys
+ * through V8's runtime (`Runtime_DefineKeyedOwnPropertyInLiteral` in `perf`), and a request
+ * costs 1.2-1.6× the CPU (bench/README.md). An entry alive keeps its shape, and the shapes
+ * before it, through every collection, ours and V8's own. It is taken as Node hands it to an
+ * async hook's `init`: made by nextTick itself, so it has exactly the shape of the hot path's
+ * entries (a literal with the same keys elsewhere gets other shapes).
+ */
+function keepTickShape(): void {
+  if (tickEntry !== undefined) return;
+  const hook = createHook({
+    init(_id, type, _trigger, resource) {
+      if (type === 'TickObject') tickEntry ??= resource;
+    },
+  }).enable();
+  process.nextTick(() => {});
+  hook.disable();
+}
+
+/** The nextTick queue's entry kept alive, once `settleHeap` ran (for its test). */
+export function keptTickEntry(): object | undefined {
+  return tickEntry;
 }
 
 /** A compaction waits for its quiet moment: a later load's garbage goes with it. */

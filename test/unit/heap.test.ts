@@ -9,12 +9,16 @@ import { promisify } from 'node:util';
 
 const heapModule = join(import.meta.dirname, '../../src/heap.ts');
 
-/** Runs `body` in a fresh Node with src/heap.ts imported; returns what it prints (JSON). */
-async function inChild(body: string): Promise<Record<string, unknown>> {
+/**
+ * Runs `body` in a fresh Node (with `nodeFlags`) with src/heap.ts imported; returns what it
+ * prints (JSON).
+ */
+async function inChild(body: string, nodeFlags: string[] = []): Promise<Record<string, unknown>> {
   const script = `
+    import { createHook } from 'node:async_hooks';
     import { constants, PerformanceObserver } from 'node:perf_hooks';
     import { runInNewContext } from 'node:vm';
-    import { compactSoon, settleHeap } from ${JSON.stringify(heapModule)};
+    import { compactSoon, keptTickEntry, settleHeap } from ${JSON.stringify(heapModule)};
     // Node reports a forced collection as a plain full one (without its FORCED flag); a
     // process that allocates nothing has no other reason for one.
     let full = 0;
@@ -25,6 +29,7 @@ async function inChild(body: string): Promise<Record<string, unknown>> {
     ${body}
   `;
   const { stdout } = await promisify(execFile)(process.execPath, [
+    ...nodeFlags,
     '--import',
     'tsx',
     '--input-type=module',
@@ -70,6 +75,39 @@ describe('heap settings', function () {
     `);
     assert.equal(seen.whileBusy, 0, 'no full collection while the loop was busy');
     assert.ok(Number(seen.afterQuiet) >= 1, 'a full collection once it was quiet');
+  });
+
+  it('keeps the shape of a nextTick queue entry through its collections', async () => {
+    // Without it, the collection frees the shapes V8's feedback for nextTick's object literal
+    // holds, that feedback turns megamorphic, and every later nextTick (several per request)
+    // goes through V8's runtime (src/heap.ts). The shapes are compared with V8's own test
+    // intrinsic: an entry made after the collection has the kept entry's shape.
+    const seen = await inChild(
+      `
+      settleHeap();
+      await settle(1500);
+      const afterSettle = full;
+      let made;
+      const hook = createHook({
+        init(_id, type, _trigger, resource) { if (type === 'TickObject') made ??= resource; },
+      }).enable();
+      process.nextTick(() => {});
+      hook.disable();
+      const sameShape = new Function('a', 'b', 'return %HaveSameMap(a, b)');
+      const kept = keptTickEntry();
+      console.log(JSON.stringify({
+        afterSettle,
+        kept: kept !== undefined,
+        keys: kept === undefined ? [] : Reflect.ownKeys(kept).map(String),
+        sameShape: kept !== undefined && made !== undefined && sameShape(kept, made),
+      }));
+    `,
+      ['--allow-natives-syntax'],
+    );
+    assert.ok(Number(seen.afterSettle) >= 1, 'the compaction ran');
+    assert.equal(seen.kept, true, 'an entry is kept');
+    assert.ok((seen.keys as string[]).includes('callback'), `a nextTick entry: ${String(seen.keys)}`);
+    assert.equal(seen.sameShape, true, 'an entry made after the collection has the kept shape');
   });
 
   it('leaves the heap alone where the manager does not run (tests, the restore command)', async () => {
