@@ -69,19 +69,27 @@ let tickEntry: object | undefined;
  * gives up for good ("megamorphic"): every later nextTick, several a request, adds its keys
  * through V8's runtime (`Runtime_DefineKeyedOwnPropertyInLiteral` in `perf`), and a request
  * costs 1.2-1.6× the CPU (bench/README.md). An entry alive keeps its shape, and the shapes
- * before it, through every collection, ours and V8's own. It is taken as Node hands it to an
- * async hook's `init`: made by nextTick itself, so it has exactly the shape of the hot path's
- * entries (a literal with the same keys elsewhere gets other shapes).
+ * before it, through every collection, ours and V8's own.
  */
 function keepTickShape(): void {
-  if (tickEntry !== undefined) return;
+  tickEntry ??= newTickEntry();
+}
+
+/**
+ * A new entry of the nextTick queue, as Node hands it to an async hook's `init`: made by
+ * nextTick itself, so it has exactly the shape of the hot path's entries (a literal with the
+ * same keys written elsewhere gets other shapes).
+ */
+export function newTickEntry(): object | undefined {
+  let entry: object | undefined;
   const hook = createHook({
     init(_id, type, _trigger, resource) {
-      if (type === 'TickObject') tickEntry ??= resource;
+      if (type === 'TickObject') entry ??= resource;
     },
   }).enable();
   process.nextTick(() => {});
   hook.disable();
+  return entry;
 }
 
 /** The nextTick queue's entry kept alive, once `settleHeap` ran (for its test). */

@@ -15,10 +15,9 @@ const heapModule = join(import.meta.dirname, '../../src/heap.ts');
  */
 async function inChild(body: string, nodeFlags: string[] = []): Promise<Record<string, unknown>> {
   const script = `
-    import { createHook } from 'node:async_hooks';
     import { constants, PerformanceObserver } from 'node:perf_hooks';
     import { runInNewContext } from 'node:vm';
-    import { compactSoon, keptTickEntry, settleHeap } from ${JSON.stringify(heapModule)};
+    import { compactSoon, keptTickEntry, newTickEntry, settleHeap } from ${JSON.stringify(heapModule)};
     // Node reports a forced collection as a plain full one (without its FORCED flag); a
     // process that allocates nothing has no other reason for one.
     let full = 0;
@@ -87,12 +86,7 @@ describe('heap settings', function () {
       settleHeap();
       await settle(1500);
       const afterSettle = full;
-      let made;
-      const hook = createHook({
-        init(_id, type, _trigger, resource) { if (type === 'TickObject') made ??= resource; },
-      }).enable();
-      process.nextTick(() => {});
-      hook.disable();
+      const made = newTickEntry();
       const sameShape = new Function('a', 'b', 'return %HaveSameMap(a, b)');
       const kept = keptTickEntry();
       console.log(JSON.stringify({
