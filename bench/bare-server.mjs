@@ -8,13 +8,19 @@
 // start-up (src/heap.ts), without the nextTick entry the manager keeps alive through it: after
 // it, Node's own request path costs more CPU and stays there (bench/README.md), which is what
 // bench/probes.ts shows beside the manager.
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+//
+// Node's modules are taken with process.getBuiltinModule, not imported, as the manager's bundle
+// takes them with require() (scripts/build.mjs): an ES import of a built-in builds its ES
+// facade, which reads every export, and some are getters that load a whole subsystem
+// (`node:http`'s WebSocket loads undici; `node:https` loads TLS and OpenSSL). Imported, this
+// "bare" server took 61 MiB idle against 50 (bench/README.md); the goals' reference is Node
+// itself. HTTPS is loaded only when a certificate is given.
+const builtin = (name) => process.getBuiltinModule(name);
 
 // Loaded only when asked: the fresh server is the goals' reference and should load nothing more.
-process.once('SIGUSR2', async () => {
-  const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import('node:v8'), import('node:vm')]);
+process.once('SIGUSR2', () => {
+  const { setFlagsFromString } = builtin('node:v8');
+  const { runInNewContext } = builtin('node:vm');
   // As src/heap.ts takes it: exposed to a throwaway context only.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc');
@@ -22,6 +28,7 @@ process.once('SIGUSR2', async () => {
   gc({ type: 'major', flavor: 'last-resort' });
 });
 
+const { readFileSync } = builtin('node:fs');
 const [port, body, contentType, cert, key, ca] = process.argv.slice(2);
 const bytes = Buffer.from(body);
 const answer = (_req, res) => {
@@ -29,7 +36,7 @@ const answer = (_req, res) => {
   res.end(bytes);
 };
 const server = cert
-  ? createHttpsServer(
+  ? builtin('node:https').createServer(
       {
         cert: readFileSync(cert),
         key: readFileSync(key),
@@ -37,5 +44,5 @@ const server = cert
       },
       answer,
     )
-  : createServer(answer);
+  : builtin('node:http').createServer(answer);
 server.listen(Number(port), '127.0.0.1');
