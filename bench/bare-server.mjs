@@ -9,18 +9,15 @@
 // it, Node's own request path costs more CPU and stays there (bench/README.md), which is what
 // bench/probes.ts shows beside the manager.
 //
-// Node's modules are taken with process.getBuiltinModule, not imported, as the manager's bundle
-// takes them with require() (scripts/build.mjs): an ES import of a built-in builds its ES
-// facade, which reads every export, and some are getters that load a whole subsystem
-// (`node:http`'s WebSocket loads undici; `node:https` loads TLS and OpenSSL). Imported, this
-// "bare" server took 61 MiB idle against 50 (bench/README.md); the goals' reference is Node
-// itself. HTTPS is loaded only when a certificate is given.
-const builtin = (name) => process.getBuiltinModule(name);
+// Node's modules are taken with process.getBuiltinModule, not imported, for the reason the
+// manager's bundle takes them with require() (scripts/build.mjs): the ES facade of an imported
+// built-in loads undici and TLS, 10 MiB of RSS on a reference that should be Node itself
+// (bench/README.md, "The bare server's own imports"). HTTPS only when a certificate is given.
 
 // Loaded only when asked: the fresh server is the goals' reference and should load nothing more.
 process.once('SIGUSR2', () => {
-  const { setFlagsFromString } = builtin('node:v8');
-  const { runInNewContext } = builtin('node:vm');
+  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
+  const { runInNewContext } = process.getBuiltinModule('node:vm');
   // As src/heap.ts takes it: exposed to a throwaway context only.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc');
@@ -28,7 +25,7 @@ process.once('SIGUSR2', () => {
   gc({ type: 'major', flavor: 'last-resort' });
 });
 
-const { readFileSync } = builtin('node:fs');
+const { readFileSync } = process.getBuiltinModule('node:fs');
 const [port, body, contentType, cert, key, ca] = process.argv.slice(2);
 const bytes = Buffer.from(body);
 const answer = (_req, res) => {
@@ -36,7 +33,7 @@ const answer = (_req, res) => {
   res.end(bytes);
 };
 const server = cert
-  ? builtin('node:https').createServer(
+  ? process.getBuiltinModule('node:https').createServer(
       {
         cert: readFileSync(cert),
         key: readFileSync(key),
@@ -44,5 +41,5 @@ const server = cert
       },
       answer,
     )
-  : builtin('node:http').createServer(answer);
+  : process.getBuiltinModule('node:http').createServer(answer);
 server.listen(Number(port), '127.0.0.1');
